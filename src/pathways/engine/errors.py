@@ -1,0 +1,61 @@
+"""Domain exceptions raised by the engine and task services.
+
+They carry no HTTP knowledge: the API maps them to status codes in one place.
+"""
+
+from __future__ import annotations
+
+
+class PathwaysError(Exception):
+    """Base class: every error a user may see. `code` is stable and machine-readable."""
+
+    code = "error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(PathwaysError):
+    code = "not_found"
+
+
+class NotAllowed(PathwaysError):
+    code = "forbidden"
+
+
+class Conflict(PathwaysError):
+    """Another command changed the same case first; nothing was written."""
+
+    code = "conflict"
+
+
+class TaskNotOpen(Conflict):
+    code = "task_not_open"
+
+
+class InvalidDefinition(PathwaysError):
+    """A BPMN/DMN file cannot be deployed; `details['problems']` lists lint problems."""
+
+    code = "invalid_definition"
+
+
+class InvalidData(PathwaysError):
+    """Submitted data is wrong; `details['fields']` maps field id -> message."""
+
+    code = "invalid_data"
+
+
+class ScriptError(PathwaysError):
+    """A script, condition or expression was refused by the sandbox or failed at run time."""
+
+    code = "script_error"
+
+
+class MessageNotExpected(PathwaysError):
+    code = "message_not_expected"
+
+
+class CaseNotActive(Conflict):
+    code = "case_not_active"
