@@ -1,0 +1,36 @@
+"""The Flask application factory: `create_app(config)`."""
+
+from __future__ import annotations
+
+import atexit
+from typing import Any
+
+from flask import Flask
+
+from pathways.config import Config
+from pathways.core import Pathways
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config()
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = config.secret_key
+    pathways = Pathways(config)
+    app.extensions["pathways"] = pathways
+
+    from pathways.api.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    if config.run_scheduler:
+        from pathways.scheduler import TimerScheduler
+
+        scheduler = TimerScheduler(pathways.engine)
+        scheduler.start()
+        atexit.register(scheduler.shutdown)
+        app.extensions["pathways_scheduler"] = scheduler
+    return app
+
+
+def services(app: Any) -> Pathways:
+    found: Pathways = app.extensions["pathways"]
+    return found

@@ -1,0 +1,206 @@
+"""`pathways ...`: the command line. Each command is a thin call into the services.
+
+Errors users can cause are printed as one clear message (exit 1); nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pathways.config import Config
+from pathways.core import Pathways
+from pathways.engine.errors import InvalidDefinition, PathwaysError
+
+
+def _services() -> Pathways:
+    return Pathways(Config())
+
+
+def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn domain errors into a message and exit code 1; anything else into exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InvalidDefinition as exc:
+            for problem in exc.details.get("problems", []):  # type: ignore[attr-defined]
+                click.echo(problem, err=True)
+            raise click.ClickException(exc.message) from None
+        except PathwaysError as exc:
+            raise click.ClickException(exc.message) from None
+        except FileNotFoundError as exc:
+            raise click.ClickException(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # last line of defence: a message, not a traceback
+            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(help="pathways: BPMN reintegration pathways for OPS, PUP and NGO partnerships.")
+@click.option("-v", "--verbose", is_flag=True, help="Log what the engine and scheduler do.")
+def main(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+@main.group(help="Database schema.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Create or migrate the database schema to the latest version.")
+@friendly
+def db_upgrade() -> None:
+    services = _services()
+    services.upgrade_db()
+    click.echo(f"database is up to date ({services.store.engine.url.render_as_string(hide_password=True)})")
+
+
+@main.command(help="Check BPMN/DMN files (default: workflows/) and report every problem; exit 1 if any.")
+@click.argument("paths", nargs=-1, type=click.Path())
+@friendly
+def lint(paths: tuple[str, ...]) -> None:
+    from pathways.engine.definitions import collect
+    from pathways.engine.lint import lint as run_lint
+    from pathways.engine.roles import RoleVocabulary
+
+    config = Config()
+    roles = RoleVocabulary.load(config.roles_file)
+    files = collect(paths or [config.workflows_dir])
+    with click.progressbar(length=len(files), label="Linting", file=sys.stderr, show_pos=True) as bar:
+        problems = run_lint(files, roles, on_file=lambda _name: bar.update(1))
+    for problem in problems:
+        click.echo(str(problem))
+    errors = sum(p.severity == "error" for p in problems)
+    bad_files = len({p.file for p in problems if p.severity == "error"})
+    click.echo(f"{len(files)} file(s), {errors} error(s) in {bad_files} file(s), "
+               f"{len(problems) - errors} warning(s)", err=True)
+    if errors:
+        sys.exit(1)
+
+
+@main.command(help="Deploy BPMN/DMN files (default: workflows/): one new version per changed pathway.")
+@click.argument("paths", nargs=-1, type=click.Path())
+@friendly
+def deploy(paths: tuple[str, ...]) -> None:
+    services = _services()
+    services.upgrade_db()
+    report = services.deploy(list(paths) or None)
+    for key, version in report.created:
+        click.echo(f"deployed {key} version {version}")
+    for key, version in report.unchanged:
+        click.echo(f"unchanged {key} (version {version})")
+
+
+@main.command(help="Serve the web application and fire timers in this process.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@friendly
+def serve(host: str, port: int) -> None:
+    from waitress import serve as waitress_serve
+
+    from pathways.app import create_app
+
+    app = create_app(Config())
+    click.echo(f"pathways is serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    waitress_serve(app, host=host, port=port, threads=8)
+
+
+@main.command(help="Fire timers at their due time, without serving HTTP (one per host or several).")
+@friendly
+def worker() -> None:
+    from pathways.scheduler import TimerScheduler
+
+    services = _services()
+    click.echo("pathways worker: firing timers at their due time (Ctrl+C to stop)")
+    try:
+        TimerScheduler(services.engine, blocking=True).start()
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command(help="Set up the database, deploy workflows/, load demo data, and serve.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare everything but do not start the server.")
+@click.pass_context
+@friendly
+def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
+    from pathways.demo import PASSWORD, USERS, load_demo
+
+    services = _services()
+    services.upgrade_db()
+    report = services.deploy()
+    click.echo(f"deployed {len(report.created)} new, {len(report.unchanged)} unchanged pathway version(s)")
+    cases = load_demo(services.store, services.engine)
+    click.echo(f"demo cases: {', '.join(map(str, cases))}; users: "
+               f"{', '.join(u[0] for u in USERS)} (password '{PASSWORD}')")
+    if not no_serve:
+        ctx.invoke(serve, host=host, port=port)
+
+
+@main.group(help="Work with cases.")
+def case() -> None:
+    pass
+
+
+@case.command("start", help="Start a case of pathway KEY.")
+@click.argument("key")
+@click.option("--data", default="{}", help="Initial case data as a JSON object.")
+@click.option("--agency", "agencies", multiple=True, help="Code of a participating agency (repeat).")
+@click.option("--beneficiary", default="", help="The beneficiary's pseudonym.")
+@friendly
+def case_start(key: str, data: str, agencies: tuple[str, ...], beneficiary: str) -> None:
+    from pathways.engine.cases import Actor
+
+    try:
+        initial = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--data") from None
+    if not isinstance(initial, dict):
+        raise click.BadParameter("must be a JSON object", param_hint="--data")
+    case_id = _services().engine.start_case(Actor("cli"), key, initial, agencies, beneficiary)
+    click.echo(f"started case {case_id}")
+
+
+@case.command("show", help="Show a case: stage, stage history, tasks and events.")
+@click.argument("case_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@friendly
+def case_show(case_id: int, as_json: bool) -> None:
+    from pathways.engine.views import case_summary
+
+    services = _services()
+    with services.store.unit_of_work(write=False) as uow:
+        summary = case_summary(uow.session, case_id)
+    if as_json:
+        click.echo(json.dumps(summary, default=_iso, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"case {summary['id']}: {summary['pathway']} v{summary['version']} · {summary['status']} · "
+               f"stage: {summary['stage'] or '-'} · agencies: {', '.join(summary['agencies'])}")
+    for visit in summary["stages"]:
+        click.echo(f"  stage {visit['stage']}: {_iso(visit['entered_at'])} -> {_iso(visit['left_at']) or 'now'}")
+    for task in summary["tasks"]:
+        click.echo(f"  task {task['id']} [{task['status']}] {task['name']} -> {', '.join(task['roles'])}")
+    for event in summary["events"]:
+        click.echo(f"  {_iso(event['at'])} {event['actor']}: {event['kind']} {event['element'] or ''}")
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else ("" if value is None else str(value))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,31 @@
+"""Configuration from the environment (PATHWAYS_*), with a test variant."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pathways.store.db import DEFAULT_URL
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"PATHWAYS_{name}", default)
+
+
+@dataclass
+class Config:
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", DEFAULT_URL))
+    workflows_dir: Path = field(default_factory=lambda: Path(_env("WORKFLOWS_DIR", "workflows")))
+    secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", "dev-only-change-me"))
+    run_scheduler: bool = field(default_factory=lambda: _env("SCHEDULER", "1") == "1")
+
+    @property
+    def roles_file(self) -> Path:
+        return self.workflows_dir / "roles.toml"
+
+
+@dataclass
+class TestConfig(Config):
+    database_url: str = "sqlite://"
+    run_scheduler: bool = False

@@ -1,0 +1,33 @@
+"""The application's services wired together once: store, role vocabulary, engine.
+
+The Flask app, the CLI and the worker each build one `Pathways` from a `Config`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pathways.config import Config
+from pathways.engine.cases import Engine
+from pathways.engine.definitions import collect
+from pathways.engine.deploy import DeployReport, deploy
+from pathways.engine.roles import RoleVocabulary
+from pathways.store import schema
+from pathways.store.db import Store
+
+
+class Pathways:
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.store = Store(self.config.database_url)
+        self.roles = RoleVocabulary.load(self.config.roles_file)
+        self.engine = Engine(self.store, self.roles)
+
+    def upgrade_db(self) -> None:
+        schema.upgrade(self.store.engine)
+
+    def deploy(self, paths: list[str | Path] | None = None) -> DeployReport:
+        return deploy(self.store, collect(paths or [self.config.workflows_dir]), self.roles)
+
+    def close(self) -> None:
+        self.store.dispose()

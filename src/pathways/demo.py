@@ -1,0 +1,65 @@
+"""Demo data: three agencies of one partnership, a user per role, and a few cases in flight.
+
+Idempotent: running it twice creates nothing new. Every demo user's password is `demo`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from pathways.engine.cases import Actor, Engine
+from pathways.store.db import Store
+from pathways.store.models import Agency, Case, HumanTask, User, UserRole
+
+AGENCIES = [
+    ("mops-bartoszyce", "OPS", "Miejski Ośrodek Pomocy Społecznej w Bartoszycach", "Bartoszyce"),
+    ("pup-bartoszyce", "PUP", "Powiatowy Urząd Pracy w Bartoszycach", "Bartoszyce"),
+    ("ngo-bartoszyce", "NGO", "Fundacja Pomocy Wzajemnej", "Bartoszyce"),
+    ("partnership", "SUPERVISION", "Partnerstwo Lokalne Bartoszyce", "Bartoszyce"),
+]
+USERS = [
+    ("anna.ops", "Anna Kowalska", "mops-bartoszyce", ["ops.social_worker"]),
+    ("piotr.ops", "Piotr Nowak", "mops-bartoszyce", ["ops.psychologist"]),
+    ("ewa.pup", "Ewa Wiśniewska", "pup-bartoszyce", ["pup.career_adviser", "pup.job_broker"]),
+    ("marek.ngo", "Marek Zieliński", "ngo-bartoszyce", ["ngo.crisis_interventionist", "ngo.psychologist"]),
+    ("teresa.sup", "Teresa Lewandowska", "partnership", ["supervision.supervisor"]),
+    ("admin", "Administrator", "partnership", ["admin"]),
+]
+PARTNERS = ["mops-bartoszyce", "pup-bartoszyce", "ngo-bartoszyce", "partnership"]
+PASSWORD = "demo"
+
+
+def load_demo(store: Store, engine: Engine) -> list[int]:
+    """Create the demo agencies, users and cases (once); returns the demo case ids."""
+    with store.unit_of_work() as uow:
+        s = uow.session
+        agencies = {a.code: a for a in s.scalars(select(Agency))}
+        for code, kind, name, city in AGENCIES:
+            if code not in agencies:
+                agencies[code] = Agency(code=code, kind=kind, name=name, city=city)
+                s.add(agencies[code])
+        s.flush()
+        known = set(s.scalars(select(User.username)))
+        password = generate_password_hash(PASSWORD)
+        for username, full_name, agency, roles in USERS:
+            if username not in known:
+                s.add(User(username=username, full_name=full_name, agency_id=agencies[agency].id,
+                           password_hash=password, role_rows=[UserRole(role=r) for r in roles]))
+        uow.commit()
+        if s.scalar(select(Case.id).limit(1)) is not None:
+            return list(s.scalars(select(Case.id).order_by(Case.id)))
+    return _demo_cases(store, engine)
+
+
+def _demo_cases(store: Store, engine: Engine) -> list[int]:
+    anna = Actor("anna.ops")
+    ids = [engine.start_case(anna, "intake_referral", {"beneficiary_pseudonym": name}, PARTNERS, name)
+           for name in ("BEN-001", "BEN-002", "BEN-003")]
+    # Move the second case past identification so the NGO and the OPS psychologist have work.
+    with store.unit_of_work(write=False) as uow:
+        task_id = uow.session.scalars(select(HumanTask.id).where(
+            HumanTask.case_id == ids[1], HumanTask.status == "open")).one()
+    engine.complete_task(anna, task_id, {"needs_crisis_support": True, "risk_level": "high",
+                                         "intake_date": "2026-11-20", "notes": "Zgłoszenie z punktu konsultacyjnego"})
+    return ids

@@ -1,0 +1,161 @@
+"""Definitions: BPMN/DMN files gathered, indexed, grouped per executable process, and built.
+
+A pathway version is keyed by the hash of the files its process needs (its own file, the files
+of the processes it calls and of the decisions it uses). Deploying the same bytes again finds
+the same hash and creates nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pathways.engine.errors import InvalidDefinition
+from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, PathwaysParser, XmlProblem, document_kind, parse_xml
+
+SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".dmn11.xml", ".dmn13.xml")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    filename: str
+    content: bytes
+
+    @cached_property
+    def hash(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def collect(paths: Iterable[str | Path]) -> list[SourceFile]:
+    """Every BPMN/DMN file under the given files and folders, sorted, each read once."""
+    found: dict[Path, None] = {}
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.name.lower().endswith(SUFFIXES):
+                    found[child] = None
+        elif path.is_file():
+            found[path] = None
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    return [SourceFile(str(p), p.read_bytes()) for p in found]
+
+
+@dataclass
+class Document:
+    source: SourceFile
+    root: Any
+    kind: str  # bpmn | dmn
+
+
+@dataclass
+class DocumentIndex:
+    """Parsed documents and where each process and decision is declared."""
+
+    documents: list[Document] = field(default_factory=list)
+    unreadable: dict[str, XmlProblem] = field(default_factory=dict)
+    processes: dict[str, Document] = field(default_factory=dict)
+    decisions: dict[str, Document] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, files: Iterable[SourceFile]) -> DocumentIndex:
+        index = cls()
+        for source in files:
+            try:
+                root = parse_xml(source.content)
+            except XmlProblem as problem:
+                index.unreadable[source.filename] = problem
+                continue
+            kind = document_kind(root)
+            if kind is None:
+                index.unreadable[source.filename] = XmlProblem(
+                    f"not a BPMN 2.0 or DMN document (root element {root.tag})", 1
+                )
+                continue
+            doc = Document(source, root, kind)
+            index.documents.append(doc)
+            if kind == "bpmn":
+                for process in root.iter(f"{{{BPMN_NS}}}process"):
+                    index.processes.setdefault(process.get("id", ""), doc)
+            else:
+                for decision in root.iter():
+                    if etree_localname(decision.tag) == "decision" and decision.get("id"):
+                        index.decisions.setdefault(decision.get("id"), doc)
+        return index
+
+    def dependencies(self, process_id: str) -> list[Document]:
+        """The process's own document first, then every document it needs, transitively."""
+        ordered: list[Document] = []
+        pending = [process_id]
+        seen_processes: set[str] = set()
+        while pending:
+            pid = pending.pop()
+            if pid in seen_processes or pid not in self.processes:
+                continue
+            seen_processes.add(pid)
+            doc = self.processes[pid]
+            if doc not in ordered:
+                ordered.append(doc)
+            process = next(p for p in doc.root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == pid)
+            for call in process.iter(f"{{{BPMN_NS}}}callActivity"):
+                pending.append(call.get("calledElement", ""))
+            for rule in process.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+                decision_doc = self.decisions.get(rule.get(f"{{{CAMUNDA_NS}}}decisionRef", ""))
+                if decision_doc is not None and decision_doc not in ordered:
+                    ordered.append(decision_doc)
+        return ordered
+
+    def executable_processes(self) -> list[tuple[str, str, Document]]:
+        """(id, name, document) of every process marked isExecutable (or not marked at all)."""
+        result = []
+        for pid, doc in self.processes.items():
+            process = next(p for p in doc.root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == pid)
+            if process.get("isExecutable", "true").lower() == "true":
+                result.append((pid, process.get("name") or pid, doc))
+        return result
+
+
+def etree_localname(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+@dataclass(frozen=True)
+class ProcessBundle:
+    """One executable process and the files it needs: the unit a version is made of."""
+
+    key: str
+    name: str
+    files: tuple[SourceFile, ...]
+
+    @property
+    def bundle_hash(self) -> str:
+        digest = hashlib.sha256(self.key.encode())
+        for source in self.files:
+            digest.update(source.hash.encode())
+        return digest.hexdigest()
+
+
+def bundles(index: DocumentIndex) -> list[ProcessBundle]:
+    return [
+        ProcessBundle(key, name, tuple(d.source for d in index.dependencies(key)))
+        for key, name, _doc in index.executable_processes()
+    ]
+
+
+def build_spec(files: Iterable[SourceFile], key: str) -> tuple[Any, dict[str, Any]]:
+    """Parse `files` and return SpiffWorkflow's (spec, subprocess_specs) for process `key`."""
+    parser = PathwaysParser()
+    for source in files:
+        try:
+            parser.add_document(parse_xml(source.content), source.filename)
+        except XmlProblem as problem:
+            raise InvalidDefinition(f"{source.filename}: {problem}") from None
+    try:
+        return parser.get_spec(key), parser.get_subprocess_specs(key)
+    except Exception as exc:  # SpiffWorkflow raises many kinds; all mean "cannot build"
+        raise InvalidDefinition(f"process {key!r} cannot be built: {exc}") from exc

@@ -1,0 +1,225 @@
+"""`pathways lint`: every problem in a set of BPMN/DMN files, located, with a hint.
+
+The checks read the XML directly (so one broken element does not hide the others), then each
+executable process is built with the real parser, so what lints clean also deploys. Nothing here
+lets an exception escape: an unexpected failure becomes a located problem too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pathways.engine.definitions import Document, DocumentIndex, SourceFile, build_spec, etree_localname
+from pathways.engine.errors import InvalidDefinition
+from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, PathwaysParser, read_assignment
+from pathways.engine.roles import RoleVocabulary
+from pathways.engine.sandbox import check_source
+from pathways.engine.timers import check_timer_text, is_iso_literal
+
+HUMAN_TASKS = {"userTask", "manualTask"}
+SUPPORTED_NODES = {
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
+    "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
+}
+UNSUPPORTED_NODES = {"complexGateway"}
+FORM_TYPES = {"string", "long", "boolean", "date", "enum"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    element: str | None
+    message: str
+    hint: str = ""
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        element = f" {self.element}:" if self.element else ""
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        label = "" if self.severity == "error" else f" {self.severity}:"
+        return f"{where}:{label}{element} {self.message}{hint}"
+
+
+def _q(tag: str) -> str:
+    return f"{{{BPMN_NS}}}{tag}"
+
+
+def lint(files: Iterable[SourceFile], roles: RoleVocabulary,
+         on_file: Callable[[str], None] | None = None) -> list[Problem]:
+    """All problems of the given files, read together (so cross-file references resolve).
+
+    `on_file` is called once per file as it is finished (for a progress bar).
+    """
+    index = DocumentIndex.build(files)
+    problems = [Problem(name, p.line, None, str(p), "fix the XML or export again from the modeler")
+                for name, p in index.unreadable.items()]
+    for name in index.unreadable:
+        if on_file:
+            on_file(name)
+    for doc in index.documents:
+        checks: list[Callable[[Document, DocumentIndex, RoleVocabulary], Iterator[Problem]]] = (
+            [_check_bpmn, _check_build] if doc.kind == "bpmn" else [_check_dmn]
+        )
+        for check in checks:
+            try:
+                problems.extend(check(doc, index, roles))
+            except Exception as exc:  # a check must never crash the run; report where it failed
+                problems.append(Problem(doc.source.filename, None, None,
+                                        f"could not be checked: {type(exc).__name__}: {exc}"))
+        if on_file:
+            on_file(doc.source.filename)
+    return problems
+
+
+def _problem(doc: Document, node: Any, message: str, hint: str = "", severity: str = "error") -> Problem:
+    return Problem(doc.source.filename, getattr(node, "sourceline", None), node.get("id"), message, hint, severity)
+
+
+def _check_bpmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> Iterator[Problem]:
+    root = doc.root
+    processes = list(root.iter(_q("process")))
+    if not processes:
+        yield _problem(doc, root, "no bpmn:process in this file", "a collaboration needs at least one process")
+    for process in processes:
+        if process.get("isExecutable", "true").lower() != "true":
+            yield _problem(doc, process, "process is not executable and will not be deployed",
+                           "set isExecutable=\"true\" in the modeler", "warning")
+    lane_of = {ref.text.strip(): ref.getparent() for ref in root.iter(_q("flowNodeRef")) if ref.text}
+    for node in root.iter():
+        if isinstance(node.tag, str):
+            yield from _check_node(doc, index, roles, node, etree_localname(node.tag), lane_of)
+
+
+def _check_node(doc: Document, index: DocumentIndex, roles: RoleVocabulary, node: Any, name: str,
+                lane_of: dict[str, Any]) -> Iterator[Problem]:
+    if name in UNSUPPORTED_NODES:
+        yield _problem(doc, node, f"bpmn:{name} is not supported", "model it with exclusive/parallel gateways")
+    elif name in HUMAN_TASKS:
+        yield from _check_human_task(doc, roles, node, lane_of.get(node.get("id", "")))
+    elif name in ("exclusiveGateway", "inclusiveGateway"):
+        yield from _check_gateway(doc, node)
+    elif name == "conditionExpression":
+        for message in check_source((node.text or "").strip(), "eval"):
+            yield _problem(doc, node.getparent(), f"condition: {message}", "write a Python expression")
+    elif name == "scriptTask":
+        yield from _check_script(doc, node)
+    elif name == "serviceTask" and any(node.get(f"{{{CAMUNDA_NS}}}{a}") for a in
+                                       ("class", "delegateExpression", "expression", "type")):
+        yield _problem(doc, node, "serviceTask calls Java/external code, which pathways cannot run",
+                       "use a scriptTask or a userTask")
+    elif name == "timerEventDefinition":
+        yield from _check_timer(doc, node)
+    elif name == "callActivity":
+        called = node.get("calledElement")
+        if not called or called not in index.processes:
+            yield _problem(doc, node, f"calledElement {called!r} is not a process in the deployed files",
+                           "deploy the called process's file together with this one")
+    elif name == "businessRuleTask":
+        ref = node.get(f"{{{CAMUNDA_NS}}}decisionRef")
+        if not ref or ref not in index.decisions:
+            yield _problem(doc, node, f"decisionRef {ref!r} is not a decision in the deployed DMN files",
+                           "set camunda:decisionRef to a decision id and deploy its .dmn file")
+
+
+def _check_human_task(doc: Document, roles: RoleVocabulary, node: Any, lane: Any) -> Iterator[Problem]:
+    assignment = read_assignment(node)
+    for group in assignment.candidate_groups:
+        if group not in roles:
+            yield _problem(doc, node, f"candidate group {group!r} is not a known role",
+                           "use role keys from workflows/roles.toml, e.g. ops.social_worker")
+    if not assignment.candidate_groups:
+        if lane is None:
+            yield _problem(doc, node, "user task has no lane and no camunda:candidateGroups",
+                           "put it in a lane named after a role, or set candidate groups")
+        else:
+            found = roles.lane_roles(lane.get("name") or "")
+            if len(found) != 1:
+                what = "is ambiguous between " + ", ".join(sorted(found)) if found else "names no known role"
+                yield _problem(doc, lane, f"lane {lane.get('name')!r} {what}",
+                               "name the lane 'Role name (AGENCY)' as in workflows/roles.toml")
+    due = assignment.due_date
+    if due:
+        kind = "duration" if due.upper().startswith("P") else "date"
+        message = check_timer_text(kind, due) if is_iso_literal(due) or not due.startswith("$") else None
+        if due.startswith("${"):
+            message = "Camunda JUEL expressions (${...}) are not supported"
+        if message:
+            yield _problem(doc, node, f"camunda:dueDate: {message}", "e.g. PT72H, P14D or 2026-12-01")
+    raw_priority = (node.get(f"{{{CAMUNDA_NS}}}priority") or "50").strip()
+    if not raw_priority.isdigit() or not 0 <= int(raw_priority) <= 100:
+        yield _problem(doc, node, f"camunda:priority {raw_priority!r} is not a whole number 0-100")
+    for field in node.iter(f"{{{CAMUNDA_NS}}}formField"):
+        if field.get("type") not in FORM_TYPES:
+            yield _problem(doc, node, f"form field {field.get('id')!r} has type {field.get('type')!r}",
+                           "use one of: " + ", ".join(sorted(FORM_TYPES)))
+
+
+def _check_gateway(doc: Document, node: Any) -> Iterator[Problem]:
+    gateway_id = node.get("id")
+    process = node.getparent()
+    outgoing = [f for f in process.iter(_q("sequenceFlow")) if f.get("sourceRef") == gateway_id]
+    if len(outgoing) < 2:
+        return
+    for flow in outgoing:
+        has_condition = flow.find(_q("conditionExpression")) is not None
+        if not has_condition and flow.get("id") != node.get("default"):
+            yield _problem(doc, flow, f"flow leaving gateway {gateway_id} has no condition and is not the default",
+                           "add a condition expression or mark one flow as the default")
+
+
+def _check_script(doc: Document, node: Any) -> Iterator[Problem]:
+    script_format = (node.get("scriptFormat") or "python").lower()
+    if script_format not in ("python", "py"):
+        yield _problem(doc, node, f"scriptFormat {script_format!r} is not supported", "write the script in Python")
+        return
+    script = node.find(_q("script"))
+    if script is None or not (script.text or "").strip():
+        yield _problem(doc, node, "script task has no script")
+        return
+    for message in check_source(script.text, "exec"):
+        yield _problem(doc, node, f"script: {message}")
+
+
+def _check_timer(doc: Document, node: Any) -> Iterator[Problem]:
+    event = node.getparent()
+    for kind, tag in (("date", "timeDate"), ("duration", "timeDuration"), ("cycle", "timeCycle")):
+        child = node.find(_q(tag))
+        if child is not None:
+            message = check_timer_text(kind, (child.text or "").strip())
+            if message:
+                yield _problem(doc, event, message, "e.g. PT72H, P6M, 2026-12-01T09:00:00Z, R3/PT1H")
+            return
+    yield _problem(doc, event, "timer has no timeDate, timeDuration or timeCycle", "set the timer in the modeler")
+
+
+def _check_build(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> Iterator[Problem]:
+    """Build each executable process of this file with the real parser."""
+    for key, _name, owner in index.executable_processes():
+        if owner is not doc:
+            continue
+        try:
+            build_spec([d.source for d in index.dependencies(key)], key)
+        except InvalidDefinition as exc:
+            cause = exc.__cause__
+            yield Problem(getattr(cause, "file_name", "") or doc.source.filename,
+                          getattr(cause, "line_number", None) or None,
+                          getattr(cause, "id", "") or key, exc.message,
+                          "open the element in the modeler and complete it")
+
+
+def _check_dmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> Iterator[Problem]:
+    parser = PathwaysParser()
+    try:
+        parser.add_document(doc.root, doc.source.filename)
+        for dmn in parser.dmn_parsers.values():
+            dmn.parse()
+    except Exception as exc:  # SpiffWorkflow's DMN parser raises bare KeyError/IndexError on bad files
+        yield Problem(doc.source.filename, getattr(exc, "line_number", None) or None, getattr(exc, "id", None),
+                      f"decision table cannot be read: {type(exc).__name__}: {exc}",
+                      "check inputs, outputs and rules in the DMN editor")

@@ -1,0 +1,164 @@
+"""Reading BPMN and DMN files: safe XML, and SpiffWorkflow's Camunda parser extended.
+
+SpiffWorkflow's CamundaParser reads `camunda:formData` but not `camunda:candidateGroups`,
+`camunda:dueDate` or `camunda:priority`, and it evaluates timer text as Python. The subclasses
+here add those attributes to user-task specs and build timers that accept literal ISO 8601.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.util import first
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    IntermediateCatchEvent,
+    ManualTask,
+    StartEvent,
+)
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaIntermediateCatchEventParser,
+    CamundaStartEventParser,
+)
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+
+from pathways.engine.timers import make_timer_definition
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+DMN_NAMESPACES = (
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/",
+    "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "https://www.omg.org/spec/DMN/20230324/MODEL/",
+)
+
+
+class XmlProblem(Exception):
+    """The bytes are not a usable XML document; `line` is 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def parse_xml(content: bytes) -> Any:
+    """Parse untrusted XML: no DTD, no entity expansion, no network, bounded size."""
+    if len(content) > MAX_FILE_BYTES:
+        raise XmlProblem(f"file is {len(content):,} bytes; the limit is {MAX_FILE_BYTES:,}")
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+    )
+    try:
+        root = etree.fromstring(content, parser)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else None
+        raise XmlProblem(f"not well-formed XML: {exc.msg}", line) from None
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise XmlProblem("a DOCTYPE/entity declaration is not allowed in a BPMN or DMN file", 1)
+    return root
+
+
+def document_kind(root: Any) -> str | None:
+    """'bpmn', 'dmn' or None, from the root element's namespace."""
+    namespace = etree.QName(root).namespace
+    if namespace == BPMN_NS:
+        return "bpmn"
+    if namespace in DMN_NAMESPACES:
+        return "dmn"
+    return None
+
+
+@dataclass(frozen=True)
+class TaskAssignment:
+    """What the BPMN says about who works a user task and by when."""
+
+    candidate_groups: tuple[str, ...] = ()
+    due_date: str | None = None
+    priority: int = 50
+
+
+def read_assignment(node: Any) -> TaskAssignment:
+    attr = node.attrib.get
+    groups = attr(f"{{{CAMUNDA_NS}}}candidateGroups") or ""
+    priority_text = (attr(f"{{{CAMUNDA_NS}}}priority") or "").strip()
+    return TaskAssignment(
+        candidate_groups=tuple(g.strip() for g in groups.split(",") if g.strip()),
+        due_date=(attr(f"{{{CAMUNDA_NS}}}dueDate") or "").strip() or None,
+        priority=int(priority_text) if priority_text.lstrip("-").isdigit() else 50,
+    )
+
+
+class _AssignmentMixin:
+    """Puts `assignment` (candidate groups, due date, priority) on human task specs."""
+
+    node: Any
+
+    def create_task(self) -> Any:
+        task = super().create_task()  # type: ignore[misc]
+        task.assignment = read_assignment(self.node)
+        return task
+
+
+class PathwaysUserTaskParser(_AssignmentMixin, UserTaskParser):  # type: ignore[misc]
+    pass
+
+
+class PathwaysManualTaskParser(_AssignmentMixin, CamundaTaskParser):  # type: ignore[misc]
+    pass
+
+
+class _TimerMixin:
+    """Builds timers through `pathways.engine.timers` (literal ISO 8601 + the engine clock)."""
+
+    node: Any
+    filename: str
+
+    def parse_timer_event(self, event: Any) -> Any:
+        description = self.get_event_description(event)  # type: ignore[attr-defined]
+        name = self.node.get("name", self.node.get("id"))
+        for kind, tag in (("date", "timeDate"), ("duration", "timeDuration"), ("cycle", "timeCycle")):
+            node = first(self.xpath(f".//bpmn:{tag}"))  # type: ignore[attr-defined]
+            if node is not None:
+                return make_timer_definition(kind, name, (node.text or "").strip(), description)
+        raise ValidationException("timer has no timeDate, timeDuration or timeCycle", self.node, self.filename)
+
+
+class PathwaysStartEventParser(_TimerMixin, CamundaStartEventParser):  # type: ignore[misc]
+    pass
+
+
+class PathwaysCatchEventParser(_TimerMixin, CamundaIntermediateCatchEventParser):  # type: ignore[misc]
+    pass
+
+
+class PathwaysBoundaryEventParser(_TimerMixin, CamundaBoundaryEventParser):  # type: ignore[misc]
+    pass
+
+
+class PathwaysParser(CamundaParser):  # type: ignore[misc]
+    """The Camunda 7 dialect as Camunda Modeler writes it, with pathways' extensions."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (PathwaysUserTaskParser, UserTask),
+        full_tag("manualTask"): (PathwaysManualTaskParser, ManualTask),
+        full_tag("startEvent"): (PathwaysStartEventParser, StartEvent),
+        full_tag("intermediateCatchEvent"): (PathwaysCatchEventParser, IntermediateCatchEvent),
+        full_tag("boundaryEvent"): (PathwaysBoundaryEventParser, BoundaryEvent),
+    }
+
+    def add_document(self, root: Any, filename: str) -> None:
+        """Add an already parsed (safe) document, BPMN or DMN."""
+        if document_kind(root) == "dmn":
+            self.add_dmn_xml(root, filename)
+        else:
+            self.add_bpmn_xml(root, filename)

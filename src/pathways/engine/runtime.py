@@ -1,0 +1,206 @@
+"""One case's workflow in memory: start it, complete a task, fire timers, deliver a message.
+
+`CaseRuntime` knows nothing of the database: it wraps a SpiffWorkflow BpmnWorkflow running in
+the sandbox and reports what the store must mirror — open human tasks, waiting timers, stages
+entered, completion. `pathways.engine.cases` turns those reports into rows in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from pathways.engine import clock, state, timers
+from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, TaskNotOpen
+from pathways.engine.roles import RoleVocabulary
+from pathways.engine.sandbox import make_script_engine
+
+_STAGE_SEEN = "pathways_stage_entered"
+_ENTERED = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.COMPLETED | TaskState.ERROR
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A deployed version's built specs plus what assignment needs."""
+
+    version_id: int
+    key: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    roles: RoleVocabulary
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    roles: tuple[str, ...]
+    stage: str | None
+    priority: int
+    due_text: str | None
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    id: str
+    element_id: str
+    due_at: datetime
+
+
+def _run(action: Any, *args: Any) -> Any:
+    """Run a workflow action, turning script failures into a located ScriptError."""
+    try:
+        return action(*args)
+    except SpiffWorkflowException as exc:
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, ScriptError):
+            cause = cause.__cause__ or getattr(cause, "error", None) or cause.__context__
+        task = getattr(exc, "task", None)
+        where = f" at {task.task_spec.bpmn_id}" if task is not None else ""
+        message = cause.message if isinstance(cause, ScriptError) else str(exc)
+        raise ScriptError(f"the pathway failed{where}: {message}") from exc
+
+
+class CaseRuntime:
+    def __init__(self, definition: Definition, workflow: Any) -> None:
+        self.definition = definition
+        self.workflow = workflow
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @classmethod
+    def start(cls, definition: Definition, data: dict[str, Any]) -> CaseRuntime:
+        workflow = BpmnWorkflow(
+            definition.spec, definition.subprocess_specs, script_engine=make_script_engine()
+        )
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        runtime = cls(definition, workflow)
+        runtime._advance()
+        return runtime
+
+    @classmethod
+    def restore(cls, definition: Definition, text: str) -> CaseRuntime:
+        workflow = state.load(text, definition.spec, definition.subprocess_specs)
+        workflow.script_engine = make_script_engine()
+        return cls(definition, workflow)
+
+    def dump(self) -> str:
+        return state.dump(self.workflow)
+
+    def _advance(self) -> None:
+        _run(self.workflow.refresh_timers)
+        _run(self.workflow.do_engine_steps)
+
+    # -- commands --------------------------------------------------------------------------
+    def complete(self, task_id: str, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Complete a ready human task with `data`; returns the changed values before/after."""
+        task = self.task(task_id)
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotOpen(f"task {task_id} is not open")
+        before = {k: task.data.get(k) for k in data}
+        task.data.update(data)
+        _run(task.run)
+        self._advance()
+        return before, dict(data)
+
+    def fire_due_timers(self) -> list[str]:
+        """Let every timer due by now fire; returns the element ids that fired."""
+        due = [t.element_id for t in self.waiting_timers() if t.due_at <= clock.now()]
+        self._advance()
+        return due
+
+    def receive_message(self, name: str, payload: dict[str, Any]) -> None:
+        waiting = {e.name for e in self.workflow.waiting_events() if e.event_type.startswith("Message")}
+        if name not in waiting:
+            expected = ", ".join(sorted(waiting)) or "none"
+            raise MessageNotExpected(f"the case is not waiting for message {name!r} (waiting for: {expected})")
+        event = BpmnEvent(MessageEventDefinition(name), {"payload": payload, "result_var": None})
+        _run(self.workflow.catch, event)
+        _run(self.workflow.do_engine_steps)
+
+    def cancel(self) -> None:
+        self.workflow.cancel()
+
+    # -- queries ---------------------------------------------------------------------------
+    @property
+    def completed(self) -> bool:
+        return bool(self.workflow.is_completed())
+
+    def task(self, task_id: str) -> Any:
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, TypeError):
+            task = None
+        if task is None:
+            raise NotFound(f"task {task_id} is not part of this case")
+        return task
+
+    def data(self) -> dict[str, Any]:
+        """The case's current data: the latest finished task's view of it."""
+        last = self.workflow.last_task or self.workflow.task_tree
+        return dict(last.data)
+
+    def open_tasks(self, stage: str | None) -> list[OpenTask]:
+        result = []
+        for task in self.workflow.get_tasks(state=TaskState.READY):
+            spec = task.task_spec
+            if not spec.manual:
+                continue
+            assignment = getattr(spec, "assignment", None)
+            roles = tuple(assignment.candidate_groups) if assignment and assignment.candidate_groups else ()
+            if not roles:
+                lane_role = self.definition.roles.resolve_lane(spec.lane)
+                roles = (lane_role,) if lane_role else ()
+            result.append(OpenTask(
+                id=str(task.id),
+                element_id=spec.bpmn_id,
+                name=spec.bpmn_name or spec.bpmn_id,
+                lane=spec.lane,
+                roles=roles,
+                stage=spec.extensions.get("stage") or stage,
+                priority=assignment.priority if assignment else 50,
+                due_text=assignment.due_date if assignment else None,
+            ))
+        return result
+
+    def waiting_timers(self) -> list[WaitingTimer]:
+        result = []
+        for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            due = timers.due_time(task)
+            if due is not None:
+                result.append(WaitingTimer(str(task.id), task.task_spec.bpmn_id, due))
+        return result
+
+    def enter_stages(self) -> list[tuple[str, str]]:
+        """(stage, element id) of elements with a `stage` property entered since the last call."""
+        entered = []
+        for task in self.workflow.get_tasks(state=_ENTERED):
+            stage = getattr(task.task_spec, "extensions", {}).get("stage")
+            if stage and not task.internal_data.get(_STAGE_SEEN):
+                task.internal_data[_STAGE_SEEN] = True
+                entered.append((task.last_state_change, stage, task.task_spec.bpmn_id))
+        return [(stage, element) for _, stage, element in sorted(entered)]
+
+    def due_at(self, task: OpenTask, opened_at: datetime) -> datetime | None:
+        """When a task opened at `opened_at` is due, from its `camunda:dueDate` (None if unset)."""
+        if not task.due_text:
+            return None
+        text = task.due_text
+        if not timers.is_iso_literal(text):
+            value = _run(self.workflow.script_engine.evaluate, self.task(task.id), text)
+            text = value.isoformat() if isinstance(value, datetime) else str(value)
+        kind = "duration" if text.upper().startswith("P") else "date"
+        try:
+            return timers.parse_timer_value(kind, text, opened_at)
+        except ValueError as exc:
+            raise ScriptError(f"dueDate of {task.element_id}: {exc}") from None

@@ -1,0 +1,65 @@
+"""Firing timers at their due time with APScheduler, not by polling.
+
+The scheduler keeps one date job armed for the earliest due timer. Commands in this process
+that create an earlier timer re-arm it at once (`Engine.on_timers_changed`). Timers created by
+*other* processes are picked up when this process next wakes; `max_sleep` bounds that wait and
+is the only periodic element (default 60 s, `PATHWAYS_TIMER_MAX_SLEEP`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from pathways.engine import clock
+from pathways.engine.cases import Engine
+
+log = logging.getLogger(__name__)
+JOB_ID = "pathways-fire-timers"
+
+
+class TimerScheduler:
+    def __init__(self, engine: Engine, blocking: bool = False, max_sleep: float = 60.0) -> None:
+        self.engine = engine
+        self.max_sleep = max_sleep
+        self.scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=UTC)
+        self._armed_for: datetime | None = None
+        self._lock = threading.Lock()
+        engine.on_timers_changed = self.notify
+
+    def start(self) -> None:
+        self._arm(clock.now())
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def notify(self, due_at: datetime) -> None:
+        """A command created a timer due at `due_at`: wake earlier if needed."""
+        with self._lock:
+            if self._armed_for is None or due_at < self._armed_for:
+                self._arm(due_at)
+
+    def _arm(self, when: datetime) -> None:
+        self._armed_for = when
+        self.scheduler.add_job(self._wake, "date", run_date=when, id=JOB_ID, replace_existing=True,
+                               misfire_grace_time=None, coalesce=True)
+
+    def _wake(self) -> None:
+        try:
+            fired = self.engine.fire_due_timers()
+            if fired:
+                log.info("advanced %d case(s) on due timers", fired)
+            upcoming = self.engine.next_due()
+        except Exception:  # keep the scheduler alive; the next wake retries
+            log.exception("firing timers failed")
+            upcoming = None
+        limit = clock.now() + timedelta(seconds=self.max_sleep)
+        with self._lock:
+            self._arm(min(upcoming, limit) if upcoming else limit)

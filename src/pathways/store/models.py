@@ -1,0 +1,209 @@
+"""SQLAlchemy models: the persistent state of pathways.
+
+A case's workflow snapshot (instance state only) sits beside derived, queryable rows — human
+tasks, timers, the stage history and the event log — and all of them change in one transaction.
+Definitions are stored once, by content hash, and shared by every case that runs them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from pathways.engine import clock
+
+
+def _now() -> datetime:
+    return clock.now()
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # OPS, PUP, NGO, SUPERVISION
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100), default="")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    agency: Mapped[Agency] = relationship()
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def roles(self) -> set[str]:
+        return {r.role for r in self.role_rows}
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class DefinitionBlob(Base):
+    """One BPMN or DMN file's exact bytes, stored once by SHA-256."""
+
+    __tablename__ = "definition_blobs"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[str] = mapped_column(Text)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class PathwayVersion(Base):
+    """A deployed, executable process: version N of pathway `key`, built from `files`."""
+
+    __tablename__ = "pathway_versions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    bundle_hash: Mapped[str] = mapped_column(String(64))
+    files: Mapped[list[Any]] = mapped_column()  # blob hashes, main file first
+    deployed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_key_status_stage", "pathway_key", "status", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pathway_version_id: Mapped[int] = mapped_column(ForeignKey("pathway_versions.id"))
+    pathway_key: Mapped[str] = mapped_column(String(200))
+    beneficiary: Mapped[str] = mapped_column(String(200), default="")  # a pseudonym, never a name
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active, completed, cancelled, closed
+    stage: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    pathway_version: Mapped[PathwayVersion] = relationship(lazy="joined")
+    agency_rows: Mapped[list[CaseAgency]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def agency_ids(self) -> set[int]:
+        return {a.agency_id for a in self.agency_rows}
+
+
+class CaseAgency(Base):
+    """An agency participating in a case: its users may see the case and be offered its tasks."""
+
+    __tablename__ = "case_agencies"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True, index=True)
+
+
+class CaseState(Base):
+    """The SpiffWorkflow instance state of a case, without the process definition."""
+
+    __tablename__ = "case_states"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(Text)  # JSON, written by pathways.engine.state
+
+
+class HumanTask(Base):
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        Index("ix_human_tasks_status_due", "status", "due_at"),
+        Index("ix_human_tasks_claimed", "claimed_by", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    roles: Mapped[list[Any]] = mapped_column()
+    stage: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, completed, cancelled
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    candidate_rows: Mapped[list[TaskCandidate]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class TaskCandidate(Base):
+    """One role a human task is offered to (indexed, for the inbox query)."""
+
+    __tablename__ = "task_candidates"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Timer(Base):
+    """A waiting timer; the row exists exactly while the timer waits."""
+
+    __tablename__ = "timers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class StageVisit(Base):
+    __tablename__ = "stage_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(200))
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseEvent(Base):
+    """The append-only log: who did what to a case, when, with the data before and after."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    before: Mapped[dict[str, Any] | None] = mapped_column()
+    after: Mapped[dict[str, Any] | None] = mapped_column()

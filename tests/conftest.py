@@ -1,0 +1,95 @@
+"""Shared fixtures: a migrated store on SQLite (always) and PostgreSQL (when configured).
+
+Tests that take `store` run once per database. PostgreSQL comes from
+PATHWAYS_TEST_POSTGRES_URL; without it those runs skip with the reason, unless
+PATHWAYS_REQUIRE_POSTGRES=1 (CI), where an unreachable server fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from pathways.engine import clock
+from pathways.engine.cases import Engine
+from pathways.engine.definitions import collect
+from pathways.engine.deploy import deploy
+from pathways.engine.roles import RoleVocabulary
+from pathways.store import schema
+from pathways.store.db import Store
+from pathways.store.models import Base
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / "workflows"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CONFORMANCE = ROOT.parent / "shared" / "conformance"
+POSTGRES_URL = os.environ.get("PATHWAYS_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("PATHWAYS_REQUIRE_POSTGRES") == "1"
+
+
+def _postgres_store() -> Store:
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("PATHWAYS_REQUIRE_POSTGRES=1 but PATHWAYS_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL tests need PATHWAYS_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1/test)")
+    store = Store(POSTGRES_URL)
+    try:
+        with store.engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:
+        store.dispose()
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+    return store
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[Store]:
+    """A clean, migrated PostgreSQL schema for the whole session."""
+    store = _postgres_store()
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    schema.upgrade(store.engine)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'pathways.db'}")
+        schema.upgrade(store.engine)
+        yield store
+        store.dispose()
+        return
+    store = request.getfixturevalue("postgres_schema")
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with store.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield store
+
+
+@pytest.fixture(scope="session")
+def roles() -> RoleVocabulary:
+    return RoleVocabulary.load(WORKFLOWS / "roles.toml")
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[clock.FrozenClock]:
+    c = clock.FrozenClock(datetime(2026, 11, 2, 8, 0, tzinfo=UTC)).install()
+    yield c
+    clock.set_source(None)
+
+
+@pytest.fixture
+def engine(store: Store, roles: RoleVocabulary) -> Engine:
+    """An engine over a store with workflows/ deployed."""
+    deploy(store, collect([WORKFLOWS]), roles)
+    return Engine(store, roles)
