@@ -89,7 +89,7 @@ def frozen_clock() -> Iterator[clock.FrozenClock]:
 
 
 @pytest.fixture
-def engine(store: Store, roles: RoleVocabulary) -> Engine:
+def engine(store: Store, roles: RoleVocabulary, frozen_clock: clock.FrozenClock) -> Engine:
     """An engine over a store with workflows/ deployed."""
     deploy(store, collect([WORKFLOWS]), roles)
     return Engine(store, roles)

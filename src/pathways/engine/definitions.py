@@ -150,12 +150,14 @@ def bundles(index: DocumentIndex) -> list[ProcessBundle]:
 def build_spec(files: Iterable[SourceFile], key: str) -> tuple[Any, dict[str, Any]]:
     """Parse `files` and return SpiffWorkflow's (spec, subprocess_specs) for process `key`."""
     parser = PathwaysParser()
-    for source in files:
-        try:
-            parser.add_document(parse_xml(source.content), source.filename)
-        except XmlProblem as problem:
-            raise InvalidDefinition(f"{source.filename}: {problem}") from None
     try:
+        for source in files:
+            parser.add_document(parse_xml(source.content), source.filename)
         return parser.get_spec(key), parser.get_subprocess_specs(key)
-    except Exception as exc:  # SpiffWorkflow raises many kinds; all mean "cannot build"
-        raise InvalidDefinition(f"process {key!r} cannot be built: {exc}") from exc
+    except XmlProblem as problem:
+        raise InvalidDefinition(f"{source.filename}: {problem}") from None
+    except Exception as exc:  # SpiffWorkflow raises many kinds (KeyError, IndexError...): all mean "cannot build"
+        detail = str(exc).split("\\n")[0][:300] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, KeyError):
+            detail = f"missing attribute or reference {exc}"
+        raise InvalidDefinition(f"process {key!r} cannot be built: {detail}") from exc

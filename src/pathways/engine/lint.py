@@ -74,7 +74,7 @@ def lint(files: Iterable[SourceFile], roles: RoleVocabulary,
                                         f"could not be checked: {type(exc).__name__}: {exc}"))
         if on_file:
             on_file(doc.source.filename)
-    return problems
+    return list(dict.fromkeys(problems))  # one lane with many tasks is one problem
 
 
 def _problem(doc: Document, node: Any, message: str, hint: str = "", severity: str = "error") -> Problem:
@@ -105,8 +105,7 @@ def _check_node(doc: Document, index: DocumentIndex, roles: RoleVocabulary, node
     elif name in ("exclusiveGateway", "inclusiveGateway"):
         yield from _check_gateway(doc, node)
     elif name == "conditionExpression":
-        for message in check_source((node.text or "").strip(), "eval"):
-            yield _problem(doc, node.getparent(), f"condition: {message}", "write a Python expression")
+        yield from _check_condition(doc, node)
     elif name == "scriptTask":
         yield from _check_script(doc, node)
     elif name == "serviceTask" and any(node.get(f"{{{CAMUNDA_NS}}}{a}") for a in
@@ -171,6 +170,18 @@ def _check_gateway(doc: Document, node: Any) -> Iterator[Problem]:
         if not has_condition and flow.get("id") != node.get("default"):
             yield _problem(doc, flow, f"flow leaving gateway {gateway_id} has no condition and is not the default",
                            "add a condition expression or mark one flow as the default")
+
+
+def _check_condition(doc: Document, node: Any) -> Iterator[Problem]:
+    text, flow = (node.text or "").strip(), node.getparent()
+    if not text:
+        yield _problem(doc, flow, "condition is empty", "write a Python expression, e.g. risk_level == 'high'")
+    elif text[:2] in ("${", "#{"):
+        yield _problem(doc, flow, f"condition {text!r} is a Camunda JUEL expression, which is not supported",
+                       f"write it in Python: {text[2:].rstrip('}').strip()}")
+    else:
+        for message in check_source(text, "eval"):
+            yield _problem(doc, flow, f"condition: {message}", "write a Python expression")
 
 
 def _check_script(doc: Document, node: Any) -> Iterator[Problem]:

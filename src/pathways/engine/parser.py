@@ -144,8 +144,33 @@ class PathwaysBoundaryEventParser(_TimerMixin, CamundaBoundaryEventParser):  # t
     pass
 
 
+class _PropertiesMixin:
+    """`camunda:properties` of the element itself (not of nested elements) on every kind of node.
+
+    SpiffWorkflow reads them only for Camunda task parsers, and with `.//`, so an embedded
+    subprocess would take the properties of its children; stages must come from the element.
+    """
+
+    def parse_extensions(self, node: Any = None) -> dict[str, str]:
+        found = self.xpath("./bpmn:extensionElements/camunda:properties/camunda:property")  # type: ignore[attr-defined]
+        return {p.get("name"): p.get("value") for p in found if p.get("name")}
+
+
+_PROPERTY_PARSERS: dict[type, type] = {}
+
+
+def _with_properties(parser_class: type) -> type:
+    if parser_class not in _PROPERTY_PARSERS:
+        _PROPERTY_PARSERS[parser_class] = type(parser_class.__name__, (_PropertiesMixin, parser_class), {})
+    return _PROPERTY_PARSERS[parser_class]
+
+
 class PathwaysParser(CamundaParser):  # type: ignore[misc]
     """The Camunda 7 dialect as Camunda Modeler writes it, with pathways' extensions."""
+
+    def _get_parser_class(self, tag: str) -> tuple[type | None, type | None]:
+        parser_class, spec_class = super()._get_parser_class(tag)
+        return (_with_properties(parser_class) if parser_class else None), spec_class
 
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,

@@ -74,7 +74,8 @@ class UnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.session.rollback()
+        # close() rolls back anything uncommitted and detaches objects without expiring them,
+        # so what a query returned stays readable after the unit of work ends.
         self.session.close()
 
     def commit(self) -> None:

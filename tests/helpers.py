@@ -1,0 +1,26 @@
+"""Small helpers shared by tests (not fixtures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pathways.engine.definitions import DocumentIndex, build_spec, collect
+from pathways.engine.roles import RoleVocabulary
+from pathways.engine.runtime import Definition
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / "workflows"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def load_definition(key: str, *paths: Path, roles: RoleVocabulary | None = None) -> Definition:
+    """Build one process's specs from files, as a deployed version would be built."""
+    files = collect(list(paths) or [WORKFLOWS])
+    index = DocumentIndex.build(files)
+    spec, subprocess_specs = build_spec([d.source for d in index.dependencies(key)], key)
+    return Definition(0, key, spec, subprocess_specs, roles or RoleVocabulary.load(WORKFLOWS / "roles.toml"))
+
+
+def open_by_element(runtime: object) -> dict[str, object]:
+    """Open tasks keyed by BPMN element id."""
+    return {t.element_id: t for t in runtime.open_tasks(None)}  # type: ignore[attr-defined]

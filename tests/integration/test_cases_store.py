@@ -1,0 +1,249 @@
+"""Case commands against a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from pathways.demo import load_demo
+from pathways.engine.cases import Actor, Engine
+from pathways.engine.definitions import collect
+from pathways.engine.deploy import deploy
+from pathways.engine.errors import CaseNotActive, InvalidData, InvalidDefinition, NotFound, ScriptError, TaskNotOpen
+from pathways.engine.views import case_summary
+from pathways.store.models import (
+    Agency,
+    Case,
+    CaseEvent,
+    CaseState,
+    HumanTask,
+    PathwayVersion,
+    StageVisit,
+    TaskCandidate,
+    Timer,
+    User,
+)
+from tests.helpers import FIXTURES, WORKFLOWS
+
+PARTNERS = ["mops-bartoszyce", "pup-bartoszyce", "ngo-bartoszyce", "partnership"]
+ANNA, MAREK, PIOTR, EWA, TERESA = (Actor(n, i) for i, n in enumerate(
+    ["anna.ops", "marek.ngo", "piotr.ops", "ewa.pup", "teresa.sup"], start=1))
+
+
+def open_tasks(store, case_id):
+    with store.unit_of_work(write=False) as uow:
+        rows = uow.session.scalars(select(HumanTask).where(
+            HumanTask.case_id == case_id, HumanTask.status == "open")).all()
+        return {r.element_id: r for r in rows}
+
+
+def offered_to(store, task_id):
+    """Usernames a task is offered to: users holding one of its roles in a participating agency."""
+    from pathways.engine.roles import RoleVocabulary
+    from pathways.store.models import CaseAgency, UserRole
+
+    roles = RoleVocabulary.load(WORKFLOWS / "roles.toml")
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        task = s.get(HumanTask, task_id)
+        query = (select(User.username, UserRole.role, Agency.kind)
+                 .join(UserRole, UserRole.user_id == User.id)
+                 .join(TaskCandidate, TaskCandidate.role == UserRole.role)
+                 .join(Agency, Agency.id == User.agency_id)
+                 .join(CaseAgency, (CaseAgency.agency_id == Agency.id) & (CaseAgency.case_id == task.case_id))
+                 .where(TaskCandidate.task_id == task_id))
+        return sorted({name for name, role, kind in s.execute(query) if roles.agency_kind(role) == kind})
+
+
+@pytest.fixture
+def demo(store, engine):
+    load_demo(store, engine)
+    return engine
+
+
+def test_deploy_is_idempotent_and_versions_changes(store, roles, tmp_path):
+    first = deploy(store, collect([WORKFLOWS]), roles)
+    assert first.created == [("intake_referral", 1)]
+    assert deploy(store, collect([WORKFLOWS]), roles).created == []
+    changed = tmp_path / "intake_referral.bpmn"
+    shutil.copy(WORKFLOWS / "intake_referral.bpmn", changed)
+    changed.write_text(changed.read_text().replace("Zgłoszenie", "Zgłoszenie sprawy"))
+    assert deploy(store, collect([changed]), roles).created == [("intake_referral", 2)]
+    with store.unit_of_work(write=False) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(PathwayVersion)) == 2
+
+
+def test_running_case_keeps_its_version(store, demo, roles, tmp_path):
+    old_case = demo.start_case(ANNA, "intake_referral", {}, PARTNERS)
+    changed = tmp_path / "intake_referral.bpmn"
+    changed.write_text((WORKFLOWS / "intake_referral.bpmn").read_text().replace(
+        "Identyfikacja i diagnoza wstępna", "Identyfikacja (v2)"))
+    deploy(store, collect([changed]), roles)
+    new_case = demo.start_case(ANNA, "intake_referral", {}, PARTNERS)
+    assert open_tasks(store, old_case)["identify"].name == "Identyfikacja i diagnoza wstępna"
+    assert open_tasks(store, new_case)["identify"].name == "Identyfikacja (v2)"
+    demo.complete_task(ANNA, open_tasks(store, old_case)["identify"].id,
+                       {"needs_crisis_support": False, "risk_level": "low", "intake_date": "2026-11-02"})
+    with store.unit_of_work(write=False) as uow:
+        assert case_summary(uow.session, old_case)["version"] == 1
+
+
+def test_broken_file_deploys_nothing(store, roles, tmp_path):
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text((WORKFLOWS / "intake_referral.bpmn").read_text().replace("PT72H", "PT72"))
+    with pytest.raises(InvalidDefinition) as err:
+        deploy(store, collect([WORKFLOWS, bad]), roles)
+    assert any("crisis_overdue" in p and "PT72" in p for p in err.value.details["problems"])
+    with store.unit_of_work(write=False) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(PathwayVersion)) == 0
+
+
+def test_multi_lane_pathway_end_to_end(store, demo, frozen_clock):
+    """OPS -> (NGO || OPS psychologist) -> gateway -> PUP, with a non-interrupting boundary timer."""
+    case_id = demo.start_case(ANNA, "intake_referral", {"beneficiary_pseudonym": "BEN-42"}, PARTNERS, "BEN-42")
+    identify = open_tasks(store, case_id)["identify"]
+    assert offered_to(store, identify.id) == ["anna.ops"]
+    demo.complete_task(ANNA, identify.id, {"needs_crisis_support": True, "risk_level": "high",
+                                           "intake_date": "2026-11-02", "notes": "pilne"})
+    tasks = open_tasks(store, case_id)
+    assert set(tasks) == {"crisis_intervention", "psych_diagnosis"}
+    assert offered_to(store, tasks["crisis_intervention"].id) == ["marek.ngo"]
+    assert offered_to(store, tasks["psych_diagnosis"].id) == ["piotr.ops"]
+    assert tasks["crisis_intervention"].priority == 80
+    with store.unit_of_work(write=False) as uow:
+        [timer] = uow.session.scalars(select(Timer).where(Timer.case_id == case_id)).all()
+        assert timer.element_id == "crisis_overdue"
+
+    frozen_clock.advance(hours=72)
+    assert demo.fire_due_timers() == 2  # this case and the demo case waiting on the same timer
+    tasks = open_tasks(store, case_id)
+    assert offered_to(store, tasks["escalate_overdue"].id) == ["teresa.sup"]
+    assert "crisis_intervention" in tasks
+    demo.complete_task(TERESA, tasks["escalate_overdue"].id, {})
+
+    frozen_clock.advance(hours=2)
+    demo.complete_task(MAREK, tasks["crisis_intervention"].id,
+                       {"hours": 6, "shelter_location": "ul. Tajna 1", "outcome": "stabilised"})
+    demo.complete_task(PIOTR, tasks["psych_diagnosis"].id, {"hours": 2, "recommendation": "positive"})
+    plan = open_tasks(store, case_id)["career_plan"]
+    assert offered_to(store, plan.id) == ["ewa.pup"]
+    frozen_clock.advance(days=1)
+    demo.complete_task(EWA, plan.id, {"registered_unemployed": True, "plan_items": "staż", "hours": 3})
+
+    with store.unit_of_work(write=False) as uow:
+        summary = case_summary(uow.session, case_id)
+        assert summary["status"] == "completed"
+        assert [v["stage"] for v in summary["stages"]] == ["Identyfikacja", "Interwencja kryzysowa", "Aktywizacja"]
+        assert all(v["left_at"] is not None for v in summary["stages"])
+        kinds = [e["kind"] for e in summary["events"]]
+        assert kinds[0] == "CaseStarted" and kinds[-1] == "CaseCompleted"
+        assert kinds.count("TaskCompleted") == 5 and kinds.count("TimerFired") == 1
+        completed = uow.session.scalars(select(CaseEvent).where(
+            CaseEvent.case_id == case_id, CaseEvent.kind == "TaskCompleted")).all()
+        by_actor = {e.actor: e for e in completed}
+        assert set(by_actor) == {"anna.ops", "marek.ngo", "piotr.ops", "ewa.pup", "teresa.sup"}
+        assert by_actor["piotr.ops"].after == {"hours": 2, "recommendation": "positive"}
+        # parallel branches carry their own data: the NGO's hours are not in the psychologist's view
+        assert by_actor["piotr.ops"].before == {"hours": None, "recommendation": None}
+        assert uow.session.scalar(select(func.count()).select_from(Timer)) == 0
+        assert not open_tasks(store, case_id)
+
+
+def test_failed_command_writes_nothing(store, roles, frozen_clock):
+    deploy(store, collect([FIXTURES / "broken_script.bpmn"]), roles)
+    engine = Engine(store, roles)
+    anna = Actor("anna.ops")
+    case_id = engine.start_case(anna, "broken_script", {})
+    task = open_tasks(store, case_id)["fill"]
+
+    def snapshot():
+        with store.unit_of_work(write=False) as uow:
+            s = uow.session
+            return (s.get(CaseState, case_id).state, s.get(Case, case_id).version,
+                    s.scalar(select(func.count()).select_from(CaseEvent)),
+                    s.scalar(select(func.count()).select_from(StageVisit)), s.get(HumanTask, task.id).status)
+
+    before = snapshot()
+    with pytest.raises(ScriptError, match="divide"):
+        engine.complete_task(anna, task.id, {"hours": 4, "sessions": 0})
+    assert snapshot() == before
+    engine.complete_task(anna, task.id, {"hours": 4, "sessions": 2})
+    with store.unit_of_work(write=False) as uow:
+        assert uow.session.get(Case, case_id).status == "completed"
+
+
+def test_task_commands_refuse_clearly(store, demo):
+    case_id = demo.start_case(ANNA, "intake_referral", {}, PARTNERS)
+    task = open_tasks(store, case_id)["identify"]
+    data = {"needs_crisis_support": False, "risk_level": "low", "intake_date": "2026-11-02"}
+    demo.complete_task(ANNA, task.id, data)
+    with pytest.raises(TaskNotOpen, match="already completed"):
+        demo.complete_task(ANNA, task.id, data)
+    with pytest.raises(NotFound):
+        demo.complete_task(ANNA, "00000000-0000-0000-0000-000000000000", data)
+    with pytest.raises(NotFound):
+        demo.start_case(ANNA, "no_such_pathway", {})
+    with pytest.raises(InvalidData):
+        demo.start_case(ANNA, "intake_referral", {}, ["no-such-agency"])
+
+
+def test_cancel_and_close(store, demo):
+    case_id = demo.start_case(ANNA, "intake_referral", {}, PARTNERS)
+    demo.cancel_case(ANNA, case_id, "beneficiary moved away")
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        assert s.get(Case, case_id).status == "cancelled"
+        assert {t.status for t in s.scalars(select(HumanTask).where(HumanTask.case_id == case_id))} == {"cancelled"}
+    demo.close_case(ANNA, case_id)
+    with pytest.raises(CaseNotActive):
+        demo.close_case(ANNA, case_id)
+    with store.unit_of_work(write=False) as uow:
+        assert uow.session.get(Case, case_id).status == "closed"
+
+
+def test_message_correlates_to_case(store, roles):
+    deploy(store, collect([FIXTURES / "message_wait.bpmn"]), roles)
+    engine = Engine(store, roles)
+    waiting, other = (engine.start_case(Actor("cli"), "message_wait", {}) for _ in range(2))
+    engine.send_message(Actor("pup-system"), waiting, "employment_confirmed", {"employer": "Stolarnia"})
+    assert list(open_tasks(store, waiting)) == ["record_employment"]
+    assert open_tasks(store, other) == {}
+    with store.unit_of_work(write=False) as uow:
+        assert uow.session.get(Case, waiting).stage == "Zatrudnienie"
+
+
+def test_timer_failure_is_postponed_and_logged(store, roles, frozen_clock, monkeypatch):
+    from pathways.engine import runtime as runtime_module
+
+    engine = Engine(store, roles)
+    deploy(store, collect([WORKFLOWS]), roles)
+    load_demo(store, engine)
+    case_id = engine.start_case(ANNA, "intake_referral", {}, PARTNERS)
+    engine.complete_task(ANNA, open_tasks(store, case_id)["identify"].id,
+                         {"needs_crisis_support": True, "risk_level": "low", "intake_date": "2026-11-02"})
+    frozen_clock.advance(hours=73)
+
+    def explode(self):
+        raise ScriptError("boom")
+
+    monkeypatch.setattr(runtime_module.CaseRuntime, "fire_due_timers", explode)
+    assert engine.fire_due_timers() == 0  # no endless loop on a failing case
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        timer = s.scalars(select(Timer).where(Timer.case_id == case_id)).one()
+        assert timer.due_at.replace(tzinfo=None) > frozen_clock().replace(tzinfo=None)
+        failed = s.scalars(select(CaseEvent).where(CaseEvent.kind == "TimerFailed")).all()
+        assert case_id in {e.case_id for e in failed} and failed[0].after == {"error": "boom"}
+
+
+def test_due_timer_rows_match_workflow(store, engine, frozen_clock):
+    case_id = engine.start_case(Actor("cli"), "intake_referral", {})
+    engine.complete_task(Actor("cli"), open_tasks(store, case_id)["identify"].id,
+                         {"needs_crisis_support": True, "risk_level": "low", "intake_date": "2026-11-02"})
+    assert engine.next_due() == frozen_clock() + timedelta(hours=72)
+    engine.complete_task(Actor("cli"), open_tasks(store, case_id)["crisis_intervention"].id,
+                         {"hours": 1, "outcome": "declined"})
+    assert engine.next_due() is None  # the boundary timer went with its task
