@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -40,6 +41,7 @@ from pathways.store.models import (
 )
 
 SYSTEM = "system"
+_LOST_RACE = ("deadlock", "could not serialize", "database is locked", "lock timeout")
 TIMER_RETRY_SECONDS = 300
 
 
@@ -103,7 +105,7 @@ class Engine:
     ) -> int:
         """Start a case of pathway `key` (latest version unless `version`); returns the case id."""
         data = _jsonable(data or {})
-        with self.store.unit_of_work() as uow:
+        with self._command() as uow:
             s = uow.session
             query = select(PathwayVersion).where(PathwayVersion.key == key)
             if version is not None:
@@ -131,7 +133,7 @@ class Engine:
     def complete_task(self, actor: Actor, task_id: str, data: dict[str, Any]) -> int:
         """Complete an open human task with (already validated) data; returns the case id."""
         data = _jsonable(data)
-        with self.store.unit_of_work() as uow:
+        with self._command() as uow:
             s = uow.session
             row = s.get(HumanTask, task_id)
             if row is None:
@@ -149,7 +151,7 @@ class Engine:
 
     def send_message(self, actor: Actor, case_id: int, name: str, payload: dict[str, Any]) -> None:
         payload = _jsonable(payload)
-        with self.store.unit_of_work() as uow:
+        with self._command() as uow:
             case, runtime = self._load(uow.session, case_id)
             runtime.receive_message(name, payload)
             self._event(uow.session, case, actor, "MessageReceived", element_id=name, after=payload)
@@ -157,7 +159,7 @@ class Engine:
 
     def cancel_case(self, actor: Actor, case_id: int, reason: str = "", close: bool = False) -> None:
         """Stop an active case: its open tasks are cancelled and its timers removed."""
-        with self.store.unit_of_work() as uow:
+        with self._command() as uow:
             s = uow.session
             case = self._case(s, case_id)
             if case.status == "closed":
@@ -198,7 +200,7 @@ class Engine:
         now = clock.now()
         case_id = None
         try:
-            with self.store.unit_of_work() as uow:
+            with self._command() as uow:
                 s = uow.session
                 query = select(Timer).where(Timer.due_at <= now).order_by(Timer.due_at).limit(1)
                 if uow.dialect == "postgresql":
@@ -222,7 +224,7 @@ class Engine:
 
     def _postpone_timers(self, case_id: int, error: PathwaysError) -> None:
         """A timer whose case fails to advance is retried later, and the failure is logged."""
-        with self.store.unit_of_work() as uow:
+        with self._command() as uow:
             s = uow.session
             retry = clock.now() + timedelta(seconds=TIMER_RETRY_SECONDS)
             for timer in s.scalars(select(Timer).where(Timer.case_id == case_id, Timer.due_at <= clock.now())):
@@ -272,15 +274,21 @@ class Engine:
 
     def _commit(self, uow: UnitOfWork, case: Case) -> None:
         case.updated_at = clock.now()
+        uow.commit()
+
+    @contextmanager
+    def _command(self) -> Iterator[UnitOfWork]:
+        """A write transaction whose lost races surface as `Conflict` (with nothing written)."""
         try:
-            uow.commit()
+            with self.store.unit_of_work() as uow:
+                yield uow
         except StaleDataError:
-            raise Conflict(f"case {case.id} was changed by another command at the same time; "
+            raise Conflict("the case was changed by another command at the same time; "
                            "nothing was written, reload and try again") from None
-        except (IntegrityError, OperationalError) as exc:
-            if "lock" in str(exc).lower() or isinstance(exc, IntegrityError):
-                raise Conflict(f"case {case.id}: concurrent change ({exc.orig}); nothing was written") from None
-            raise
+        except OperationalError as exc:
+            if not any(word in str(exc.orig).lower() for word in _LOST_RACE):
+                raise
+            raise Conflict(f"concurrent change: {exc.orig}; nothing was written, try again") from None
 
     def _sync_stages(self, s: Session, case: Case, runtime: CaseRuntime, actor: Actor, now: datetime) -> None:
         for stage, element in runtime.enter_stages():

@@ -152,7 +152,8 @@ def _check_human_task(doc: Document, roles: RoleVocabulary, node: Any, lane: Any
             yield _problem(doc, node, f"camunda:dueDate: {message}", "e.g. PT72H, P14D or 2026-12-01")
     raw_priority = (node.get(f"{{{CAMUNDA_NS}}}priority") or "50").strip()
     if not raw_priority.isdigit() or not 0 <= int(raw_priority) <= 100:
-        yield _problem(doc, node, f"camunda:priority {raw_priority!r} is not a whole number 0-100")
+        yield _problem(doc, node, f"camunda:priority {raw_priority!r} is not a whole number 0-100",
+                       "50 is normal; higher comes first in the inbox")
     for field in node.iter(f"{{{CAMUNDA_NS}}}formField"):
         if field.get("type") not in FORM_TYPES:
             yield _problem(doc, node, f"form field {field.get('id')!r} has type {field.get('type')!r}",
@@ -231,6 +232,6 @@ def _check_dmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> It
         for dmn in parser.dmn_parsers.values():
             dmn.parse()
     except Exception as exc:  # SpiffWorkflow's DMN parser raises bare KeyError/IndexError on bad files
-        yield Problem(doc.source.filename, getattr(exc, "line_number", None) or None, getattr(exc, "id", None),
-                      f"decision table cannot be read: {type(exc).__name__}: {exc}",
-                      "check inputs, outputs and rules in the DMN editor")
+        decision = next((n for n in doc.root.iter() if etree_localname(n.tag) == "decision"), doc.root)
+        yield _problem(doc, decision, f"decision table cannot be read: {type(exc).__name__}: {exc}",
+                       "check inputs, outputs and rules in the DMN editor")

@@ -1,0 +1,91 @@
+"""The `pathways` command line, run as a user would (a real subprocess, real files)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import ROOT, WORKFLOWS
+
+CONFORMANCE = ROOT.parent / "shared" / "conformance" / "files"
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {**os.environ, "PATHWAYS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+           "PATHWAYS_WORKFLOWS_DIR": str(WORKFLOWS)}
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pathways.cli", *args], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=120)
+
+    return call
+
+
+def test_help_on_every_command(run):
+    for command in ([], ["demo"], ["serve"], ["worker"], ["lint"], ["deploy"], ["db", "upgrade"],
+                    ["case", "start"], ["case", "show"]):
+        result = run(*command, "--help")
+        assert result.returncode == 0 and "Usage:" in result.stdout, command
+
+
+def test_lint_clean_and_dirty(run, tmp_path):
+    clean = run("lint")
+    assert clean.returncode == 0, clean.stderr
+    assert "1 file(s), 0 error(s)" in clean.stderr
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text((WORKFLOWS / "intake_referral.bpmn").read_text().replace("PT72H", "PT72"))
+    dirty = run("lint", str(bad))
+    assert dirty.returncode == 1
+    assert f"{bad}:" in dirty.stdout and "crisis_overdue" in dirty.stdout and "hint:" in dirty.stdout
+    missing = run("lint", str(tmp_path / "nope"))
+    assert missing.returncode == 1 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+
+
+@pytest.mark.skipif(not CONFORMANCE.is_dir(), reason="../shared/conformance is not beside the checkout")
+def test_lint_conformance_without_traceback(run):
+    result = run("lint", str(CONFORMANCE))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "113 file(s)" in result.stderr
+
+
+def test_deploy_start_show(run):
+    assert run("db", "upgrade").returncode == 0
+    first = run("deploy")
+    assert first.returncode == 0 and "deployed intake_referral version 1" in first.stdout
+    again = run("deploy")
+    assert "unchanged intake_referral (version 1)" in again.stdout
+    started = run("case", "start", "intake_referral", "--data", '{"beneficiary_pseudonym": "BEN-7"}',
+                  "--beneficiary", "BEN-7")
+    assert started.returncode == 0 and "started case 1" in started.stdout, started.stderr
+    shown = run("case", "show", "1", "--json")
+    summary = json.loads(shown.stdout)
+    assert summary["stage"] == "Identyfikacja" and summary["tasks"][0]["roles"] == ["ops.social_worker"]
+    text = run("case", "show", "1").stdout
+    assert "stage: Identyfikacja" in text and "CaseStarted" in text
+
+
+def test_clear_errors_not_tracebacks(run):
+    run("deploy")
+    for args, fragment in [
+        (("case", "show", "99"), "case 99 does not exist"),
+        (("case", "start", "nope"), "no deployed pathway 'nope'"),
+        (("case", "start", "intake_referral", "--data", "[1"), "not JSON"),
+        (("case", "start", "intake_referral", "--agency", "x"), "unknown agencies"),
+    ]:
+        result = run(*args)
+        assert result.returncode != 0 and fragment in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+def test_demo_prepares_data_idempotently(run):
+    first = run("demo", "--no-serve")
+    assert first.returncode == 0, first.stderr
+    assert "demo cases: 1, 2, 3" in first.stdout
+    second = run("demo", "--no-serve")
+    assert "0 new, 1 unchanged" in second.stdout and "demo cases: 1, 2, 3" in second.stdout

@@ -1,0 +1,105 @@
+"""The linter: located problems for bad files, a clean bill for good ones, never a traceback."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pathways.engine.definitions import SourceFile, collect
+from pathways.engine.lint import lint
+from tests.helpers import FIXTURES, WORKFLOWS
+
+CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "files"
+INTAKE = (WORKFLOWS / "intake_referral.bpmn").read_text()
+
+
+def lint_text(roles, text: str, name: str = "case.bpmn"):
+    return lint([SourceFile(name, text.encode())], roles)
+
+
+def errors(problems):
+    return [p for p in problems if p.severity == "error"]
+
+
+def test_seed_workflows_are_clean(roles):
+    assert errors(lint(collect([WORKFLOWS]), roles)) == []
+
+
+@pytest.mark.parametrize(("change", "element", "fragment"), [
+    (("PT72H", "PT72"), "crisis_overdue", "PT72"),
+    (("recommendation == 'positive'", "recommendation = = 'x'"), "flow_ready_to_career_plan", "SyntaxError"),
+    (("recommendation == 'positive'", "__import__('os').system('id')"), "flow_ready_to_career_plan", "_"),
+    (("recommendation == 'positive'", "${approved}"), "flow_ready_to_career_plan", "JUEL"),
+    (('name="Psycholog (OPS)"', 'name="Psycholog"'), "lane_ops_psychologist", "ambiguous"),
+    (('name="Doradca zawodowy (PUP)"', 'name="Księgowość"'), "lane_pup_career_adviser", "no known role"),
+    (('camunda:candidateGroups="supervision.supervisor"', 'camunda:candidateGroups="janitor"'),
+     "escalate_overdue", "janitor"),
+    ((' default="flow_ready_to_follow_up"', ""), "flow_ready_to_follow_up", "no condition"),
+    (('camunda:priority="80"', 'camunda:priority="high"'), "crisis_intervention", "priority"),
+    (('camunda:dueDate="PT72H"', 'camunda:dueDate="P3X"'), "crisis_intervention", "dueDate"),
+])
+def test_each_problem_is_located(roles, change, element, fragment):
+    old, new = change
+    assert old in INTAKE
+    problems = errors(lint_text(roles, INTAKE.replace(old, new)))
+    matching = [p for p in problems if p.element == element and fragment in p.message]
+    assert matching, [str(p) for p in problems]
+    assert matching[0].file == "case.bpmn" and matching[0].line and matching[0].hint
+
+
+REFERENCES = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="refs" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call" />
+    <bpmn:callActivity id="call" calledElement="nowhere" />
+    <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="decide" />
+    <bpmn:businessRuleTask id="decide" camunda:decisionRef="no_table" />
+    <bpmn:sequenceFlow id="f3" sourceRef="decide" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_unresolved_references(roles):
+    problems = errors(lint_text(roles, REFERENCES))
+    assert any("nowhere" in p.message and p.element == "call" and p.line == 7 for p in problems), problems
+    assert any("no_table" in p.message and p.element == "decide" for p in problems), problems
+
+
+@pytest.mark.parametrize(("content", "fragment"), [
+    (b"<bpmn:definitions", "not well-formed"),
+    (b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><x>&a;</x>", "DOCTYPE"),
+    (b"<html><body>not bpmn</body></html>", "not a BPMN"),
+    (b"x" * (5 * 1024 * 1024 + 1), "limit"),
+])
+def test_unreadable_files(roles, content, fragment):
+    [problem] = lint([SourceFile("bad.bpmn", content)], roles)
+    assert fragment in problem.message and problem.file == "bad.bpmn"
+
+
+def test_script_task_sandbox_refusals_are_reported(roles):
+    problems = errors(lint(collect([FIXTURES / "broken_script.bpmn"]), roles))
+    assert problems == []  # a runtime division by zero is not a lint error
+    text = (FIXTURES / "broken_script.bpmn").read_text().replace("per_session = hours / sessions",
+                                                                    "import os\nos.system('rm -rf /')")
+    problems = errors(lint_text(roles, text))
+    assert any(p.element == "divide" and "import" in p.message.lower() for p in problems), problems
+
+
+@pytest.mark.skipif(not CONFORMANCE.is_dir(), reason="../shared/conformance is not beside the checkout")
+def test_conformance_files_are_loaded_or_rejected_with_located_messages(roles):
+    files = collect([CONFORMANCE])
+    assert len(files) == 113
+    problems = lint(files, roles)  # must not raise, whatever the files contain
+    for problem in problems:
+        assert problem.file.startswith(str(CONFORMANCE)), problem
+        assert problem.line or problem.element, f"unlocated: {problem}"
+        assert "Traceback" not in problem.message and "could not be checked" not in problem.message, problem
+        assert re.match(r"^\S+(:\d+)?: ", str(problem)), problem
+    rejected = {p.file for p in errors(problems)}
+    loaded = {f.filename for f in files} - rejected
+    assert len(rejected) > 50 and len(loaded) > 10  # many are other engines' dialects; some run as they are
