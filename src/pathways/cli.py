@@ -5,13 +5,13 @@ Errors users can cause are printed as one clear message (exit 1); nothing prints
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 import click
@@ -125,10 +125,8 @@ def worker() -> None:
 
     services = _services()
     click.echo("pathways worker: firing timers at their due time (Ctrl+C to stop)")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         TimerScheduler(services.engine, blocking=True).start()
-    except KeyboardInterrupt:
-        pass
 
 
 @main.command(help="Set up the database, deploy workflows/, load demo data, and serve.")

@@ -105,10 +105,8 @@ def test_threads_complete_one_task(store, engine):
     assert len(outcomes) == 4
 
 
-@pytest.mark.postgres
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)  # SKIP LOCKED claiming is PostgreSQL's
 def test_two_workers_fire_each_timer_once(store, engine, frozen_clock):
-    if store.engine.dialect.name != "postgresql":
-        pytest.skip("SKIP LOCKED claiming is PostgreSQL's; SQLite serialises writers instead")
     cases = [engine.start_case(Actor("cli"), "intake_referral", {}) for _ in range(30)]
     for case_id in cases:
         engine.complete_task(Actor("cli"), _open(store, case_id, "identify"), IDENTIFY)

@@ -55,7 +55,8 @@ def test_non_interrupting_timer_escalates_to_supervisor_and_keeps_task(intake, f
     assert "crisis_intervention" in tasks  # non-interrupting: the overdue work stays open
 
 
-@pytest.mark.parametrize(("recommendation", "end_task"), [("positive", "career_plan"), ("negative", "follow_up_support")])
+@pytest.mark.parametrize(("recommendation", "end_task"),
+                         [("positive", "career_plan"), ("negative", "follow_up_support")])
 def test_gateway_routes_on_recommendation(intake, frozen_clock, recommendation, end_task):
     runtime = CaseRuntime.start(intake, {})
     runtime.complete(open_by_element(runtime)["identify"].id, IDENTIFY)

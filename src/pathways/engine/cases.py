@@ -330,16 +330,15 @@ class Engine:
         rows = {t.id: t for t in s.scalars(select(Timer).where(Timer.case_id == case.id))}
         current = {t.id: t for t in runtime.waiting_timers()} if case.status == "active" else {}
         changed = False
-        for timer_id, row in rows.items():
-            if timer_id not in current:
-                s.delete(row)
+        for gone in rows.keys() - current.keys():
+            s.delete(rows[gone])
         for timer_id, timer in current.items():
-            row = rows.get(timer_id)
-            if row is None:
+            existing = rows.get(timer_id)
+            if existing is None:
                 s.add(Timer(id=timer_id, case_id=case.id, element_id=timer.element_id, due_at=timer.due_at))
                 changed = True
-            elif _aware(row.due_at) != timer.due_at:
-                row.due_at, changed = timer.due_at, True
+            elif _aware(existing.due_at) != timer.due_at:
+                existing.due_at, changed = timer.due_at, True
         return changed
 
 
