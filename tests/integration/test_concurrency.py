@@ -117,8 +117,8 @@ def test_two_workers_fire_each_timer_once(store, engine, frozen_clock):
     with store.unit_of_work(write=False) as uow:
         s = uow.session
         fired = s.execute(select(CaseEvent.case_id, func.count()).where(CaseEvent.kind == "TimerFired")
-                          .group_by(CaseEvent.case_id)).tuples().all()
-        assert sorted(fired) == [(c, 1) for c in cases]
+                          .group_by(CaseEvent.case_id)).all()
+        assert sorted(tuple(row) for row in fired) == [(c, 1) for c in cases]
         escalations = s.scalar(select(func.count()).select_from(HumanTask).where(
             HumanTask.element_id == "escalate_overdue"))
         assert escalations == 30

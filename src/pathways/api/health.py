@@ -23,7 +23,7 @@ def health() -> dict[str, Any]:
     with pathways.store.unit_of_work(write=False) as uow:
         s = uow.session
         versions = s.scalars(select(PathwayVersion).order_by(PathwayVersion.key, PathwayVersion.version)).all()
-        cases = dict(s.execute(select(Case.status, func.count()).group_by(Case.status)).tuples().all())
+        cases = {status: n for status, n in s.execute(select(Case.status, func.count()).group_by(Case.status))}
         open_tasks = s.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.status == "open"))
     return {
         "status": "ok",
