@@ -103,3 +103,7 @@ def test_conformance_files_are_loaded_or_rejected_with_located_messages(roles):
     rejected = {p.file for p in errors(problems)}
     loaded = {f.filename for f in files} - rejected
     assert len(rejected) > 50 and len(loaded) > 10  # many are other engines' dialects; some run as they are
+
+
+def test_fixture_pathways_are_clean(roles):
+    assert [str(p) for p in errors(lint(collect([FIXTURES]), roles))] == []

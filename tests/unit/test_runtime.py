@@ -107,3 +107,32 @@ def test_script_failure_is_a_located_script_error(frozen_clock):
     runtime = CaseRuntime.start(definition, {})
     with pytest.raises(ScriptError, match="divide"):
         runtime.complete(open_by_element(runtime)["fill"].id, {"hours": 4, "sessions": 0})
+
+
+@pytest.mark.parametrize(("instruments", "opened"), [(["educational", "health"], ["sign"]), (["social"], [])])
+def test_dmn_rule_runs_in_the_sandbox(frozen_clock, instruments, opened):
+    definition = load_definition("instrument_check", FIXTURES / "instruments.bpmn", FIXTURES / "instruments.dmn")
+    runtime = CaseRuntime.start(definition, {"instruments": instruments})
+    assert list(open_by_element(runtime)) == opened
+    assert runtime.data()["contract_valid"] is (len(instruments) >= 2)
+    assert runtime.completed is (not opened)
+
+
+def test_dmn_expression_cannot_escape_the_sandbox(frozen_clock, tmp_path):
+    dmn = tmp_path / "instruments.dmn"
+    dmn.write_text((FIXTURES / "instruments.dmn").read_text().replace(
+        "len(instruments)", "().__class__.__bases__[0].__subclasses__()"))
+    definition = load_definition("instrument_check", FIXTURES / "instruments.bpmn", dmn)
+    with pytest.raises(ScriptError):
+        CaseRuntime.start(definition, {"instruments": []})
+
+
+def test_timer_start_event_waits_until_its_date(frozen_clock):
+    definition = load_definition("follow_up_later", FIXTURES / "start_timer.bpmn")
+    runtime = CaseRuntime.start(definition, {})
+    [timer] = runtime.waiting_timers()
+    assert timer.due_at.isoformat() == "2026-12-01T09:00:00+00:00"  # a date without a zone is UTC
+    assert open_by_element(runtime) == {}
+    frozen_clock.current = timer.due_at
+    assert runtime.fire_due_timers() == ["start"]
+    assert list(open_by_element(runtime)) == ["check_in"]
