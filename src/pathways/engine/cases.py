@@ -8,6 +8,7 @@ concurrent command on the same case loses with `Conflict` (optimistic version ch
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -72,14 +73,16 @@ class Engine:
         self.on_timers_changed = on_timers_changed
         self._cache: OrderedDict[int, Definition] = OrderedDict()
         self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
 
     # -- definitions -----------------------------------------------------------------------
     def definition(self, session: Session, version_id: int) -> Definition:
         """The built specs of a version, parsed once per process and kept in an LRU cache."""
-        cached = self._cache.get(version_id)
-        if cached is not None:
-            self._cache.move_to_end(version_id)
-            return cached
+        with self._cache_lock:  # server threads share the cache
+            cached = self._cache.get(version_id)
+            if cached is not None:
+                self._cache.move_to_end(version_id)
+                return cached
         version = session.get(PathwayVersion, version_id)
         if version is None:
             raise NotFound(f"pathway version {version_id} does not exist")
@@ -88,9 +91,10 @@ class Engine:
         files = [SourceFile(blobs[h].filename, blobs[h].content.encode()) for h in version.files]
         spec, subprocess_specs = build_spec(files, version.key)
         built = Definition(version.id, version.key, spec, subprocess_specs, self.roles)
-        self._cache[version_id] = built
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        with self._cache_lock:
+            self._cache[version_id] = built
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return built
 
     # -- commands --------------------------------------------------------------------------
