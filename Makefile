@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/pathways demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src/pathways

@@ -2,10 +2,11 @@
 
 Definitions are uploaded by users, so their code is untrusted, and SpiffWorkflow's default environment
 runs it with bare eval/exec. Here it is compiled by RestrictedPython with a stricter policy, sees only a
-few helpers, runs under a per-call time limit (a `sys.settrace` tracer, because the engine runs in
-server threads where signals cannot interrupt it), and the operators and str methods that can build a
-huge result in one C call (which no tracer can stop) are size-checked before they run. `print` is
-allowed and discards its output.
+few helpers, and runs under a per-call time limit (a `sys.settrace` tracer: the engine runs in server
+threads, where signals cannot interrupt it). A tracer cannot stop a single C call, so every operation
+that can build a huge result in one call (`*`, `**`, `<<`, `+`, `%`, format widths, padding and
+joining str methods, `range`, `sum`, Decimal exponents) is size-checked before it runs.
+`print` is allowed and its output discarded.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ MAX_SOURCE_BYTES = 64 * 1024
 MAX_ITEMS = 1_000_000  # list/tuple/range length
 MAX_CHARS = 10_000_000  # str/bytes length
 MAX_INT_BITS = 10_000
+MAX_DECIMAL_EXPONENT = 4_300  # int(Decimal('1e999999')) takes ~25 s in one C call
 _FILENAME = "<string>"  # SpiffWorkflow looks for this name in tracebacks to report the failing line
 _T = TypeVar("_T")
 
@@ -46,7 +48,7 @@ EXCEPTIONS = {n: v for n, v in rp.safe_builtins.items() if isinstance(v, type) a
 _SEQUENCES = (str, bytes, list, tuple)
 _GROWING_STR_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join"})
 _GUARDED_BINOPS = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%"}
-# Binary operators we guard, and every in-place operator (`_inplacevar_` receives them all).
+# The binary operators we guard, and every in-place operator (`_inplacevar_` receives them all).
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "*": operator.mul, "**": operator.pow, "<<": operator.lshift, "%": operator.mod,
     **{symbol: getattr(operator, "i" + name) for symbol, name in (
@@ -91,8 +93,9 @@ def _operate(op: str, a: Any, b: Any) -> Any:
         _limit((abs(a).bit_length() - 1) * b)
     elif kind == "<<" and ints and a:
         _limit(a.bit_length() + b)
-    elif kind == "%" and isinstance(a, str):
-        for spec in re.findall(r"%%|%([^a-zA-Z%]*)", a):
+    elif kind == "%" and isinstance(a, str | bytes):
+        text = a if isinstance(a, str) else a.decode("latin-1")
+        for spec in re.findall(r"%%|%(?:\([^)]*\))?([^a-zA-Z%]*)", text):  # skips '%(key)' mapping keys
             _check_format(spec, r"\d{8,}|\*")  # '%*d' % (10**10, 1) takes the width from the arguments
     return _OPERATORS[op](a, b)
 
@@ -109,21 +112,27 @@ def _format(value: Any, conversion: int, spec: str) -> str:
     return format(convert(value) if convert else value, spec)
 
 
-def _sized_str_call(text: str, name: str, method: Callable[..., Any], *args: Any) -> Any:
-    """Run one of _GROWING_STR_METHODS after estimating the length of its result."""
+def _sized_str_call(text: Any, name: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run one of _GROWING_STR_METHODS on str/bytes `text` after estimating the length of its result."""
+    kind, given = type(text), args
+    args = (*args, *kwargs.values())  # only expandtabs(tabsize=) and replace(count=) take keywords
     if name == "join" and args:
-        args = (list(args[0]),)  # may be a generator: materialise it once, measure, then join
-        size = sum(len(p) for p in args[0] if isinstance(p, str)) + len(text) * len(args[0])
-    elif name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        args = given = (list(args[0]),)  # may be a generator: materialise it once, measure, then join
+        try:  # map() runs in C, so it is fast even under the tracer
+            size = sum(map(len, args[0])) + len(text) * len(args[0])
+        except TypeError:  # not all strings: join() itself raises the usual error
+            size = 0
+    elif name == "replace" and len(args) >= 2 and isinstance(args[0], kind) and isinstance(args[1], kind):
         hits = text.count(args[0]) if args[0] else len(text) + 1
         hits = min(hits, args[2]) if len(args) > 2 and isinstance(args[2], int) and args[2] >= 0 else hits
         size = len(text) + hits * len(args[1])
     elif name == "expandtabs":
-        size = len(text) + text.count("\t") * (args[0] if args and isinstance(args[0], int) else 8)
+        tabs = text.count("\t" if kind is str else b"\t")
+        size = len(text) + tabs * (args[0] if args and isinstance(args[0], int) else 8)
     else:
         size = args[0] if args and isinstance(args[0], int) else 0
     _limit(size, text)
-    return method(*args)
+    return method(*given, **kwargs)
 
 
 def _getattr(obj: Any, name: str) -> Any:
@@ -131,13 +140,11 @@ def _getattr(obj: Any, name: str) -> Any:
         value = Guards.safer_getattr_raise(obj, name)
     except NotImplementedError as exc:  # str.format() could reach attributes behind the guards' back
         raise ScriptError(f"Refused: {exc}") from None
-    if isinstance(obj, str) and name in _GROWING_STR_METHODS:
-        return functools.partial(_sized_str_call, obj, name, value)
+    if isinstance(obj, str | bytes) and name in _GROWING_STR_METHODS:
+        def sized(*args: Any, **kwargs: Any) -> Any:  # not a partial: `.args` would give the raw method
+            return _sized_str_call(obj, name, value, *args, **kwargs)
+        return sized
     return value
-
-
-def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return function(*args, **kwargs)
 
 
 def _range(*args: int) -> range:
@@ -153,16 +160,40 @@ def _sum(items: Any, start: Any = 0) -> Any:
     return sum(items, start)
 
 
+def _import(name: str, *args: Any, **kwargs: Any) -> Any:
+    """datetime's C code imports `time`/`_strptime` through the caller's builtins (strftime, strptime);
+    scripts themselves cannot name `__import__`."""
+    if name not in ("time", "_strptime"):
+        _refuse(f"import of {name!r}")
+    return builtins.__import__(name, *args, **kwargs)
+
+
+class _AnyDecimal(type):
+    def __instancecheck__(cls, instance: object) -> bool:
+        return isinstance(instance, decimal.Decimal)
+
+
+class SafeDecimal(decimal.Decimal, metaclass=_AnyDecimal):
+    """`Decimal` for scripts: refuses huge exponents (arithmetic is bounded by the context set in
+    `_run`), and still answers `isinstance(x, Decimal)` for every decimal."""
+
+    def __new__(cls, value: Any = "0", context: Any = None) -> decimal.Decimal:  # type: ignore[misc]
+        result = decimal.Decimal(value, context)
+        if result.is_finite() and abs(result.adjusted()) > MAX_DECIMAL_EXPONENT:
+            _refuse(f"Decimal exponent {result.adjusted():,} is beyond ±{MAX_DECIMAL_EXPONENT:,}")
+        return result
+
+
 _HELPERS = ("len", "min", "max", "sorted", "any", "all", "abs", "round", "int", "float", "str", "bool",
             "list", "dict", "set", "tuple", "enumerate", "zip", "isinstance")
 BUILTINS: dict[str, Any] = {
     **EXCEPTIONS, **{n: getattr(builtins, n) for n in _HELPERS}, "range": _range, "sum": _sum,
-    "datetime": dt.datetime, "date": dt.date, "timedelta": dt.timedelta, "Decimal": decimal.Decimal,
-    "_getattr_": _getattr, "_getitem_": operator.getitem, "_getiter_": iter, "_apply_": _apply,
-    "_write_": Guards.full_write_guard, "_iter_unpack_sequence_": Guards.guarded_iter_unpack_sequence,
+    "datetime": dt.datetime, "date": dt.date, "timedelta": dt.timedelta, "Decimal": SafeDecimal,
+    "_getattr_": _getattr, "_getitem_": operator.getitem, "_getiter_": iter, "_write_": Guards.full_write_guard,
+    "_iter_unpack_sequence_": Guards.guarded_iter_unpack_sequence, "_apply_": lambda f, *a, **k: f(*a, **k),
     "_unpack_sequence_": Guards.guarded_unpack_sequence, "_inplacevar_": _operate, "_pw_op_": _operate,
-    "_print_": rp.PrintCollector, "_pw_augitem_": _augitem, "_pw_format_": _format,
-    "_pw_tick_": None,
+    "_print_": rp.PrintCollector, "_pw_augitem_": _augitem, "_pw_format_": _format, "_pw_tick_": None,
+    "__import__": _import,
 }
 
 
@@ -174,15 +205,15 @@ def _call(name: str, node: ast.AST, *args: ast.expr) -> ast.Call:
 class SandboxPolicy(rp.RestrictingNodeTransformer):  # type: ignore[misc]
     """RestrictedPython's policy plus our refusals, with size guards around the growing operators."""
 
+    # "Import statements are not allowed.", etc. No context managers or classes are in scope anyway.
+    visit_Import = visit_ImportFrom = visit_ClassDef = visit_With = rp.RestrictingNodeTransformer.not_allowed
+
     def check_name(self, node: ast.AST, name: str | None, allow_magic_methods: bool = False) -> None:
         super().check_name(node, name, allow_magic_methods)
         if name in REFUSED_NAMES:
             self.error(node, f'"{name}" is not allowed in scripts.')
         elif name in EXCEPTIONS and not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)):
             self.error(node, f'"{name}" is a built-in exception and cannot be redefined.')
-
-    # "Import statements are not allowed.", etc. No context managers or classes are in scope anyway.
-    visit_Import = visit_ImportFrom = visit_ClassDef = visit_With = rp.RestrictingNodeTransformer.not_allowed
 
     def visit_Try(self, node: ast.Try) -> ast.AST:
         """Only `except <BuiltinError>:` clauses and no `finally`, so no script code outlives a timeout."""
@@ -195,11 +226,11 @@ class SandboxPolicy(rp.RestrictingNodeTransformer):  # type: ignore[misc]
         return self.node_contents_visit(node)  # type: ignore[no-any-return]
 
     def visit_While(self, node: ast.While) -> ast.AST:
-        """CPython 3.11 compiles `while True: pass` to a jump to itself, which raises no line event for
-        the tracer; a name lookup at the top of the body makes every iteration a traced backward jump."""
+        """CPython 3.11 compiles `while True: pass` to a jump to itself, which raises no line event;
+        a name lookup at the top of the body makes every iteration a traced backward jump."""
         node = self.node_contents_visit(node)
-        node.body.insert(0, ast.fix_missing_locations(ast.copy_location(
-            ast.Expr(ast.Name("_pw_tick_", ast.Load())), node)))
+        tick = ast.Expr(ast.Name("_pw_tick_", ast.Load()))
+        node.body.insert(0, ast.fix_missing_locations(ast.copy_location(tick, node)))
         return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
@@ -210,7 +241,7 @@ class SandboxPolicy(rp.RestrictingNodeTransformer):  # type: ignore[misc]
     def visit_AugAssign(self, node: ast.AugAssign) -> Any:
         target = node.target
         if not isinstance(target, ast.Subscript) or isinstance(target.slice, ast.Slice):
-            return super().visit_AugAssign(node)  # names: `_inplacevar_`; attributes: refused
+            return super().visit_AugAssign(node)  # names: `_inplacevar_`; attributes and slices: refused
         op = ast.Constant(IOPERATOR_TO_STR[type(node.op)])
         call = _call("_pw_augitem_", node, self.visit(target.value), self.visit(target.slice), op,
                      self.visit(node.value))
@@ -283,7 +314,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
         context.update({**self.globals, **external, "__builtins__": BUILTINS})
         try:
             self._run(lambda: exec(code, context))
-        finally:  # like TaskDataEnvironment: drop helpers, functions and our own `_print`/`_tmp` names
+        finally:  # like TaskDataEnvironment: drop helpers, functions and our own `_print` names
             for key in list(context):
                 if (key == "__builtins__" or callable(context[key]) or key in self.globals or key in external
                         or (key.startswith("_") and key not in before)):
@@ -297,12 +328,16 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
         def tracer(frame: FrameType, event: str, arg: Any) -> Any:
             if time.monotonic() > deadline:
                 raise _Timeout
-            return tracer  # as the global tracer ('call') this installs itself as the local one
+            # Returned on 'call', it becomes the frame's tracer for 'line' events: only in script code
+            # (our guards and the stdlib functions in reach are bounded; every call is still checked).
+            return tracer if frame.f_code.co_filename == _FILENAME else None
 
         previous = sys.gettrace()
         sys.settrace(tracer)
         try:
-            return call()
+            with decimal.localcontext() as context:
+                context.Emax, context.Emin = MAX_DECIMAL_EXPONENT, -MAX_DECIMAL_EXPONENT
+                return call()
         except _Timeout as exc:
             line = _script_line(exc.__traceback__)
             error = ScriptError(f"Script exceeded the time limit of {self.time_limit} s"
