@@ -39,6 +39,7 @@ def test_seed_workflows_are_clean(roles):
     ((' default="flow_ready_to_follow_up"', ""), "flow_ready_to_follow_up", "no condition"),
     (('camunda:priority="80"', 'camunda:priority="high"'), "crisis_intervention", "priority"),
     (('camunda:dueDate="PT72H"', 'camunda:dueDate="P3X"'), "crisis_intervention", "dueDate"),
+    (('id="risk_level"', 'id="type"'), "identify", "'type'"),
 ])
 def test_each_problem_is_located(roles, change, element, fragment):
     old, new = change

@@ -15,7 +15,7 @@ from pathways.engine.definitions import Document, DocumentIndex, SourceFile, bui
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, PathwaysParser, read_assignment
 from pathways.engine.roles import RoleVocabulary
-from pathways.engine.sandbox import check_source
+from pathways.engine.sandbox import REFUSED_NAMES, check_source
 from pathways.engine.timers import check_timer_text, is_iso_literal
 
 HUMAN_TASKS = {"userTask", "manualTask"}
@@ -154,7 +154,15 @@ def _check_human_task(doc: Document, roles: RoleVocabulary, node: Any, lane: Any
     if not raw_priority.isdigit() or not 0 <= int(raw_priority) <= 100:
         yield _problem(doc, node, f"camunda:priority {raw_priority!r} is not a whole number 0-100",
                        "50 is normal; higher comes first in the inbox")
+    yield from _check_form(doc, node)
+
+
+def _check_form(doc: Document, node: Any) -> Iterator[Problem]:
     for field in node.iter(f"{{{CAMUNDA_NS}}}formField"):
+        field_id = field.get("id") or ""
+        if not field_id.isidentifier() or field_id in REFUSED_NAMES or field_id.startswith("_"):
+            yield _problem(doc, node, f"form field id {field_id!r} cannot be used in expressions",
+                           "use a plain snake_case name such as risk_level (not type, input, open, _x)")
         if field.get("type") not in FORM_TYPES:
             yield _problem(doc, node, f"form field {field.get('id')!r} has type {field.get('type')!r}",
                            "use one of: " + ", ".join(sorted(FORM_TYPES)))
