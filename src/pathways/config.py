@@ -1,4 +1,4 @@
-"""Configuration from the environment (PATHWAYS_*), with a test variant."""
+"""Configuration from the environment (PATHWAYS_*)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,3 @@ class Config:
     @property
     def roles_file(self) -> Path:
         return self.workflows_dir / "roles.toml"
-
-
-@dataclass
-class TestConfig(Config):
-    database_url: str = "sqlite://"
-    run_scheduler: bool = False
