@@ -13,19 +13,20 @@ from pathways.engine.cases import Actor, Engine
 from pathways.engine.definitions import collect
 from pathways.engine.deploy import deploy
 from pathways.engine.errors import CaseNotActive, InvalidData, InvalidDefinition, NotFound, ScriptError, TaskNotOpen
+from pathways.engine.roles import RoleVocabulary
 from pathways.engine.views import case_summary
 from pathways.store.models import (
-    Agency,
     Case,
     CaseEvent,
     CaseState,
     HumanTask,
     PathwayVersion,
     StageVisit,
-    TaskCandidate,
     Timer,
     User,
+    UserRole,
 )
+from pathways.tasks.offers import offered_usernames
 from tests.helpers import FIXTURES, WORKFLOWS
 
 PARTNERS = ["mops-bartoszyce", "pup-bartoszyce", "ngo-bartoszyce", "partnership"]
@@ -41,21 +42,8 @@ def open_tasks(store, case_id):
 
 
 def offered_to(store, task_id):
-    """Usernames a task is offered to: users holding one of its roles in a participating agency."""
-    from pathways.engine.roles import RoleVocabulary
-    from pathways.store.models import CaseAgency, UserRole
-
-    roles = RoleVocabulary.load(WORKFLOWS / "roles.toml")
     with store.unit_of_work(write=False) as uow:
-        s = uow.session
-        task = s.get(HumanTask, task_id)
-        query = (select(User.username, UserRole.role, Agency.kind)
-                 .join(UserRole, UserRole.user_id == User.id)
-                 .join(TaskCandidate, TaskCandidate.role == UserRole.role)
-                 .join(Agency, Agency.id == User.agency_id)
-                 .join(CaseAgency, (CaseAgency.agency_id == Agency.id) & (CaseAgency.case_id == task.case_id))
-                 .where(TaskCandidate.task_id == task_id))
-        return sorted({name for name, role, kind in s.execute(query) if roles.agency_kind(role) == kind})
+        return offered_usernames(uow.session, task_id, RoleVocabulary.load(WORKFLOWS / "roles.toml"))
 
 
 @pytest.fixture
@@ -247,3 +235,27 @@ def test_due_timer_rows_match_workflow(store, engine, frozen_clock):
     engine.complete_task(Actor("cli"), open_tasks(store, case_id)["crisis_intervention"].id,
                          {"hours": 1, "outcome": "declined"})
     assert engine.next_due() is None  # the boundary timer went with its task
+
+
+def test_offers_respect_participation_agency_kind_and_activity(store, demo):
+    """Only participating agencies, only the role's agency kind, only active users."""
+    ops_only = demo.start_case(ANNA, "intake_referral", {}, ["mops-bartoszyce"])
+    assert offered_to(store, open_tasks(store, ops_only)["identify"].id) == ["anna.ops"]
+    demo.complete_task(ANNA, open_tasks(store, ops_only)["identify"].id,
+                       {"needs_crisis_support": True, "risk_level": "low", "intake_date": "2026-11-02"})
+    # the NGO does not take part: nobody is offered the crisis intervention
+    assert offered_to(store, open_tasks(store, ops_only)["crisis_intervention"].id) == []
+    with store.unit_of_work() as uow:
+        piotr = uow.session.scalars(select(User).where(User.username == "piotr.ops")).one()
+        piotr.active = False
+        uow.commit()
+    assert offered_to(store, open_tasks(store, ops_only)["psych_diagnosis"].id) == []
+    # an NGO user wrongly given an OPS role is still not offered OPS work
+    everyone = demo.start_case(ANNA, "intake_referral", {}, PARTNERS)
+    with store.unit_of_work() as uow:
+        marek = uow.session.scalars(select(User).where(User.username == "marek.ngo")).one()
+        marek.role_rows.append(UserRole(role="ops.social_worker"))
+        uow.commit()
+    assert offered_to(store, open_tasks(store, everyone)["identify"].id) == ["anna.ops"]
+    with pytest.raises(NotFound):
+        offered_to(store, "00000000-0000-0000-0000-000000000000")

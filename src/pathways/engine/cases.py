@@ -143,7 +143,7 @@ class Engine:
             if row is None:
                 raise NotFound(f"task {task_id} does not exist")
             if row.status != "open":
-                raise_task_not_open(row)
+                raise TaskNotOpen(f"task {row.id} ({row.name}) is already {row.status}", status=row.status)
             case, runtime = self._load(s, row.case_id)
             before, after = runtime.complete(task_id, data)
             now = clock.now()
@@ -263,7 +263,7 @@ class Engine:
         s, now = uow.session, clock.now()
         self._sync_stages(s, case, runtime, actor, now)
         self._sync_tasks(s, case, runtime, actor, now)
-        timers_changed = self._sync_timers(s, case, runtime)
+        earliest_new_timer = self._sync_timers(s, case, runtime)
         if runtime.completed and case.status == "active":
             case.status = "completed"
             self._close_stage(s, case, now)
@@ -272,9 +272,8 @@ class Engine:
         assert snapshot is not None
         snapshot.state = runtime.dump()
         self._commit(uow, case)
-        if timers_changed and self.on_timers_changed is not None:
-            first = min(t.due_at for t in runtime.waiting_timers())
-            self.on_timers_changed(first)
+        if earliest_new_timer is not None and self.on_timers_changed is not None:
+            self.on_timers_changed(earliest_new_timer)
 
     def _commit(self, uow: UnitOfWork, case: Case) -> None:
         case.updated_at = clock.now()
@@ -330,26 +329,25 @@ class Engine:
             self._event(s, case, actor, "TaskOpened", element_id=task.element_id, task_id=task.id,
                         after={"roles": list(task.roles)})
 
-    def _sync_timers(self, s: Session, case: Case, runtime: CaseRuntime) -> bool:
+    def _sync_timers(self, s: Session, case: Case, runtime: CaseRuntime) -> datetime | None:
+        """Make the timer rows match the waiting timers; returns the earliest new or moved due time."""
         rows = {t.id: t for t in s.scalars(select(Timer).where(Timer.case_id == case.id))}
         current = {t.id: t for t in runtime.waiting_timers()} if case.status == "active" else {}
-        changed = False
         for gone in rows.keys() - current.keys():
             s.delete(rows[gone])
+        changed: list[datetime] = []
         for timer_id, timer in current.items():
             existing = rows.get(timer_id)
             if existing is None:
                 s.add(Timer(id=timer_id, case_id=case.id, element_id=timer.element_id, due_at=timer.due_at))
-                changed = True
+                changed.append(timer.due_at)
             elif _aware(existing.due_at) != timer.due_at:
-                existing.due_at, changed = timer.due_at, True
-        return changed
+                existing.due_at = timer.due_at
+                changed.append(timer.due_at)
+        return min(changed, default=None)
 
 
 def _aware(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
-
-def raise_task_not_open(row: HumanTask) -> None:
-    raise TaskNotOpen(f"task {row.id} ({row.name}) is already {row.status}", status=row.status)

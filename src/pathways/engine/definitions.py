@@ -60,6 +60,7 @@ class DocumentIndex:
     documents: list[Document] = field(default_factory=list)
     unreadable: dict[str, XmlProblem] = field(default_factory=dict)
     processes: dict[str, Document] = field(default_factory=dict)
+    process_elements: dict[str, Any] = field(default_factory=dict)
     decisions: dict[str, Document] = field(default_factory=dict)
 
     @classmethod
@@ -81,7 +82,9 @@ class DocumentIndex:
             index.documents.append(doc)
             if kind == "bpmn":
                 for process in root.iter(f"{{{BPMN_NS}}}process"):
-                    index.processes.setdefault(process.get("id", ""), doc)
+                    if process.get("id", "") not in index.processes:
+                        index.processes[process.get("id", "")] = doc
+                        index.process_elements[process.get("id", "")] = process
             else:
                 for decision in root.iter():
                     if etree_localname(decision.tag) == "decision" and decision.get("id"):
@@ -101,7 +104,7 @@ class DocumentIndex:
             doc = self.processes[pid]
             if doc not in ordered:
                 ordered.append(doc)
-            process = next(p for p in doc.root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == pid)
+            process = self.process_elements[pid]
             for call in process.iter(f"{{{BPMN_NS}}}callActivity"):
                 pending.append(call.get("calledElement", ""))
             for rule in process.iter(f"{{{BPMN_NS}}}businessRuleTask"):
@@ -114,7 +117,7 @@ class DocumentIndex:
         """(id, name, document) of every process marked isExecutable (or not marked at all)."""
         result = []
         for pid, doc in self.processes.items():
-            process = next(p for p in doc.root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == pid)
+            process = self.process_elements[pid]
             if process.get("isExecutable", "true").lower() == "true":
                 result.append((pid, process.get("name") or pid, doc))
         return result

@@ -16,7 +16,7 @@ from pathways.engine.errors import InvalidDefinition
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, PathwaysParser, read_assignment
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.sandbox import REFUSED_NAMES, check_source
-from pathways.engine.timers import check_timer_text, is_iso_literal
+from pathways.engine.timers import check_timer_text
 
 HUMAN_TASKS = {"userTask", "manualTask"}
 SUPPORTED_NODES = {
@@ -144,10 +144,10 @@ def _check_human_task(doc: Document, roles: RoleVocabulary, node: Any, lane: Any
                                "name the lane 'Role name (AGENCY)' as in workflows/roles.toml")
     due = assignment.due_date
     if due:
-        kind = "duration" if due.upper().startswith("P") else "date"
-        message = check_timer_text(kind, due) if is_iso_literal(due) or not due.startswith("$") else None
-        if due.startswith("${"):
-            message = "Camunda JUEL expressions (${...}) are not supported"
+        if due.startswith(("${", "#{")):
+            message: str | None = "Camunda JUEL expressions (${...}) are not supported"
+        else:
+            message = check_timer_text("duration" if due.upper().startswith("P") else "date", due)
         if message:
             yield _problem(doc, node, f"camunda:dueDate: {message}", "e.g. PT72H, P14D or 2026-12-01")
     raw_priority = (node.get(f"{{{CAMUNDA_NS}}}priority") or "50").strip()
