@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from pathways.engine import clock
+from pathways.engine import clock, measures
 from pathways.engine.definitions import SourceFile, build_spec
 from pathways.engine.errors import CaseNotActive, Conflict, InvalidData, NotFound, PathwaysError, TaskNotOpen
 from pathways.engine.roles import RoleVocabulary
@@ -35,10 +35,12 @@ from pathways.store.models import (
     CaseState,
     DefinitionBlob,
     HumanTask,
+    Measure,
     PathwayVersion,
     StageVisit,
     TaskCandidate,
     Timer,
+    User,
 )
 
 SYSTEM = "system"
@@ -150,6 +152,7 @@ class Engine:
             row.status, row.completed_at, row.completed_by = "completed", now, actor.user_id
             self._event(s, case, actor, "TaskCompleted", element_id=row.element_id, task_id=row.id,
                         before=before, after=after)
+            self._record_task_measures(s, case, row, runtime.task(task_id).task_spec, data, actor)
             self._save(uow, case, runtime, actor)
             return case.id
 
@@ -262,6 +265,7 @@ class Engine:
         """Mirror the runtime into rows (stages, tasks, timers, status, snapshot) and commit."""
         s, now = uow.session, clock.now()
         self._sync_stages(s, case, runtime, actor, now)
+        self._record_outcomes(s, case, runtime)
         self._sync_tasks(s, case, runtime, actor, now)
         earliest_new_timer = self._sync_timers(s, case, runtime)
         if runtime.completed and case.status == "active":
@@ -292,6 +296,25 @@ class Engine:
             if not any(word in str(exc.orig).lower() for word in _LOST_RACE):
                 raise
             raise Conflict(f"concurrent change: {exc.orig}; nothing was written, try again") from None
+
+    def _record_task_measures(self, s: Session, case: Case, row: HumanTask, spec: Any, data: dict[str, Any],
+                              actor: Actor) -> None:
+        """Hours and benefits from a completed task's form, credited to the completing user's agency."""
+        user = s.get(User, actor.user_id) if actor.user_id is not None else None
+        held = sorted(set(row.roles) & user.roles) if user is not None else []
+        role = held[0] if held else (row.roles[0] if row.roles else None)
+        agency_kind = user.agency.kind if user is not None else (self.roles.agency_kind(role) if role else None)
+        for fact in measures.task_facts(spec, data, role):
+            s.add(Measure(case_id=case.id, kind=fact.kind, key=fact.key, value=fact.value, agency_kind=agency_kind,
+                          agency_id=user.agency_id if user else None, user_id=actor.user_id,
+                          element_id=fact.element_id, task_id=row.id, at=clock.now()))
+
+    def _record_outcomes(self, s: Session, case: Case, runtime: CaseRuntime) -> None:
+        """Outcomes reached since the last command, credited to the agency kind of the element's lane."""
+        for outcome, element, lane in runtime.reached_outcomes():
+            lane_role = self.roles.resolve_lane(lane)
+            s.add(Measure(case_id=case.id, kind="outcome", key=outcome, value=1, element_id=element,
+                          agency_kind=self.roles.agency_kind(lane_role) if lane_role else None, at=clock.now()))
 
     def _sync_stages(self, s: Session, case: Case, runtime: CaseRuntime, actor: Actor, now: datetime) -> None:
         for stage, element in runtime.enter_stages():

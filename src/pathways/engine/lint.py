@@ -26,7 +26,7 @@ SUPPORTED_NODES = {
     "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
 }
 UNSUPPORTED_NODES = {"complexGateway"}
-FORM_TYPES = {"string", "long", "boolean", "date", "enum"}
+FORM_TYPES = {"string", "long", "decimal", "boolean", "date", "enum"}
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,13 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from pathways.engine import clock, state, timers
+from pathways.engine import clock, measures, state, timers
 from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, TaskNotOpen
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.sandbox import make_script_engine
 
 _STAGE_SEEN = "pathways_stage_entered"
+_OUTCOME_SEEN = "pathways_outcome_recorded"
 _ENTERED = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.COMPLETED | TaskState.ERROR
 
 
@@ -55,6 +56,15 @@ class WaitingTimer:
     id: str
     element_id: str
     due_at: datetime
+
+
+def task_roles(spec: Any, roles: RoleVocabulary) -> tuple[str, ...]:
+    """The roles a human task is offered to: its candidate groups, else its lane's role."""
+    assignment = getattr(spec, "assignment", None)
+    if assignment and assignment.candidate_groups:
+        return tuple(assignment.candidate_groups)
+    lane_role = roles.resolve_lane(spec.lane)
+    return (lane_role,) if lane_role else ()
 
 
 def _run(action: Any, *args: Any) -> Any:
@@ -157,16 +167,12 @@ class CaseRuntime:
             if not spec.manual:
                 continue
             assignment = getattr(spec, "assignment", None)
-            roles = tuple(assignment.candidate_groups) if assignment and assignment.candidate_groups else ()
-            if not roles:
-                lane_role = self.definition.roles.resolve_lane(spec.lane)
-                roles = (lane_role,) if lane_role else ()
             result.append(OpenTask(
                 id=str(task.id),
                 element_id=spec.bpmn_id,
                 name=spec.bpmn_name or spec.bpmn_id,
                 lane=spec.lane,
-                roles=roles,
+                roles=task_roles(spec, self.definition.roles),
                 stage=spec.extensions.get("stage") or stage,
                 priority=assignment.priority if assignment else 50,
                 due_text=assignment.due_date if assignment else None,
@@ -190,6 +196,17 @@ class CaseRuntime:
                 task.internal_data[_STAGE_SEEN] = True
                 entered.append((task.last_state_change, stage, task.task_spec.bpmn_id))
         return [(stage, element) for _, stage, element in sorted(entered)]
+
+    def reached_outcomes(self) -> list[tuple[str, str, str | None]]:
+        """(outcome, element id, lane) of elements with an `outcome` property completed since the last call."""
+        reached = []
+        for task in self.workflow.get_tasks(state=TaskState.COMPLETED):
+            spec = task.task_spec
+            outcome = measures.outcome_of(spec)
+            if outcome and not task.internal_data.get(_OUTCOME_SEEN):
+                task.internal_data[_OUTCOME_SEEN] = True
+                reached.append((task.last_state_change, outcome, spec.bpmn_id, spec.lane))
+        return [(outcome, element, lane) for _, outcome, element, lane in sorted(reached)]
 
     def due_at(self, task: OpenTask, opened_at: datetime) -> datetime | None:
         """When a task opened at `opened_at` is due, from its `camunda:dueDate` (None if unset)."""

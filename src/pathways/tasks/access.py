@@ -1,0 +1,67 @@
+"""Who may see what: cases by participating agency, sensitive fields by role.
+
+One rule for cases: a user sees a case (its data, tasks, timeline) only when their agency takes
+part in it. Supervisors see their partnership's cases because the partnership's agency takes part;
+admins manage accounts and definitions but see case data only on the same terms.
+
+Sensitive fields are marked in the BPMN with the form-field property `sensitive` = `true`. Such a
+field's value is visible to the roles that work the task collecting it, plus the roles listed in
+the field property `visible_to` (comma-separated role keys). Everyone else gets the data without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import Session
+
+from pathways.engine.errors import NotFound
+from pathways.engine.runtime import Definition, task_roles
+from pathways.store.models import Case, CaseAgency, User
+
+#: field id -> roles allowed to see its value
+SensitiveFields = Mapping[str, frozenset[str]]
+
+
+def case_visible_to(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on `Case`: the user's agency participates in the case."""
+    return exists().where(CaseAgency.case_id == Case.id, CaseAgency.agency_id == user.agency_id)
+
+
+def visible_case(s: Session, user: User, case_id: int) -> Case:
+    """The case if the user may see it; NotFound otherwise (no existence leak)."""
+    case = s.scalars(select(Case).where(Case.id == case_id, case_visible_to(user))).first()
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist")
+    return case
+
+
+def sensitive_fields(definition: Definition) -> dict[str, frozenset[str]]:
+    """Every sensitive form field of a pathway version and the roles allowed to see it."""
+    found: dict[str, set[str]] = {}
+    specs = [definition.spec, *definition.subprocess_specs.values()]
+    for process in specs:
+        for spec in process.task_specs.values():
+            form = getattr(spec, "form", None)
+            for field in getattr(form, "fields", None) or ():
+                if str(field.get_property("sensitive") or "").lower() != "true":
+                    continue
+                allowed = found.setdefault(field.id, set())
+                allowed.update(task_roles(spec, definition.roles))
+                extra = field.get_property("visible_to") or ""
+                allowed.update(r.strip() for r in str(extra).split(",") if r.strip())
+    return {field_id: frozenset(roles) for field_id, roles in found.items()}
+
+
+def hidden_fields(sensitive: SensitiveFields, user_roles: Iterable[str]) -> set[str]:
+    held = set(user_roles)
+    return {field_id for field_id, allowed in sensitive.items() if not allowed & held}
+
+
+def redact(data: Mapping[str, Any] | None, hidden: set[str]) -> dict[str, Any] | None:
+    """A copy of `data` without the hidden fields (None stays None)."""
+    if data is None:
+        return None
+    return {k: v for k, v in data.items() if k not in hidden}

@@ -1,0 +1,31 @@
+"""The audit log: every read and write of case data, with user, time and action.
+
+Callers add the entry in the same session (and so the same transaction) as the work it records;
+a read is recorded in its own short write transaction by `record_read`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pathways.engine import clock
+from pathways.store.db import Store
+from pathways.store.models import AuditEntry, User
+
+
+def record(s: Session, user: User | None, action: str, *, case_id: int | None = None,
+           task_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    """Add an audit entry to the session (committed with the caller's transaction)."""
+    s.add(AuditEntry(at=clock.now(), user_id=user.id if user else None,
+                     username=user.username if user else "anonymous",
+                     action=action, case_id=case_id, task_id=task_id, detail=detail))
+
+
+def record_read(store: Store, user: User, action: str, *, case_id: int | None = None,
+                task_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    """Record a read in its own transaction."""
+    with store.unit_of_work() as uow:
+        record(uow.session, user, action, case_id=case_id, task_id=task_id, detail=detail)
+        uow.commit()
