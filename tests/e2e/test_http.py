@@ -36,7 +36,8 @@ def test_demo_server_answers(tmp_path):
                 time.sleep(0.2)
         assert body is not None, server.stderr.read() if server.poll() is not None else "server did not answer"
         assert body["status"] == "ok" and body["database"] == "sqlite"
-        assert body["pathways"] == [{"key": "intake_referral", "version": 1, "name": body["pathways"][0]["name"]}]
+        deployed = {p["key"]: p["version"] for p in body["pathways"]}
+        assert deployed == {path.stem: 1 for path in WORKFLOWS.glob("*.bpmn")}
         assert body["cases"] == {"active": 3} and body["open_tasks"] == 4
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
             page = response.read().decode()

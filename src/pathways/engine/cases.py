@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
 from pathways.engine import clock, measures
@@ -129,9 +129,9 @@ class Engine:
             case = Case(pathway_version_id=pv.id, pathway_key=key, beneficiary=beneficiary,
                         status="active", created_at=now, updated_at=now)
             case.agency_rows = [CaseAgency(agency_id=found[c].id) for c in codes]
+            case.state_row = CaseState(state="")
             s.add(case)
             s.flush()
-            s.add(CaseState(case_id=case.id, state=""))
             self._event(s, case, actor, "CaseStarted", after={"data": data, "agencies": codes})
             self._save(uow, case, runtime, actor)
             return case.id
@@ -141,7 +141,7 @@ class Engine:
         data = _jsonable(data)
         with self._command() as uow:
             s = uow.session
-            row = s.get(HumanTask, task_id)
+            row = s.get(HumanTask, task_id, options=[lazyload(HumanTask.candidate_rows)])
             if row is None:
                 raise NotFound(f"task {task_id} does not exist")
             if row.status != "open":
@@ -241,19 +241,19 @@ class Engine:
                 self._event(s, case, Actor(), "TimerFailed", after={"error": error.message})
             uow.commit()
 
-    def _case(self, s: Session, case_id: int) -> Case:
-        case = s.get(Case, case_id)
+    def _case(self, s: Session, case_id: int, lean: bool = False) -> Case:
+        """The case row; `lean` skips the eager loads a command does not need."""
+        options = [lazyload(Case.agency_rows), lazyload(Case.pathway_version)] if lean else []
+        case = s.get(Case, case_id, options=options)
         if case is None:
             raise NotFound(f"case {case_id} does not exist")
         return case
 
     def _load(self, s: Session, case_id: int) -> tuple[Case, CaseRuntime]:
-        case = self._case(s, case_id)
+        case = self._case(s, case_id, lean=True)
         if case.status != "active":
             raise CaseNotActive(f"case {case_id} is {case.status}")
-        snapshot = s.get(CaseState, case_id)
-        assert snapshot is not None
-        return case, CaseRuntime.restore(self.definition(s, case.pathway_version_id), snapshot.state)
+        return case, CaseRuntime.restore(self.definition(s, case.pathway_version_id), case.state_row.state)
 
     def _event(self, s: Session, case: Case, actor: Actor, kind: str, *, element_id: str | None = None,
                task_id: str | None = None, before: dict[str, Any] | None = None,
@@ -264,17 +264,16 @@ class Engine:
     def _save(self, uow: UnitOfWork, case: Case, runtime: CaseRuntime, actor: Actor) -> None:
         """Mirror the runtime into rows (stages, tasks, timers, status, snapshot) and commit."""
         s, now = uow.session, clock.now()
-        self._sync_stages(s, case, runtime, actor, now)
-        self._record_outcomes(s, case, runtime)
-        self._sync_tasks(s, case, runtime, actor, now)
-        earliest_new_timer = self._sync_timers(s, case, runtime)
-        if runtime.completed and case.status == "active":
-            case.status = "completed"
-            self._close_stage(s, case, now)
-            self._event(s, case, actor, "CaseCompleted", after={"data": _jsonable(runtime.data())})
-        snapshot = s.get(CaseState, case.id)
-        assert snapshot is not None
-        snapshot.state = runtime.dump()
+        with s.no_autoflush:  # the sync steps read rows this command has not changed: flush once, at commit
+            self._sync_stages(s, case, runtime, actor, now)
+            self._record_outcomes(s, case, runtime)
+            self._sync_tasks(s, case, runtime, actor, now)
+            earliest_new_timer = self._sync_timers(s, case, runtime)
+            if runtime.completed and case.status == "active":
+                case.status = "completed"
+                self._close_stage(s, case, now)
+                self._event(s, case, actor, "CaseCompleted", after={"data": _jsonable(runtime.data())})
+        case.state_row.state = runtime.dump()
         self._commit(uow, case)
         if earliest_new_timer is not None and self.on_timers_changed is not None:
             self.on_timers_changed(earliest_new_timer)
@@ -327,14 +326,15 @@ class Engine:
             case.stage = stage
 
     def _close_stage(self, s: Session, case: Case, now: datetime) -> None:
-        open_visit = s.scalars(select(StageVisit).where(
-            StageVisit.case_id == case.id, StageVisit.left_at.is_(None))).first()
-        if open_visit is not None:
-            open_visit.left_at = now
+        for visit in s.new:  # a visit opened earlier in this command is not in the database yet
+            if isinstance(visit, StageVisit) and visit.case_id == case.id and visit.left_at is None:
+                visit.left_at = now
+        s.execute(update(StageVisit).where(StageVisit.case_id == case.id, StageVisit.left_at.is_(None))
+                  .values(left_at=now).execution_options(synchronize_session=False))
 
     def _sync_tasks(self, s: Session, case: Case, runtime: CaseRuntime, actor: Actor, now: datetime) -> None:
         rows = {r.id: r for r in s.scalars(select(HumanTask).where(
-            HumanTask.case_id == case.id, HumanTask.status == "open"))}
+            HumanTask.case_id == case.id, HumanTask.status == "open").options(lazyload(HumanTask.candidate_rows)))}
         current = {t.id: t for t in runtime.open_tasks(case.stage)}
         for task_id, row in rows.items():
             if task_id not in current:

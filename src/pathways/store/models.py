@@ -112,6 +112,7 @@ class Case(Base):
 
     pathway_version: Mapped[PathwayVersion] = relationship(lazy="joined")
     agency_rows: Mapped[list[CaseAgency]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    state_row: Mapped[CaseState] = relationship(cascade="all, delete-orphan", lazy="select")
 
     __mapper_args__ = {"version_id_col": version}
 
