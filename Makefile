@@ -1,13 +1,14 @@
 # pathways: two commands on a fresh machine with Python 3.11+ and make.
 #   make demo   set up .venv, create the SQLite database, deploy workflows/, load demo data, serve :5000
 #   make test   set up .venv with test extras, then ruff, mypy and the whole pytest suite
+#   make bench  print the benchmark figures (docs/benchmarks.md); needs PostgreSQL for BENCH_PG
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pathways needs Python 3.11 or newer (set PYTHON=...)")'
@@ -29,6 +30,15 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# Benchmarks print figures (docs/benchmarks.md); the timer run needs PostgreSQL and empties BENCH_PG.
+BENCH_PG ?= postgresql://postgres@127.0.0.1:5432/bench
+bench: $(STAMP)
+	-@createdb -h 127.0.0.1 -U postgres bench 2>/dev/null
+	$(BIN)/python benchmarks/engine_step.py --cases 200
+	$(BIN)/python benchmarks/engine_step.py --cases 200 --url $(BENCH_PG)
+	$(BIN)/python benchmarks/long_case.py
+	$(BIN)/python benchmarks/timers.py --url $(BENCH_PG) --timers 10000 --workers 2
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -108,3 +108,14 @@ def test_conformance_files_are_loaded_or_rejected_with_located_messages(roles):
 
 def test_fixture_pathways_are_clean(roles):
     assert [str(p) for p in errors(lint(collect([FIXTURES]), roles))] == []
+
+
+def test_an_element_id_reused_by_an_enum_value_is_reported(roles, tmp_path):
+    text = (FIXTURES / "measures.bpmn").read_text().replace(
+        '<camunda:formField id="found_job" label="Znaleziono pracę" type="boolean" />',
+        '<camunda:formField id="result" label="Wynik" type="enum"><camunda:value id="employed" name="Praca" />'
+        '</camunda:formField>')
+    path = tmp_path / "clash.bpmn"
+    path.write_text(text)
+    problems = errors(lint(collect([path]), roles))
+    assert any(p.element == "employed" and "also used by: value on line" in p.message for p in problems)

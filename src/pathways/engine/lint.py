@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from lxml import etree
+
 from pathways.engine.definitions import Document, DocumentIndex, SourceFile, build_spec, etree_localname
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, PathwaysParser, read_assignment
@@ -90,10 +92,27 @@ def _check_bpmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> I
         if process.get("isExecutable", "true").lower() != "true":
             yield _problem(doc, process, "process is not executable and will not be deployed",
                            "set isExecutable=\"true\" in the modeler", "warning")
+    yield from _check_unique_ids(doc)
     lane_of = {ref.text.strip(): ref.getparent() for ref in root.iter(_q("flowNodeRef")) if ref.text}
     for node in root.iter():
         if isinstance(node.tag, str):
             yield from _check_node(doc, index, roles, node, etree_localname(node.tag), lane_of)
+
+
+def _check_unique_ids(doc: Document) -> Iterator[Problem]:
+    """A BPMN element's id must be unique in its file: the parser finds elements by id, so an enum value
+    or form field sharing a flow node's id makes that node unbuildable. (Form fields and enum values
+    may repeat ids across tasks: each form is its own scope.)"""
+    used: dict[str, list[Any]] = {}
+    for node in doc.root.iter():
+        if isinstance(node.tag, str) and node.get("id"):
+            used.setdefault(node.get("id"), []).append(node)
+    for node_id, nodes in used.items():
+        bpmn = [n for n in nodes if etree.QName(n).namespace == BPMN_NS]
+        if bpmn and len(nodes) > 1:
+            others = ", ".join(f"{etree_localname(n.tag)} on line {n.sourceline}" for n in nodes if n is not bpmn[0])
+            yield _problem(doc, bpmn[0], f"id {node_id!r} is also used by: {others}",
+                           "give each element its own id; form fields and enum values must not reuse element ids")
 
 
 def _check_node(doc: Document, index: DocumentIndex, roles: RoleVocabulary, node: Any, name: str,
