@@ -1,0 +1,117 @@
+"""Timer precision: N timers due in the same minute, fired by W `pathways worker` processes.
+
+Run: .venv/bin/python benchmarks/timers.py --url postgresql://postgres@127.0.0.1:5432/bench [--timers 10000] [--workers 2]
+The database's tables are emptied. Prints how many timers fired, how many fired more than once,
+the time from the first due time to the last firing, and the lag from due time (median, p95, max).
+Figures, not assertions: machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from pathways.engine.cases import Actor, Engine
+from pathways.engine.definitions import collect
+from pathways.engine.deploy import deploy
+from pathways.engine.roles import RoleVocabulary
+from pathways.store import schema
+from pathways.store.db import Store
+from pathways.store.models import Base, CaseEvent, Timer
+
+HERE = Path(__file__).resolve().parent
+ROLES = HERE.parent / "workflows" / "roles.toml"
+
+
+def prepare(store: Store) -> Engine:
+    schema.upgrade(store.engine)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with store.engine.begin() as conn:
+        if store.engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+    roles = RoleVocabulary.load(ROLES)
+    deploy(store, collect([HERE / "fixtures" / "timer_wait.bpmn"]), roles)
+    return Engine(store, roles)
+
+
+def create_cases(engine: Engine, count: int, lead: float) -> datetime:
+    """Start `count` cases whose timers fall due within one minute starting `lead` s after creation ends."""
+    actor = Actor("bench")
+    probe = time.perf_counter()
+    far = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    engine.start_case(actor, "timer_wait", {"wake_at": far})
+    per_case = time.perf_counter() - probe
+    first_due = datetime.now(UTC) + timedelta(seconds=per_case * count * 1.5 + lead)
+    for i in range(count - 1):
+        due = first_due + timedelta(seconds=60 * i / count)
+        engine.start_case(actor, "timer_wait", {"wake_at": due.isoformat()})
+        if i % 1000 == 0:
+            print(f"  created {i:,} cases", file=sys.stderr)
+    return first_due
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="database URL (its tables are emptied)")
+    parser.add_argument("--timers", type=int, default=10000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--lead", type=float, default=20.0, help="seconds between creation and the first due time")
+    args = parser.parse_args()
+    store = Store(args.url)
+    engine = prepare(store)
+    first_due = create_cases(engine, args.timers, args.lead)
+    print(f"first timer due at {first_due:%H:%M:%S}; starting {args.workers} worker(s)", file=sys.stderr)
+    env = {**os.environ, "PATHWAYS_DATABASE_URL": args.url, "PATHWAYS_WORKFLOWS_DIR": str(ROLES.parent)}
+    workers = [subprocess.Popen([sys.executable, "-m", "pathways.cli", "worker"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(args.workers)]
+    try:
+        deadline = first_due + timedelta(seconds=60 + 120)
+        while datetime.now(UTC) < deadline:
+            with store.unit_of_work(write=False) as uow:
+                waiting = uow.session.scalar(select(func.count()).select_from(Timer).where(Timer.element_id == "wait"))
+            if not waiting:
+                break
+            time.sleep(0.5)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+    report(store, args.timers)
+
+
+def report(store: Store, expected: int) -> None:
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        started = {e.case_id: datetime.fromisoformat(e.after["data"]["wake_at"])
+                   for e in s.scalars(select(CaseEvent).where(CaseEvent.kind == "CaseStarted"))}
+        fired = list(s.execute(select(CaseEvent.case_id, CaseEvent.at).where(CaseEvent.kind == "TimerFired")))
+    per_case: dict[int, int] = {}
+    for case_id, _ in fired:
+        per_case[case_id] = per_case.get(case_id, 0) + 1
+    lags = sorted(((at if at.tzinfo else at.replace(tzinfo=UTC)) - started[case_id]).total_seconds()
+                  for case_id, at in fired if started[case_id] < datetime.now(UTC) + timedelta(hours=1))
+    due_cases = expected - 1  # the probe case waits a day
+    first_due = min(v for v in started.values())
+    last_fired = max((at if at.tzinfo else at.replace(tzinfo=UTC)) for _, at in fired) if fired else first_due
+    print(f"timers due: {due_cases:,}; fired: {len(per_case):,}; fired more than once: "
+          f"{sum(1 for n in per_case.values() if n > 1)}")
+    print(f"first due -> last fired: {(last_fired - first_due).total_seconds():.1f} s (the due times span 60 s)")
+    if lags:
+        p95 = lags[int(0.95 * (len(lags) - 1))]
+        print(f"lag from due time: median {statistics.median(lags):.2f} s, p95 {p95:.2f} s, max {lags[-1]:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
