@@ -1,6 +1,7 @@
 """Timer precision: N timers due in the same minute, fired by W `pathways worker` processes.
 
-Run: .venv/bin/python benchmarks/timers.py --url postgresql://postgres@127.0.0.1:5432/bench [--timers 10000] [--workers 2]
+Run: .venv/bin/python benchmarks/timers.py --url postgresql://postgres@127.0.0.1:5432/bench \
+         [--timers 10000] [--workers 2]
 The database's tables are emptied. Prints how many timers fired, how many fired more than once,
 the time from the first due time to the last firing, and the lag from due time (median, p95, max).
 Figures, not assertions: machines are shared and noisy.
