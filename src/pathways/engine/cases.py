@@ -44,6 +44,10 @@ from pathways.store.models import (
 )
 
 SYSTEM = "system"
+
+#: Work a caller adds to a command's own transaction (an authorization re-check, an audit entry),
+#: run with the session and the case id just before the commit: both land or neither does.
+Within = Callable[[Session, int], None]
 _LOST_RACE = ("deadlock", "could not serialize", "database is locked", "lock timeout")
 TIMER_RETRY_SECONDS = 300
 
@@ -108,6 +112,7 @@ class Engine:
         agencies: Iterable[str] = (),
         beneficiary: str = "",
         version: int | None = None,
+        within: Within | None = None,
     ) -> int:
         """Start a case of pathway `key` (latest version unless `version`); returns the case id."""
         data = _jsonable(data or {})
@@ -133,10 +138,10 @@ class Engine:
             s.add(case)
             s.flush()
             self._event(s, case, actor, "CaseStarted", after={"data": data, "agencies": codes})
-            self._save(uow, case, runtime, actor)
+            self._save(uow, case, runtime, actor, within)
             return case.id
 
-    def complete_task(self, actor: Actor, task_id: str, data: dict[str, Any]) -> int:
+    def complete_task(self, actor: Actor, task_id: str, data: dict[str, Any], within: Within | None = None) -> int:
         """Complete an open human task with (already validated) data; returns the case id."""
         data = _jsonable(data)
         with self._command() as uow:
@@ -153,16 +158,17 @@ class Engine:
             self._event(s, case, actor, "TaskCompleted", element_id=row.element_id, task_id=row.id,
                         before=before, after=after)
             self._record_task_measures(s, case, row, runtime.task(task_id).task_spec, data, actor)
-            self._save(uow, case, runtime, actor)
+            self._save(uow, case, runtime, actor, within)
             return case.id
 
-    def send_message(self, actor: Actor, case_id: int, name: str, payload: dict[str, Any]) -> None:
+    def send_message(self, actor: Actor, case_id: int, name: str, payload: dict[str, Any],
+                     within: Within | None = None) -> None:
         payload = _jsonable(payload)
         with self._command() as uow:
             case, runtime = self._load(uow.session, case_id)
             runtime.receive_message(name, payload)
             self._event(uow.session, case, actor, "MessageReceived", element_id=name, after=payload)
-            self._save(uow, case, runtime, actor)
+            self._save(uow, case, runtime, actor, within)
 
     def cancel_case(self, actor: Actor, case_id: int, reason: str = "", close: bool = False) -> None:
         """Stop an active case: its open tasks are cancelled and its timers removed."""
@@ -261,7 +267,8 @@ class Engine:
         s.add(CaseEvent(case_id=case.id, at=clock.now(), actor=actor.name, kind=kind, element_id=element_id,
                         task_id=task_id, before=before, after=after))
 
-    def _save(self, uow: UnitOfWork, case: Case, runtime: CaseRuntime, actor: Actor) -> None:
+    def _save(self, uow: UnitOfWork, case: Case, runtime: CaseRuntime, actor: Actor,
+              within: Within | None = None) -> None:
         """Mirror the runtime into rows (stages, tasks, timers, status, snapshot) and commit."""
         s, now = uow.session, clock.now()
         with s.no_autoflush:  # the sync steps read rows this command has not changed: flush once, at commit
@@ -274,6 +281,8 @@ class Engine:
                 self._close_stage(s, case, now)
                 self._event(s, case, actor, "CaseCompleted", after={"data": _jsonable(runtime.data())})
         case.state_row.state = runtime.dump()
+        if within is not None:
+            within(s, case.id)
         self._commit(uow, case)
         if earliest_new_timer is not None and self.on_timers_changed is not None:
             self.on_timers_changed(earliest_new_timer)

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: Roles every installation has, whatever roles.toml says.
-BUILTIN_ROLES = {"admin": ("SUPERVISION", "Administrator", "Administrator")}
+BUILTIN_ROLES = {
+    "admin": ("SUPERVISION", "Administrator", "Administrator"),
+    "designer": ("SUPERVISION", "Projektant ścieżek", "Pathway designer"),
+}
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,17 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from pathways.engine import clock, measures, state, timers
+from pathways.engine import clock, history, measures, state, timers
 from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, TaskNotOpen
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.sandbox import make_script_engine
 
 _STAGE_SEEN = "pathways_stage_entered"
 _OUTCOME_SEEN = "pathways_outcome_recorded"
+# A restored tree this large holds history from before pruning (a pruned tree of the largest
+# pathway is far smaller): prune it before running, as SpiffWorkflow's task iterators stop 1000
+# levels deep and a long unpruned loop would otherwise lose sight of its open tasks.
+_UNPRUNED = 1000
 _ENTERED = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.COMPLETED | TaskState.ERROR
 
 
@@ -102,10 +106,40 @@ class CaseRuntime:
     def restore(cls, definition: Definition, text: str) -> CaseRuntime:
         workflow = state.load(text, definition.spec, definition.subprocess_specs)
         workflow.script_engine = make_script_engine()
-        return cls(definition, workflow)
+        runtime = cls(definition, workflow)
+        if len(workflow.tasks) > _UNPRUNED:
+            runtime.prune_history()  # a snapshot stored before pruning existed: drop its history now
+        return runtime
 
-    def dump(self) -> str:
+    def dump(self, prune: bool = True) -> str:
+        """The instance state to store; finished history is dropped first (`history.prune`)."""
+        if prune:
+            self.prune_history()
         return state.dump(self.workflow)
+
+    def prune_history(self) -> int:
+        """Drop finished history no future step reads, keeping stages and outcomes not yet reported."""
+        return history.prune(self.workflow, keep=self._unreported())
+
+    def _unreported(self) -> list[Any]:
+        """Tasks whose stage entry or outcome `enter_stages`/`reached_outcomes` has not reported yet."""
+        return [task for task in self._all_tasks() if self._stage_pending(task) or self._outcome_pending(task)]
+
+    @staticmethod
+    def _stage_pending(task: Any) -> bool:
+        stage = getattr(task.task_spec, "extensions", {}).get("stage")
+        return bool(stage) and task.has_state(_ENTERED) and not task.internal_data.get(_STAGE_SEEN)
+
+    @staticmethod
+    def _outcome_pending(task: Any) -> bool:
+        return (task.state == TaskState.COMPLETED and bool(measures.outcome_of(task.task_spec))
+                and not task.internal_data.get(_OUTCOME_SEEN))
+
+    def _all_tasks(self) -> list[Any]:
+        tasks = list(self.workflow.tasks.values())
+        for sub in self.workflow.subprocesses.values():
+            tasks.extend(sub.tasks.values())
+        return tasks
 
     def _advance(self) -> None:
         _run(self.workflow.refresh_timers)
