@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench i18n clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pathways needs Python 3.11 or newer (set PYTHON=...)")'
@@ -30,6 +30,13 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# Page strings: extract, merge into the Polish catalog (translate the new msgstr there), compile.
+I18N := src/pathways/translations
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --project pathways -o $(I18N)/messages.pot .
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) -l pl --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(I18N) -l pl
 
 # Benchmarks print figures (docs/benchmarks.md); the timer run needs PostgreSQL and empties BENCH_PG.
 BENCH_PG ?= postgresql://postgres@127.0.0.1:5432/bench

@@ -15,12 +15,16 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
     app = Flask(__name__)
     app.config["SECRET_KEY"] = config.secret_key
+    app.config["MAX_CONTENT_LENGTH"] = config.max_upload_bytes
     pathways = Pathways(config)
     app.extensions["pathways"] = pathways
 
-    from pathways.api.health import bp as health_bp
+    from pathways import api
 
-    app.register_blueprint(health_bp)
+    api.init_app(app)
+    from pathways import web
+
+    web.init_app(app)
     if config.run_scheduler:
         from pathways.scheduler import TimerScheduler
 

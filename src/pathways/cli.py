@@ -91,6 +91,50 @@ def lint(paths: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
+@main.command(help="Draw BPMN files as SVG from their own layout (one file: stdout or -o; several: --out-dir).")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the SVG to this file (one input only).")
+@click.option("--out-dir", type=click.Path(file_okay=False), help="Write <stem>.svg per input into this folder.")
+@click.option("--process", "process_id", help="Id of the process to draw (default: the first executable one).")
+@click.option("--highlight", default="", help="Element ids to emphasise, comma-separated.")
+@friendly
+def diagram(files: tuple[str, ...], out: str | None, out_dir: str | None, process_id: str | None,
+            highlight: str) -> None:
+    from pathlib import Path
+
+    from pathways.diagram import render_svg
+    from pathways.diagram.files import bpmn_sources, svg_name
+
+    sources = bpmn_sources(files)
+    marked = [h.strip() for h in highlight.split(",") if h.strip()]
+    if out and (out_dir or len(sources) != 1):
+        raise click.UsageError("-o/--out takes exactly one input file and no --out-dir")
+    if out_dir is None:
+        if len(sources) != 1:
+            raise click.UsageError(f"{len(sources)} files to draw: give --out-dir DIR (one <stem>.svg each)")
+        svg = render_svg(sources[0].content, process_id=process_id, highlight=marked, filename=sources[0].filename)
+        if out:
+            Path(out).write_text(svg, encoding="utf-8")
+        else:
+            click.echo(svg, nl=False)
+        return
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    failures: list[str] = []
+    with click.progressbar(sources, label="Drawing", file=sys.stderr, show_pos=True) as bar:
+        for source in bar:
+            try:
+                svg = render_svg(source.content, process_id=process_id, highlight=marked, filename=source.filename)
+            except PathwaysError as exc:
+                failures.append(exc.message)
+                continue
+            (Path(out_dir) / svg_name(source.filename)).write_text(svg, encoding="utf-8")
+    for failure in failures:
+        click.echo(failure, err=True)
+    click.echo(f"{len(sources) - len(failures)} diagram(s) written to {out_dir}, {len(failures)} not drawn", err=True)
+    if failures:
+        sys.exit(1)
+
+
 @main.command(help="Deploy BPMN/DMN files (default: workflows/): one new version per changed pathway.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @friendly
@@ -147,6 +191,52 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
                f"{', '.join(u[0] for u in USERS)} (password '{PASSWORD}')")
     if not no_serve:
         ctx.invoke(serve, host=host, port=port)
+
+
+@main.group(help="Agencies taking part in pathways.")
+def agency() -> None:
+    pass
+
+
+@agency.command("add", help="Add an agency with the unique CODE.")
+@click.argument("code")
+@click.option("--kind", required=True, type=click.Choice(["OPS", "PUP", "NGO", "SUPERVISION"], case_sensitive=False))
+@click.option("--name", required=True, help="The agency's full name.")
+@click.option("--city", default="", help="Where it is.")
+@friendly
+def agency_add(code: str, kind: str, name: str, city: str) -> None:
+    from pathways.tasks.accounts import add_agency
+
+    services = _services()
+    services.upgrade_db()
+    found = add_agency(services.store, code, kind, name, city)
+    click.echo(f"added agency {found.code} ({found.kind})")
+
+
+@main.group(help="User accounts.")
+def user() -> None:
+    pass
+
+
+@user.command("add", help="Add a user of an agency with one or more roles (prompts for the password).")
+@click.argument("username")
+@click.option("--agency", "agency_code", required=True, help="Code of the user's agency.")
+@click.option("--role", "roles", multiple=True, required=True, help="A role key from roles.toml, admin or designer.")
+@click.option("--full-name", default="", help="The user's full name (default: the username).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@friendly
+def user_add(username: str, agency_code: str, roles: tuple[str, ...], full_name: str, password_stdin: bool) -> None:
+    from pathways.tasks.accounts import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    services = _services()
+    services.upgrade_db()
+    created = create_user(services.store, services.roles, username, agency_code, roles, password, full_name)
+    click.echo(f"added user {created.username} of {created.agency.code} "
+               f"with role(s) {', '.join(sorted(created.roles))}")
 
 
 @main.group(help="Work with cases.")

@@ -19,6 +19,10 @@ class Config:
     workflows_dir: Path = field(default_factory=lambda: Path(_env("WORKFLOWS_DIR", "workflows")))
     secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", "dev-only-change-me"))
     run_scheduler: bool = field(default_factory=lambda: _env("SCHEDULER", "1") == "1")
+    #: how long an API bearer token lives
+    token_hours: float = field(default_factory=lambda: float(_env("TOKEN_HOURS", "12")))
+    #: the largest request body the server accepts (definition uploads), in bytes
+    max_upload_bytes: int = field(default_factory=lambda: int(_env("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))))
 
     @property
     def roles_file(self) -> Path:

@@ -24,7 +24,7 @@ USERS = [
     ("ewa.pup", "Ewa Wiśniewska", "pup-bartoszyce", ["pup.career_adviser", "pup.job_broker"]),
     ("marek.ngo", "Marek Zieliński", "ngo-bartoszyce", ["ngo.crisis_interventionist", "ngo.psychologist"]),
     ("teresa.sup", "Teresa Lewandowska", "partnership", ["supervision.supervisor"]),
-    ("admin", "Administrator", "partnership", ["admin"]),
+    ("admin", "Administrator", "partnership", ["admin", "designer"]),
 ]
 PARTNERS = ["mops-bartoszyce", "pup-bartoszyce", "ngo-bartoszyce", "partnership"]
 PASSWORD = "demo"

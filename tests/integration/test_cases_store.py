@@ -54,14 +54,14 @@ def demo(store, engine):
 
 def test_deploy_is_idempotent_and_versions_changes(store, roles, tmp_path):
     first = deploy(store, collect([WORKFLOWS]), roles)
-    assert first.created == [("intake_referral", 1)]
+    assert sorted(first.created) == sorted((path.stem, 1) for path in WORKFLOWS.glob("*.bpmn"))
     assert deploy(store, collect([WORKFLOWS]), roles).created == []
     changed = tmp_path / "intake_referral.bpmn"
     shutil.copy(WORKFLOWS / "intake_referral.bpmn", changed)
     changed.write_text(changed.read_text().replace("Zgłoszenie", "Zgłoszenie sprawy"))
     assert deploy(store, collect([changed]), roles).created == [("intake_referral", 2)]
     with store.unit_of_work(write=False) as uow:
-        assert uow.session.scalar(select(func.count()).select_from(PathwayVersion)) == 2
+        assert uow.session.scalar(select(func.count()).select_from(PathwayVersion)) == len(first.created) + 1
 
 
 def test_running_case_keeps_its_version(store, demo, roles, tmp_path):
@@ -259,3 +259,26 @@ def test_offers_respect_participation_agency_kind_and_activity(store, demo):
     assert offered_to(store, open_tasks(store, everyone)["identify"].id) == ["anna.ops"]
     with pytest.raises(NotFound):
         offered_to(store, "00000000-0000-0000-0000-000000000000")
+
+
+def test_work_within_a_command_lands_with_it_or_not_at_all(store, demo):
+    case_id = demo.start_case(ANNA, "intake_referral", {}, PARTNERS)
+    identify = open_tasks(store, case_id)["identify"].id
+    data = {"needs_crisis_support": False, "risk_level": "low", "intake_date": "2026-11-02"}
+
+    def refuse(s, seen_case_id):
+        assert seen_case_id == case_id
+        raise TaskNotOpen("claimed by someone else meanwhile")
+
+    with pytest.raises(TaskNotOpen):
+        demo.complete_task(ANNA, identify, data, within=refuse)
+    assert "identify" in open_tasks(store, case_id)  # nothing of the command was written
+
+    def note(s, seen_case_id):
+        s.add(CaseEvent(case_id=seen_case_id, actor="test", kind="Noted"))
+
+    demo.complete_task(ANNA, identify, data, within=note)
+    with store.unit_of_work(write=False) as uow:
+        kinds = list(uow.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)))
+    assert "Noted" in kinds and "TaskCompleted" in kinds
+    assert "identify" not in open_tasks(store, case_id)

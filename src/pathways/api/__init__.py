@@ -1,0 +1,86 @@
+"""The REST API: flask-smorest blueprints under /api/v1, one OpenAPI document, one error shape.
+
+`init_app(app)` sets up the `Api` (the document is served at /api/v1/openapi.json, a browsable
+reference at /api/v1/docs with Swagger UI assets served from the app, never from a CDN), the error
+handlers (`pathways.api.errors`) and every blueprint. Blueprints subclass `Blueprint` below so a
+request that fails validation answers 400 (webargs' default is 422) and documents it that way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask_smorest
+from flask import Flask, send_from_directory
+from webargs.flaskparser import FlaskParser
+
+from pathways import __version__
+from pathways.api.errors import ErrorSchema
+
+PREFIX = "/api/v1"
+DOCS_ASSETS = f"{PREFIX}/docs/assets/"
+BEARER = "bearerAuth"
+
+
+class Parser(FlaskParser):
+    """webargs' parser with 400 (not 422) for invalid input, as the error contract says."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = Parser()
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        """The app's handlers come from pathways.api.errors (installed by init_app)."""
+
+
+def init_app(app: Flask) -> Api:
+    from pathways.api import auth, cases, definitions, errors, health, tasks
+
+    app.config.update(
+        API_TITLE="pathways API",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS,
+        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
+        API_SPEC_OPTIONS={
+            "info": {"description": "Cases, tasks and pathway definitions of pathways. "
+                                    "Authenticate with POST /api/v1/auth/token, then send "
+                                    "`Authorization: Bearer <token>`."},
+            "components": {"securitySchemes": {BEARER: {"type": "http", "scheme": "bearer"}}},
+        },
+    )
+    api = Api(app)
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+    for blp in (auth.blp, definitions.blp, cases.blp, tasks.blp):
+        api.register_blueprint(blp)
+    _validation_is_400(api)
+    app.add_url_rule(f"{DOCS_ASSETS}<path:filename>", "swagger_ui_asset", _swagger_asset)
+    app.extensions["pathways_api"] = api
+    return api
+
+
+def _validation_is_400(api: Api) -> None:
+    """A blueprint built on flask_smorest.Blueprint documents 422; the errors handler answers 400."""
+    for operations in api.spec._paths.values():
+        for operation in operations.values():
+            responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+            if "422" in responses:
+                responses.setdefault("400", responses.pop("422"))
+                if responses["400"] == "UNPROCESSABLE_ENTITY":
+                    responses["400"] = "BAD_REQUEST"
+
+
+def _swagger_asset(filename: str) -> Any:
+    from swagger_ui_bundle import swagger_ui_path
+
+    return send_from_directory(str(swagger_ui_path), filename, max_age=86400)

@@ -21,6 +21,9 @@ from pathways.engine.errors import NotFound
 from pathways.engine.runtime import Definition, task_roles
 from pathways.store.models import Case, CaseAgency, User
 
+#: the largest id a case can have (ids are 32-bit INTEGER columns on PostgreSQL)
+MAX_ID = 2**31 - 1
+
 #: field id -> roles allowed to see its value
 SensitiveFields = Mapping[str, frozenset[str]]
 
@@ -32,6 +35,8 @@ def case_visible_to(user: User) -> ColumnElement[bool]:
 
 def visible_case(s: Session, user: User, case_id: int) -> Case:
     """The case if the user may see it; NotFound otherwise (no existence leak)."""
+    if not 0 < case_id <= MAX_ID:  # beyond any database's integer column: no such case
+        raise NotFound(f"case {case_id} does not exist")
     case = s.scalars(select(Case).where(Case.id == case_id, case_visible_to(user))).first()
     if case is None:
         raise NotFound(f"case {case_id} does not exist")
@@ -65,3 +70,20 @@ def redact(data: Mapping[str, Any] | None, hidden: set[str]) -> dict[str, Any] |
     if data is None:
         return None
     return {k: v for k, v in data.items() if k not in hidden}
+
+
+def redact_event(payload: Mapping[str, Any] | None, hidden: set[str]) -> dict[str, Any] | None:
+    """An event's before/after without hidden fields, also inside its `data` (CaseStarted, CaseCompleted)."""
+    redacted = redact(payload, hidden)
+    if redacted is not None and isinstance(redacted.get("data"), Mapping):
+        redacted["data"] = redact(redacted["data"], hidden)
+    return redacted
+
+
+#: roles that manage the platform or oversee cases but do not work them
+NON_CASE_WORK_ROLES = frozenset({"admin", "designer", "supervision.supervisor"})
+
+
+def is_case_worker(user: User) -> bool:
+    """The user holds a role that works cases (any role of roles.toml but the supervisor's)."""
+    return bool(user.roles - NON_CASE_WORK_ROLES)

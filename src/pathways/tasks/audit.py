@@ -1,7 +1,8 @@
 """The audit log: every read and write of case data, with user, time and action.
 
 Callers add the entry in the same session (and so the same transaction) as the work it records;
-a read is recorded in its own short write transaction by `record_read`.
+engine commands take it through `recorder(...)` as their `within`; a read is recorded in its own
+short write transaction by `record_read`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pathways.engine import clock
+from pathways.engine.cases import Within
 from pathways.store.db import Store
 from pathways.store.models import AuditEntry, User
 
@@ -29,3 +31,14 @@ def record_read(store: Store, user: User, action: str, *, case_id: int | None = 
     with store.unit_of_work() as uow:
         record(uow.session, user, action, case_id=case_id, task_id=task_id, detail=detail)
         uow.commit()
+
+
+def recorder(user: User, action: str, *, task_id: str | None = None,
+             detail: dict[str, Any] | None = None) -> Within:
+    """An audit entry to add inside an engine command's own transaction (its `within`), for the
+    case the command works on: the entry and the change land together or not at all."""
+
+    def add(s: Session, case_id: int) -> None:
+        record(s, user, action, case_id=case_id, task_id=task_id, detail=detail)
+
+    return add

@@ -1,0 +1,155 @@
+"""One JSON error shape for every failure, and the one place domain errors become HTTP statuses.
+
+    {"status": 400, "code": "invalid_data", "message": "...", "fields": {"field": "message"}}
+
+`fields` appears for invalid input (per field), `problems` for a definition that fails lint.
+Handlers are registered by class: domain errors (`PathwaysError` and subclasses), werkzeug's
+HTTP errors (unknown route, 405, 413, 415, webargs validation) and, last, any other exception,
+which is logged and answered with a generic 500 (never a traceback).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, Response, current_app, jsonify
+from werkzeug.exceptions import HTTPException
+
+from pathways.engine.errors import (
+    Conflict,
+    InvalidData,
+    InvalidDefinition,
+    MessageNotExpected,
+    NotAllowed,
+    NotFound,
+    PathwaysError,
+)
+from pathways.tasks.accounts import NotAuthenticated
+
+#: domain error class -> HTTP status (the most specific class in an error's MRO wins)
+STATUS: dict[type[PathwaysError], int] = {
+    NotAuthenticated: 401,
+    NotAllowed: 403,
+    NotFound: 404,
+    Conflict: 409,
+    MessageNotExpected: 409,
+    InvalidData: 400,
+    InvalidDefinition: 400,
+}
+#: error code -> HTTP status, for errors of modules imported lazily (pathways.diagram.NoDiagram)
+STATUS_BY_CODE = {"no_diagram": 404}
+
+HTTP_CODES = {
+    400: "invalid_data",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
+class ProblemSchema(ma.Schema):
+    file = ma.fields.String()
+    line = ma.fields.Integer(allow_none=True)
+    element = ma.fields.String(allow_none=True)
+    message = ma.fields.String()
+    hint = ma.fields.String(allow_none=True)
+    severity = ma.fields.String()
+
+
+class ErrorSchema(ma.Schema):
+    status = ma.fields.Integer(required=True)
+    code = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+    field_errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), data_key="fields")
+    problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
+
+
+def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None,
+                   **extra: Any) -> Response:
+    body = {"status": status, "code": code, "message": message}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def domain_status(error: PathwaysError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return STATUS_BY_CODE.get(error.code, 400)
+
+
+def handle_domain_error(error: PathwaysError) -> Response:
+    status = domain_status(error)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    fields = error.details.get("fields")
+    problems = error.details.get("problems")
+    return error_response(status, error.code, error.message, headers,
+                          fields=_flatten(fields) if isinstance(fields, Mapping) else None,
+                          problems=problems if isinstance(problems, list) else None)
+
+
+def handle_http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    if status >= 500:
+        return handle_unexpected(error)
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") if isinstance(data, Mapping) else None
+    if messages is not None:  # webargs/flask-smorest validation (422 or 400): per-field messages
+        fields = _flatten(_strip_locations(messages))
+        return error_response(400, "invalid_data", "the request is not valid", headers, fields=fields)
+    code = HTTP_CODES.get(status, (error.name or "error").lower().replace(" ", "_"))
+    message = error.description or error.name or "error"
+    if status == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        message = f"the request body is larger than the limit of {limit / 1024 / 1024:g} MiB"
+    return error_response(status, code, message, headers)
+
+
+def handle_unexpected(error: BaseException) -> Response:
+    current_app.logger.error("unhandled error while serving a request", exc_info=error)
+    return error_response(500, "internal_error", "something went wrong on the server; it was logged")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(PathwaysError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)
+
+
+def _strip_locations(messages: Mapping[str, Any]) -> Mapping[str, Any]:
+    """webargs keys messages by location (json, query, form, files): merge the locations."""
+    locations = {"json", "query", "querystring", "form", "files", "headers", "cookies", "view_args", "path"}
+    if messages and set(messages) <= locations:
+        merged: dict[str, Any] = {}
+        for part in messages.values():
+            if isinstance(part, Mapping):
+                merged.update(part)
+            else:
+                merged["_schema"] = part
+        return merged
+    return messages
+
+
+def _flatten(messages: Mapping[Any, Any], prefix: str = "") -> dict[str, str]:
+    """Nested marshmallow messages -> {"a.b": "first message"}."""
+    flat: dict[str, str] = {}
+    for key, value in messages.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}."))
+        elif isinstance(value, list | tuple):
+            flat[name] = "; ".join(str(v) for v in value)
+        else:
+            flat[name] = str(value)
+    return flat

@@ -1,0 +1,222 @@
+"""Cases as a case worker sees them: start one, list the visible ones, read one, send it a message.
+
+Visibility is `tasks/access.py`'s rule (the user's agency participates), so a case of other
+agencies is "not found". Sensitive fields are removed from the current data and from every
+event's before/after unless the user's roles may see them. Every call is audited: reads in their
+own short transaction, writes inside the engine command's transaction (`audit.recorder` as `within`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from pathways.engine.cases import Actor, Engine
+from pathways.engine.errors import InvalidData, NotAllowed
+from pathways.engine.runtime import CaseRuntime
+from pathways.store.db import Store
+from pathways.store.models import (
+    Agency,
+    Case,
+    CaseAgency,
+    CaseEvent,
+    CaseState,
+    HumanTask,
+    Measure,
+    PathwayVersion,
+    StageVisit,
+    User,
+)
+from pathways.tasks import audit
+from pathways.tasks.access import (
+    case_visible_to,
+    hidden_fields,
+    is_case_worker,
+    redact,
+    redact_event,
+    sensitive_fields,
+    visible_case,
+)
+
+STATUSES = ("active", "completed", "cancelled", "closed")
+SORTS: dict[str, Any] = {"id": Case.id, "created": Case.created_at, "updated": Case.updated_at, "stage": Case.stage,
+         "pathway": Case.pathway_key, "beneficiary": Case.beneficiary}
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    pathway: str | None = None
+    stage: str | None = None
+    status: str | None = None
+    agency: str | None = None
+    q: str | None = None
+    sort: str = "-updated"  # a key of SORTS, `-` first for descending
+    page: int = 1
+    per_page: int = 25
+
+    def check(self) -> None:
+        problems = {}
+        if self.sort.lstrip("-") not in SORTS:
+            problems["sort"] = f"one of {', '.join(SORTS)}, optionally with a leading '-'"
+        if self.status is not None and self.status not in STATUSES:
+            problems["status"] = f"one of {', '.join(STATUSES)}"
+        if self.page < 1:
+            problems["page"] = "must be at least 1"
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            problems["per_page"] = f"between 1 and {MAX_PER_PAGE}"
+        if problems:
+            raise InvalidData("invalid case query", fields=problems)
+
+
+def start_case(store: Store, engine: Engine, user: User, key: str, data: dict[str, Any],
+               agencies: list[str] | None = None, beneficiary: str = "") -> dict[str, Any]:
+    """Start a case of pathway `key` with the given participating agencies (the user's by default)."""
+    if not is_case_worker(user):
+        raise NotAllowed("starting a case needs a case-work role")
+    codes = list(dict.fromkeys(agencies or [user.agency.code]))
+    if user.agency.code not in codes:
+        raise InvalidData("your own agency must take part in the case",
+                          fields={"agencies": f"must include {user.agency.code}"})
+    with store.unit_of_work(write=False) as uow:
+        if uow.session.scalar(select(PathwayVersion.id).where(PathwayVersion.key == key).limit(1)) is None:
+            raise InvalidData(f"no deployed pathway {key!r}", fields={"pathway": "no such pathway"})
+    case_id = engine.start_case(Actor(user.username, user.id), key, data, codes, beneficiary,
+                                within=audit.recorder(user, "case.start", detail={"pathway": key, "agencies": codes}))
+    return case_detail(store, engine, user, case_id, audit_action=None)
+
+
+def send_message(store: Store, engine: Engine, user: User, case_id: int, name: str,
+                 payload: dict[str, Any]) -> dict[str, Any]:
+    """Deliver a BPMN message to a visible case (a case worker's action)."""
+    with store.unit_of_work(write=False) as uow:
+        visible_case(uow.session, user, case_id)
+    if not is_case_worker(user):
+        raise NotAllowed("sending a message to a case needs a case-work role")
+    engine.send_message(Actor(user.username, user.id), case_id, name, payload,
+                        within=audit.recorder(user, "case.message", detail={"message": name}))
+    return case_detail(store, engine, user, case_id, audit_action=None)
+
+
+def list_cases(store: Store, user: User, query: CaseQuery) -> dict[str, Any]:
+    """One page of the cases the user may see, with the total count."""
+    query.check()
+    where = [case_visible_to(user), *_filters(query)]
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        total = s.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+        column = SORTS[query.sort.lstrip("-")]
+        order = [column.desc() if query.sort.startswith("-") else column.asc(), Case.id.desc()]
+        page = (
+            select(Case, PathwayVersion.name).join(PathwayVersion, PathwayVersion.id == Case.pathway_version_id)
+            .where(*where).order_by(*order).offset((query.page - 1) * query.per_page).limit(query.per_page))
+        rows: list[Any] = list(s.execute(page).all())
+        ids = [case.id for case, _ in rows]
+        agencies = _agency_codes(s, ids)
+        open_counts = dict(s.execute(select(HumanTask.case_id, func.count()).where(
+            HumanTask.case_id.in_(ids), HumanTask.status == "open").group_by(HumanTask.case_id)).all())
+    audit.record_read(store, user, "case.list", detail={k: v for k, v in asdict(query).items() if v is not None})
+    items = [{**_summary(case, name), "agencies": agencies.get(case.id, []), "open_tasks": open_counts.get(case.id, 0)}
+             for case, name in rows]
+    return {"items": items, "total": total, "page": query.page, "per_page": query.per_page}
+
+
+def case_detail(store: Store, engine: Engine, user: User, case_id: int,
+                audit_action: str | None = "case.read") -> dict[str, Any]:
+    """A visible case: stage and history, agencies, open tasks, redacted data and timeline, measures."""
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        case = visible_case(s, user, case_id)
+        definition = engine.definition(s, case.pathway_version_id)
+        hidden = hidden_fields(sensitive_fields(definition), user.roles)
+        snapshot = s.get(CaseState, case.id)
+        data = _jsonable(CaseRuntime.restore(definition, snapshot.state).data()) if snapshot and snapshot.state else {}
+        detail = {
+            **_summary(case, case.pathway_version.name),
+            "agencies": _agencies(s, case.id),
+            "stages": [{"stage": v.stage, "entered_at": _utc(v.entered_at), "left_at": _utc(v.left_at)}
+                       for v in s.scalars(select(StageVisit).where(StageVisit.case_id == case.id)
+                                          .order_by(StageVisit.id))],
+            "open_tasks": _open_tasks(s, case.id),
+            "data": redact(data, hidden),
+            "hidden_fields": sorted(hidden & set(data)),
+            "timeline": [{"id": e.id, "at": _utc(e.at), "actor": e.actor, "kind": e.kind, "element": e.element_id,
+                          "task_id": e.task_id, "before": redact_event(e.before, hidden),
+                          "after": redact_event(e.after, hidden)}
+                         for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                            .order_by(CaseEvent.id))],
+            "measures": [{"kind": m.kind, "key": m.key, "value": float(m.value), "agency_kind": m.agency_kind,
+                          "element": m.element_id, "task_id": m.task_id, "at": _utc(m.at)}
+                         for m in s.scalars(select(Measure).where(Measure.case_id == case.id).order_by(Measure.id))],
+        }
+    if audit_action:
+        audit.record_read(store, user, audit_action, case_id=case_id)
+    return detail
+
+
+# -- internals ------------------------------------------------------------------------------------
+
+def _filters(query: CaseQuery) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if query.pathway:
+        where.append(Case.pathway_key == query.pathway)
+    if query.stage:
+        where.append(Case.stage == query.stage)
+    if query.status:
+        where.append(Case.status == query.status)
+    if query.agency:
+        where.append(exists().where(CaseAgency.case_id == Case.id, CaseAgency.agency_id == Agency.id,
+                                    Agency.code == query.agency))
+    if query.q:
+        pattern = "%" + query.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        names = select(PathwayVersion.id).where(func.lower(PathwayVersion.name).like(pattern, escape="\\"))
+        where.append(or_(func.lower(Case.beneficiary).like(pattern, escape="\\"),
+                         func.lower(Case.pathway_key).like(pattern, escape="\\"),
+                         Case.pathway_version_id.in_(names)))
+    return where
+
+
+def _summary(case: Case, pathway_name: str) -> dict[str, Any]:
+    return {"id": case.id, "pathway": case.pathway_key, "pathway_name": pathway_name,
+            "version": case.pathway_version.version, "beneficiary": case.beneficiary, "status": case.status,
+            "stage": case.stage, "created_at": _utc(case.created_at), "updated_at": _utc(case.updated_at)}
+
+
+def _agency_codes(s: Session, case_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    query = (select(CaseAgency.case_id, Agency.code).join(Agency, Agency.id == CaseAgency.agency_id)
+             .where(CaseAgency.case_id.in_(case_ids)).order_by(Agency.code))
+    for case_id, code in s.execute(query):
+        found.setdefault(case_id, []).append(code)
+    return found
+
+
+def _agencies(s: Session, case_id: int) -> list[dict[str, str]]:
+    rows = s.scalars(select(Agency).join(CaseAgency, CaseAgency.agency_id == Agency.id)
+                     .where(CaseAgency.case_id == case_id).order_by(Agency.code))
+    return [{"code": a.code, "kind": a.kind, "name": a.name, "city": a.city} for a in rows]
+
+
+def _open_tasks(s: Session, case_id: int) -> list[dict[str, Any]]:
+    rows = s.execute(select(HumanTask, User.username).outerjoin(User, User.id == HumanTask.claimed_by)
+                     .where(HumanTask.case_id == case_id, HumanTask.status == "open")
+                     .order_by(HumanTask.created_at, HumanTask.id))
+    return [{"id": t.id, "element": t.element_id, "name": t.name, "lane": t.lane, "roles": list(t.roles),
+             "stage": t.stage, "priority": t.priority, "due_at": _utc(t.due_at), "created_at": _utc(t.created_at),
+             "claimed_by": claimed_by} for t, claimed_by in rows]
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,303 @@
+"""Working a task: read it with its form, claim, unclaim, assign, complete, and comment on it.
+
+Rules (docs/inbox.md):
+- A user who cannot see the task's case gets `NotFound`, whatever the task (no existence leak);
+  one who sees the case but may not do the thing asked gets `NotAllowed`.
+- A task is *offered* to a user holding one of its roles, of their agency's kind (tasks/offers.py).
+  An offered user may claim it, complete it while it is unclaimed (which claims it for them) and
+  assign it to another offered user. The claimer may unclaim, assign on or complete it. A
+  supervisor (`supervision.supervisor`, agency in the case) may assign and unclaim any open task.
+- A claim is decided by the database: `UPDATE ... WHERE claimed_by IS NULL AND status = 'open'`;
+  whoever's update matches no row lost the race and gets `Conflict`, with nothing written.
+- Completion re-checks the claim inside the engine's own transaction (the command's `within`),
+  so a task claimed by someone else a moment earlier cannot be completed under their feet; the
+  audit entry is written in that same transaction.
+- Every read and write is audited; claim, unclaim and assign also log a case event, so the
+  timeline shows who took the task.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.orm import Session
+
+from pathways.engine import clock
+from pathways.engine.cases import Actor, Engine
+from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound, TaskNotOpen
+from pathways.engine.runtime import CaseRuntime, Definition
+from pathways.store.models import Agency, Case, CaseAgency, CaseEvent, CaseState, HumanTask, TaskComment, User
+from pathways.tasks import access, audit, forms, inbox, offers
+
+SUPERVISOR = "supervision.supervisor"
+MAX_COMMENT = 4000
+
+
+# -- loading and permissions ---------------------------------------------------------------------
+def _load(s: Session, user: User, task_id: str) -> tuple[HumanTask, Case]:
+    found = s.execute(select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id).where(
+        HumanTask.id == task_id, access.case_visible_to(user))).first()
+    if found is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return found[0], found[1]
+
+
+def _offered(s: Session, engine: Engine, user: User, task: HumanTask) -> bool:
+    return bool(set(task.roles) & inbox.offered_roles(user, inbox.agency_kind(s, user), engine.roles))
+
+
+def _require_open(task: HumanTask) -> None:
+    if task.status != "open":
+        raise TaskNotOpen(f"task {task.id} ({task.name}) is already {task.status}", status=task.status)
+
+
+def _username(s: Session, user_id: int | None) -> str | None:
+    return s.scalar(select(User.username).where(User.id == user_id)) if user_id is not None else None
+
+
+def _claimer(s: Session, task_id: str) -> int | None:
+    """The claimer as committed now (a new statement sees other transactions' commits)."""
+    return s.scalar(select(HumanTask.claimed_by).where(HumanTask.id == task_id, HumanTask.status == "open"))
+
+
+def _set_claim(s: Session, task_id: str, expected: int | None, new: int | None) -> bool:
+    """Compare-and-set of the claimer of an open task; False when someone changed it first."""
+    claimed: ColumnElement[bool] = HumanTask.claimed_by.is_(None) if expected is None \
+        else HumanTask.claimed_by == expected
+    result = s.execute(
+        update(HumanTask).where(HumanTask.id == task_id, HumanTask.status == "open", claimed)
+        .values(claimed_by=new, claimed_at=clock.now() if new is not None else None)
+        .execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _log(s: Session, user: User, task: HumanTask, kind: str, action: str, **after: Any) -> None:
+    """The case event (timeline) and the audit entry of a claim change, in the caller's transaction."""
+    s.add(CaseEvent(case_id=task.case_id, at=clock.now(), actor=user.username, kind=kind,
+                    element_id=task.element_id, task_id=task.id, after=after or None))
+    audit.record(s, user, action, case_id=task.case_id, task_id=task.id, detail=after or None)
+
+
+def _brief(task: HumanTask, claimed_by: str | None) -> dict[str, Any]:
+    return {"id": task.id, "name": task.name, "case_id": task.case_id, "status": task.status,
+            "claimed_by": claimed_by}
+
+
+# -- claim, unclaim, assign ----------------------------------------------------------------------
+def claim(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
+    """Take an open, unclaimed task offered to the user. Claiming one's own claim is a no-op."""
+    with engine.store.unit_of_work() as uow:
+        s = uow.session
+        task, _ = _load(s, user, task_id)
+        if task.claimed_by == user.id and task.status == "open":
+            return _brief(task, user.username)
+        if not _offered(s, engine, user, task):
+            raise NotAllowed("this task is not offered to you: you do not hold its role")
+        _require_open(task)
+        if task.claimed_by is not None or not _set_claim(s, task_id, None, user.id):
+            if _claimer(s, task_id) == user.id:  # the user's own request, a moment earlier
+                return _brief(task, user.username)
+            raise Conflict("someone else has claimed this task")
+        _log(s, user, task, "TaskClaimed", "task.claim", claimed_by=user.username)
+        uow.commit()
+        return _brief(task, user.username)
+
+
+def unclaim(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
+    """Give a claimed task back to its roles: the claimer, or a supervisor, may."""
+    with engine.store.unit_of_work() as uow:
+        s = uow.session
+        task, _ = _load(s, user, task_id)
+        _require_open(task)
+        if task.claimed_by is None:
+            return _brief(task, None)
+        if task.claimed_by != user.id and SUPERVISOR not in user.roles:
+            raise NotAllowed("only the user who claimed this task, or a supervisor, can unclaim it")
+        previous = _username(s, task.claimed_by)
+        if not _set_claim(s, task_id, task.claimed_by, None):
+            raise Conflict("the task changed hands meanwhile; reload it")
+        _log(s, user, task, "TaskUnclaimed", "task.unclaim", previous=previous)
+        uow.commit()
+        return _brief(task, None)
+
+
+def assign(engine: Engine, user: User, task_id: str, username: str) -> dict[str, Any]:
+    """Hand a task to a user it is offered to (by an offered user, the claimer or a supervisor)."""
+    with engine.store.unit_of_work() as uow:
+        s = uow.session
+        task, _ = _load(s, user, task_id)
+        supervisor = SUPERVISOR in user.roles
+        if not (supervisor or task.claimed_by == user.id or _offered(s, engine, user, task)):
+            raise NotAllowed("only a holder of this task's role, or a supervisor, can assign it")
+        _require_open(task)
+        if username not in offers.offered_usernames(s, task_id, engine.roles):
+            raise InvalidData(f"{username!r} cannot be assigned this task",
+                              fields={"username": "is not offered this task (role, agency or account)"})
+        target = s.scalars(select(User).where(User.username == username)).one()
+        if task.claimed_by == target.id:
+            return _brief(task, username)
+        if task.claimed_by not in (None, user.id) and not supervisor:
+            raise Conflict("someone else has claimed this task; only they or a supervisor can hand it on")
+        if not _set_claim(s, task_id, task.claimed_by, target.id):
+            raise Conflict("the task changed hands meanwhile; reload it")
+        _log(s, user, task, "TaskAssigned", "task.assign", claimed_by=username,
+             previous=_username(s, task.claimed_by))
+        uow.commit()
+        return _brief(task, username)
+
+
+# -- completion ----------------------------------------------------------------------------------
+def complete(engine: Engine, user: User, task_id: str, data: Any) -> dict[str, Any]:
+    """Validate `data` with the task's form and complete the task as the user.
+
+    Allowed for the claimer, or for an offered user while the task is unclaimed (it becomes
+    theirs). The claim is re-checked in the completing transaction, which also holds the audit entry.
+    """
+    with engine.store.unit_of_work(write=False) as uow:
+        s = uow.session
+        task, case = _load(s, user, task_id)
+        if task.claimed_by != user.id and not _offered(s, engine, user, task):
+            raise NotAllowed("this task is not offered to you: you do not hold its role")
+        _require_open(task)
+        if task.claimed_by not in (None, user.id):
+            raise Conflict("someone else has claimed this task")
+        form = _form(engine.definition(s, case.pathway_version_id), task)
+    clean = form.validate(data)
+
+    audit_entry = audit.recorder(user, "task.complete", task_id=task_id, detail={"fields": sorted(clean)})
+
+    def keep_claim_and_audit(s: Session, case_id: int) -> None:
+        free_or_mine = or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == user.id)
+        result = s.execute(
+            update(HumanTask).where(HumanTask.id == task_id, free_or_mine)
+            .values(claimed_by=user.id, claimed_at=task.claimed_at or clock.now())
+            .execution_options(synchronize_session=False))
+        if getattr(result, "rowcount", 0) != 1:
+            raise Conflict("someone else claimed this task while you completed it; nothing was saved")
+        audit_entry(s, case_id)
+
+    case_id = engine.complete_task(Actor(user.username, user.id), task_id, clean, within=keep_claim_and_audit)
+    with engine.store.unit_of_work(write=False) as uow:
+        after = uow.session.get(Case, case_id)
+        assert after is not None
+        return {"id": task_id, "status": "completed", "case_id": case_id, "case_status": after.status,
+                "stage": after.stage}
+
+
+def _form(definition: Definition, task: HumanTask) -> forms.Form:
+    spec = forms.task_spec(definition, task.element_id)
+    return forms.form_for(definition.version_id, spec) if spec is not None else forms.Form((), forms.FormSchema(()))
+
+
+# -- reading a task ------------------------------------------------------------------------------
+def get_task(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
+    """The task, its case (data without the fields hidden from the user), its form and comments."""
+    with engine.store.unit_of_work(write=False) as uow:
+        s = uow.session
+        task, case = _load(s, user, task_id)
+        definition = engine.definition(s, case.pathway_version_id)
+        hidden = access.hidden_fields(access.sensitive_fields(definition), user.roles)
+        values, case_data = _values(s, definition, task)
+        offered = _offered(s, engine, user, task)
+        result = {
+            **_task_fields(s, task),
+            "case": _case_fields(s, case, access.redact(case_data, hidden) or {}),
+            "form": {"fields": _form(definition, task).describe(values, hidden)},
+            "comments": comment_rows(s, task_id),
+            "can": _abilities(user, task, offered),
+        }
+    audit.record_read(engine.store, user, "task.read", case_id=case.id, task_id=task_id)
+    return result
+
+
+def _task_fields(s: Session, task: HumanTask) -> dict[str, Any]:
+    return {
+        "id": task.id, "name": task.name, "element": task.element_id, "case_id": task.case_id,
+        "status": task.status, "stage": task.stage, "lane": task.lane, "roles": list(task.roles),
+        "priority": task.priority, "due_at": inbox.clock_aware(task.due_at),
+        "overdue": task.status == "open" and _before_now(task.due_at),
+        "created_at": inbox.clock_aware(task.created_at), "claimed_by": _username(s, task.claimed_by),
+        "claimed_at": inbox.clock_aware(task.claimed_at), "completed_at": inbox.clock_aware(task.completed_at),
+        "completed_by": _username(s, task.completed_by),
+    }
+
+
+def _before_now(value: Any) -> bool:
+    due = inbox.clock_aware(value)
+    return due is not None and due < clock.now()
+
+
+def _case_fields(s: Session, case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    agencies = s.scalars(select(Agency.code).join(CaseAgency, CaseAgency.agency_id == Agency.id)
+                         .where(CaseAgency.case_id == case.id).order_by(Agency.code))
+    return {"id": case.id, "pathway": case.pathway_key, "pathway_name": case.pathway_version.name,
+            "version": case.pathway_version.version, "beneficiary": case.beneficiary, "status": case.status,
+            "stage": case.stage, "agencies": list(agencies), "data": data}
+
+
+def _abilities(user: User, task: HumanTask, offered: bool) -> dict[str, bool]:
+    is_open, mine, free = task.status == "open", task.claimed_by == user.id, task.claimed_by is None
+    supervisor = SUPERVISOR in user.roles
+    return {
+        "claim": is_open and offered and free,
+        "unclaim": is_open and not free and (mine or supervisor),
+        "assign": is_open and (offered or mine or supervisor),
+        "complete": is_open and (mine or (offered and free)),
+    }
+
+
+def _values(s: Session, definition: Definition, task: HumanTask) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the task's form values, the case data the task sees): live for an open task, else as completed."""
+    snapshot = s.get(CaseState, task.case_id)
+    runtime = CaseRuntime.restore(definition, snapshot.state) if snapshot is not None and snapshot.state else None
+    if task.status == "open" and runtime is not None:
+        try:
+            data = dict(runtime.task(task.id).data)
+        except NotFound:
+            data = {}
+        return _jsonable(data), _jsonable(data)
+    completed = s.scalars(select(CaseEvent.after).where(
+        CaseEvent.task_id == task.id, CaseEvent.kind == "TaskCompleted").order_by(CaseEvent.id.desc()).limit(1)).first()
+    return _jsonable(completed or {}), _jsonable(runtime.data() if runtime is not None else {})
+
+
+def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(json.dumps(value, default=str))
+    return result
+
+
+# -- comments ------------------------------------------------------------------------------------
+def comment_rows(s: Session, task_id: str) -> list[dict[str, Any]]:
+    rows = s.execute(select(TaskComment, User.username, User.full_name, Agency.code)
+                     .join(User, User.id == TaskComment.user_id).join(Agency, Agency.id == User.agency_id)
+                     .where(TaskComment.task_id == task_id).order_by(TaskComment.at, TaskComment.id))
+    return [{"id": c.id, "at": inbox.clock_aware(c.at), "text": c.text, "user": username, "full_name": full_name,
+             "agency": agency} for c, username, full_name, agency in rows]
+
+
+def add_comment(engine: Engine, user: User, task_id: str, text: str) -> dict[str, Any]:
+    """A comment on a task, by anyone who sees its case (agencies coordinate through them)."""
+    text = (text or "").strip()
+    if not text or len(text) > MAX_COMMENT:
+        raise InvalidData("the comment is not valid", fields={"text": f"must be 1 to {MAX_COMMENT} characters"})
+    with engine.store.unit_of_work() as uow:
+        s = uow.session
+        task, _ = _load(s, user, task_id)
+        comment = TaskComment(task_id=task.id, case_id=task.case_id, user_id=user.id, at=clock.now(), text=text)
+        s.add(comment)
+        s.flush()
+        audit.record(s, user, "task.comment", case_id=task.case_id, task_id=task.id, detail={"comment": comment.id})
+        agency = s.scalar(select(Agency.code).where(Agency.id == user.agency_id))
+        uow.commit()
+        return {"id": comment.id, "at": inbox.clock_aware(comment.at), "text": text, "user": user.username,
+                "full_name": user.full_name, "agency": agency}
+
+
+def list_comments(engine: Engine, user: User, task_id: str) -> list[dict[str, Any]]:
+    with engine.store.unit_of_work(write=False) as uow:
+        task, _ = _load(uow.session, user, task_id)
+        rows = comment_rows(uow.session, task_id)
+    audit.record_read(engine.store, user, "task.comments", case_id=task.case_id, task_id=task_id)
+    return rows

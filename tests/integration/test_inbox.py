@@ -1,0 +1,240 @@
+"""The inbox query on SQLite and PostgreSQL: who sees which task, views, counts, filters, order, pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select, update
+
+from pathways.engine import clock
+from pathways.engine.cases import Actor, Engine
+from pathways.engine.definitions import collect
+from pathways.engine.deploy import deploy
+from pathways.engine.errors import InvalidData
+from pathways.engine.roles import RoleVocabulary
+from pathways.store.db import Store
+from pathways.store.models import HumanTask, User
+from pathways.tasks import accounts, inbox, work
+from pathways.tasks.inbox import InboxQuery
+from tests.helpers import WORKFLOWS
+
+INTAKE = WORKFLOWS / "intake_referral.bpmn"
+
+AGENCIES = [("ops", "OPS"), ("pup", "PUP"), ("ngo", "NGO"), ("ngo2", "NGO"), ("sup", "SUPERVISION")]
+USERS = {
+    "anna": ("ops", ["ops.social_worker"]),
+    "adam": ("ops", ["ops.social_worker"]),
+    "piotr": ("ops", ["ops.psychologist"]),
+    "ewa": ("pup", ["pup.career_adviser", "pup.job_broker"]),
+    "marek": ("ngo", ["ngo.crisis_interventionist", "ngo.psychologist"]),
+    "olga": ("ngo2", ["ngo.crisis_interventionist"]),  # her agency is in no case
+    "misfit": ("ngo", ["ops.social_worker"]),  # an OPS role in an NGO: never offered OPS tasks
+    "teresa": ("sup", ["supervision.supervisor"]),
+}
+CASE_AGENCIES = ["ops", "pup", "ngo", "sup"]
+IDENTIFY = {"needs_crisis_support": True, "risk_level": "high", "intake_date": "2026-11-02", "notes": "n"}
+
+
+@dataclass
+class World:
+    store: Store
+    engine: Engine
+    users: dict[str, User]
+
+    def start(self, beneficiary: str, agencies: list[str] | None = None) -> int:
+        return self.engine.start_case(Actor("anna"), "intake_referral", {}, agencies or CASE_AGENCIES, beneficiary)
+
+    def task(self, case_id: int, element: str) -> str:
+        with self.store.unit_of_work(write=False) as uow:
+            return uow.session.scalars(select(HumanTask.id).where(
+                HumanTask.case_id == case_id, HumanTask.element_id == element, HumanTask.status == "open")).one()
+
+    def row(self, task_id: str) -> HumanTask:
+        with self.store.unit_of_work(write=False) as uow:
+            found = uow.session.get(HumanTask, task_id)
+            assert found is not None
+            return found
+
+    def identify(self, case_id: int) -> None:
+        work.complete(self.engine, self.users["anna"], self.task(case_id, "identify"), IDENTIFY)
+
+    def page(self, name: str, **query: object) -> inbox.InboxPage:
+        return inbox.inbox(self.store, self.users[name], self.engine.roles, InboxQuery(**query))  # type: ignore[arg-type]
+
+    def ids(self, name: str, **query: object) -> list[tuple[int, str]]:
+        return [(t["case_id"], t["element"]) for t in self.page(name, **query).items]
+
+    def counts(self, name: str) -> dict[str, int]:
+        return inbox.counts(self.store, self.users[name], self.engine.roles)
+
+
+def build_world(store: Store, engine: Engine) -> World:
+    for code, kind in AGENCIES:
+        accounts.add_agency(store, code, kind, code)
+    users = {name: accounts.create_user(store, engine.roles, name, agency, roles, "pw", name.title())
+             for name, (agency, roles) in USERS.items()}
+    return World(store, engine, users)
+
+
+@pytest.fixture
+def engine(store: Store, roles: RoleVocabulary, frozen_clock: clock.FrozenClock) -> Engine:
+    """Only the intake pathway (the other pathways of workflows/ change while they are written)."""
+    deploy(store, collect([INTAKE]), roles)
+    return Engine(store, roles)
+
+
+@pytest.fixture
+def world(store: Store, engine: Engine) -> World:
+    return build_world(store, engine)
+
+
+def test_a_task_is_seen_by_its_role_in_a_participating_agency_of_the_right_kind(world: World) -> None:
+    case = world.start("BEN-001")
+    assert world.ids("anna") == world.ids("adam") == [(case, "identify")]
+    for name in ("piotr", "ewa", "marek", "olga", "misfit", "teresa"):
+        assert world.ids(name) == [], name
+    world.identify(case)
+    assert world.ids("marek") == [(case, "crisis_intervention")]
+    assert world.ids("piotr") == [(case, "psych_diagnosis")]
+    assert world.ids("anna") == [] and world.ids("olga") == [] and world.ids("ewa") == []
+
+
+def test_a_case_without_the_users_agency_is_invisible(world: World) -> None:
+    ops_only = world.start("BEN-OPS", ["ops"])
+    shared = world.start("BEN-ALL")
+    assert {c for c, _ in world.ids("anna")} == {ops_only, shared}
+    world.identify(ops_only)
+    world.identify(shared)
+    assert world.ids("marek") == [(shared, "crisis_intervention")]  # the NGO is not in ops_only
+
+
+def test_views_mine_unclaimed_and_claimed_by_someone_else(world: World) -> None:
+    first, second = world.start("BEN-1"), world.start("BEN-2")
+    work.claim(world.engine, world.users["anna"], world.task(first, "identify"))
+    assert world.ids("anna", view="mine") == [(first, "identify")]
+    assert world.ids("anna", view="unclaimed") == [(second, "identify")]
+    assert sorted(world.ids("anna")) == [(first, "identify"), (second, "identify")]
+    assert world.ids("adam") == [(second, "identify")]  # anna's claim is not in adam's inbox
+    mine = world.page("anna", view="mine").items[0]
+    assert mine["claimed_by"] == "anna" and mine["claimed_at"] is not None
+    assert world.counts("anna") == {"all": 2, "mine": 1, "unclaimed": 1, "overdue": 0, "due_today": 0}
+    assert world.counts("adam") == {"all": 1, "mine": 0, "unclaimed": 1, "overdue": 0, "due_today": 0}
+
+
+def test_a_claimed_task_stays_in_the_claimers_inbox_after_losing_the_role(world: World) -> None:
+    case = world.start("BEN-1")
+    work.assign(world.engine, world.users["anna"], world.task(case, "identify"), "adam")
+    assert world.ids("adam", view="mine") == [(case, "identify")]
+
+
+def test_overdue_and_due_today(world: World, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    case = world.start("BEN-1")
+    world.identify(case)  # crisis intervention: due in 72 h (2026-11-05 08:00 UTC), priority 80
+    row = world.page("marek").items[0]
+    assert row["due_at"].isoformat() == "2026-11-05T08:00:00+00:00" and row["overdue"] is False
+    assert world.counts("marek")["due_today"] == 0
+    frozen_clock.advance(hours=64)  # 2026-11-05 00:00 UTC = 01:00 in Warsaw: the due day has begun
+    assert world.counts("marek") == {"all": 1, "mine": 0, "unclaimed": 1, "overdue": 0, "due_today": 1}
+    assert world.ids("marek", view="due_today") == [(case, "crisis_intervention")]
+    frozen_clock.advance(hours=9)
+    assert world.counts("marek")["overdue"] == 1
+    assert world.page("marek", view="overdue").items[0]["overdue"] is True
+    frozen_clock.advance(hours=24)
+    assert world.counts("marek")["due_today"] == 0 and world.counts("marek")["overdue"] == 1
+
+
+def _five_cases(world: World, frozen_clock) -> list[str]:  # type: ignore[no-untyped-def]
+    tasks = []
+    for n in range(5):
+        tasks.append(world.task(world.start(f"BEN-{n}"), "identify"))
+        frozen_clock.advance(minutes=1)
+    due = [frozen_clock.current + timedelta(days=d) for d in (3, 1, 2)]
+    with world.store.unit_of_work() as uow:  # give the tasks distinct priorities and due times
+        for task_id, priority, due_at in zip(tasks, (10, 90, 50, 70, 30), [*due, None, None], strict=True):
+            uow.session.execute(update(HumanTask).where(HumanTask.id == task_id).values(
+                priority=priority, due_at=due_at, name=f"Task {'ECADB'[tasks.index(task_id)]}"))
+        uow.commit()
+    return tasks
+
+
+def test_sorting(world: World, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    t = _five_cases(world, frozen_clock)
+
+    def order(**query: object) -> list[str]:
+        return [item["id"] for item in world.page("anna", **query).items]
+
+    assert order() == [t[1], t[2], t[0], t[3], t[4]]  # by due date, no due date last
+    assert order(sort="due", order="desc") == [t[0], t[2], t[1], t[4], t[3]]
+    assert order(sort="priority") == [t[1], t[3], t[2], t[4], t[0]]  # highest first by default
+    assert order(sort="priority", order="asc") == [t[0], t[4], t[2], t[3], t[1]]
+    assert order(sort="created") == t and order(sort="created", order="desc") == t[::-1]
+    assert order(sort="name") == [t[2], t[4], t[1], t[3], t[0]]  # A B C D E
+
+
+def test_paging_and_total(world: World, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    t = _five_cases(world, frozen_clock)
+    pages = [world.page("anna", sort="created", page=n, per_page=2) for n in (1, 2, 3, 4)]
+    assert [[i["id"] for i in p.items] for p in pages] == [t[0:2], t[2:4], t[4:], []]
+    assert {p.total for p in pages} == {5}
+    for bad in ({"per_page": 101}, {"per_page": 0}, {"page": 0}, {"view": "everything"}, {"sort": "x"},
+                {"order": "up"}):
+        with pytest.raises(InvalidData) as error:
+            world.page("anna", **bad)
+        assert set(error.value.details["fields"]) == set(bad)  # type: ignore[arg-type]
+
+
+def test_filters(world: World, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    t = _five_cases(world, frozen_clock)
+    rows = {item["id"]: item for item in world.page("anna").items}
+    assert world.page("anna", q="ben-3").total == 1 and world.page("anna", q="BEN-3").items[0]["id"] == t[3]
+    assert world.page("anna", q="task a").items[0]["id"] == t[2]
+    assert world.page("anna", q="100%").total == 0 and world.page("anna", q="_").total == 0
+    assert {i["id"] for i in world.page("anna", priority_min=50).items} == {t[1], t[2], t[3]}
+    assert world.page("anna", case_id=rows[t[4]]["case_id"]).items[0]["id"] == t[4]
+    assert world.page("anna", pathway="intake_referral").total == 5
+    assert world.page("anna", pathway="other").total == 0
+    assert world.page("anna", stage="Identyfikacja").total == 5 and world.page("anna", stage="x").total == 0
+
+
+def test_a_row_has_what_the_inbox_shows(world: World) -> None:
+    case = world.start("BEN-9")
+    row = world.page("anna").items[0]
+    assert row["case_id"] == case and row["beneficiary"] == "BEN-9" and row["pathway"] == "intake_referral"
+    assert row["pathway_name"] == "Przyjęcie i skierowanie" and row["stage"] == "Identyfikacja"
+    assert row["roles"] == ["ops.social_worker"] and row["priority"] == 50 and row["due_at"] is None
+    assert row["name"] == "Identyfikacja i diagnoza wstępna" and row["element"] == "identify"
+    assert row["claimed_by"] is None and row["overdue"] is False and row["created_at"].tzinfo is not None
+
+
+def test_one_query_per_page_and_one_count(world: World) -> None:
+    for n in range(3):
+        world.identify(world.start(f"BEN-{n}"))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    marek = world.users["marek"]  # loaded with its agency, as the API's current user is
+    event.listen(world.store.engine, "before_cursor_execute", count)
+    try:
+        with world.store.unit_of_work(write=False) as uow:
+            page = inbox.list_tasks(uow.session, marek, world.engine.roles, InboxQuery(per_page=100))
+            assert len(page.items) == 3 and page.total == 3
+            assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+            statements.clear()
+            inbox.count_tasks(uow.session, marek, world.engine.roles)
+            assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    finally:
+        event.remove(world.store.engine, "before_cursor_execute", count)
+
+
+def test_listing_the_inbox_is_audited(world: World) -> None:
+    from pathways.store.models import AuditEntry
+
+    case = world.start("BEN-1")
+    world.page("anna", view="all")
+    with world.store.unit_of_work(write=False) as uow:
+        entry = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "task.list")).one()
+    assert entry.username == "anna" and entry.detail is not None and entry.detail["cases"] == [case]
