@@ -1,6 +1,7 @@
 # pathways: two commands on a fresh machine with Python 3.11+ and make.
 #   make demo   set up .venv, create the SQLite database, deploy workflows/, load demo data, serve :5000
 #   make test   set up .venv with test extras, then ruff, mypy and the whole pytest suite
+#   make screenshots  docs/screenshots/*.png of every page (1366x768, headless Chromium, fresh demo data)
 #   make bench  print the benchmark figures (docs/benchmarks.md); needs PostgreSQL for BENCH_PG
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench i18n clean
+.PHONY: demo test lint typecheck pytest bench i18n screenshots clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pathways needs Python 3.11 or newer (set PYTHON=...)")'
@@ -38,14 +39,25 @@ i18n: $(STAMP)
 	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) -l pl --no-fuzzy-matching
 	$(BIN)/pybabel compile -d $(I18N) -l pl
 
+# docs/screenshots/*.png: every page at 1366x768 in headless Chromium (Debian's `chromium`) on a fresh demo database.
+screenshots: $(STAMP)
+	$(BIN)/python -m pathways.web.screenshots --out docs/screenshots
+
 # Benchmarks print figures (docs/benchmarks.md); the timer run needs PostgreSQL and empties BENCH_PG.
 BENCH_PG ?= postgresql://postgres@127.0.0.1:5432/bench
+# http (HTTP throughput, memory) and scale (100,000 cases, 1,000,000 tasks) empty and fill BENCH_PG_B
+BENCH_PG_B ?= postgresql://postgres@127.0.0.1:5432/bench_b
 bench: $(STAMP)
 	-@createdb -h 127.0.0.1 -U postgres bench 2>/dev/null
 	$(BIN)/python benchmarks/engine_step.py --cases 200
 	$(BIN)/python benchmarks/engine_step.py --cases 200 --url $(BENCH_PG)
 	$(BIN)/python benchmarks/long_case.py
 	$(BIN)/python benchmarks/timers.py --url $(BENCH_PG) --timers 10000 --workers 2
+	-@createdb -h 127.0.0.1 -U postgres $(notdir $(BENCH_PG_B)) 2>/dev/null
+	$(BIN)/python benchmarks/http_throughput.py
+	$(BIN)/python benchmarks/http_throughput.py --db postgres --url $(BENCH_PG_B)
+	$(BIN)/python benchmarks/scale_generate.py --url $(BENCH_PG_B)
+	$(BIN)/python benchmarks/scale_queries.py --url $(BENCH_PG_B)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -239,6 +239,44 @@ def user_add(username: str, agency_code: str, roles: tuple[str, ...], full_name:
                f"with role(s) {', '.join(sorted(created.roles))}")
 
 
+@main.command(help="Export a report FIGURE (stages, funnel, stage-times, activities, open-tasks, workload, hours, "
+                    "hours-by-role, benefits, outcomes, esf) as JSON, CSV or XLSX; for scheduled exports.")
+@click.argument("figure")
+@click.option("--pathway", help="Only this pathway (its key).")
+@click.option("--agency", help="Only cases this agency (its code) takes part in.")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="First day of the period (YYYY-MM-DD).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the period (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True)
+@click.option("--lang", type=click.Choice(["pl", "en"]), default="pl", show_default=True,
+              help="Language of titles, column labels and names.")
+@click.option("--user", "username", help="Count only the cases this supervisor may see (default: every case).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write to this file (needed for xlsx).")
+@friendly
+def report(figure: str, pathway: str | None, agency: str | None, date_from: datetime | None,
+           date_to: datetime | None, fmt: str, lang: str, username: str | None, out: str | None) -> None:
+    from pathlib import Path
+
+    from pathways import reports
+    from pathways.reports.export import render
+
+    if fmt == "xlsx" and not out:
+        raise click.UsageError("an xlsx export needs -o/--out FILE")
+    services = _services()
+    user = reports.user_named(services.store, username) if username else None
+    scope = reports.Scope(pathway, agency, date_from.date() if date_from else None, date_to.date() if date_to else None)
+    found = reports.build(services.store, services.engine, user, [figure], scope, lang, export=fmt)[figure]
+    if fmt == "json":
+        data = (json.dumps(found.as_json(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    else:
+        data = render(found, fmt)
+    if out:
+        Path(out).write_bytes(data)
+        click.echo(f"{figure}: {len(found.rows)} row(s) written to {out}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
 @main.group(help="Work with cases.")
 def case() -> None:
     pass

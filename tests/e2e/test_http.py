@@ -39,9 +39,10 @@ def test_demo_server_answers(tmp_path):
         deployed = {p["key"]: p["version"] for p in body["pathways"]}
         assert deployed == {path.stem: 1 for path in WORKFLOWS.glob("*.bpmn")}
         assert body["cases"] == {"active": 3} and body["open_tasks"] == 4
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:  # -> /login
             page = response.read().decode()
-        assert "Przyjęcie i skierowanie" in page
+            assert response.url.endswith("/login")
+        assert '<html lang="pl">' in page and "Zaloguj się" in page
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -282,3 +282,23 @@ def test_work_within_a_command_lands_with_it_or_not_at_all(store, demo):
         kinds = list(uow.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)))
     assert "Noted" in kinds and "TaskCompleted" in kinds
     assert "identify" not in open_tasks(store, case_id)
+
+
+def test_a_completed_task_stays_completed_and_is_not_reported_cancelled(store, demo):
+    case_id = demo.start_case(ANNA, "intake_referral", {}, PARTNERS)
+    identify = open_tasks(store, case_id)["identify"].id
+    demo.complete_task(ANNA, identify, {"needs_crisis_support": False, "risk_level": "low",
+                                         "intake_date": "2026-11-02"})
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        assert s.get(HumanTask, identify).status == "completed"
+        kinds = list(s.scalars(select(CaseEvent.kind).where(CaseEvent.task_id == identify)))
+    assert kinds == ["TaskOpened", "TaskCompleted"]
+
+
+def test_cancelling_a_case_ends_its_last_stage_visit(store, demo):
+    case_id = demo.start_case(ANNA, "intake_referral", {}, PARTNERS)
+    demo.cancel_case(ANNA, case_id, "moved away")
+    with store.unit_of_work(write=False) as uow:
+        visits = list(uow.session.scalars(select(StageVisit).where(StageVisit.case_id == case_id)))
+    assert visits and all(v.left_at is not None for v in visits)

@@ -40,7 +40,7 @@ class Api(flask_smorest.Api):
 
 
 def init_app(app: Flask) -> Api:
-    from pathways.api import auth, cases, definitions, errors, health, tasks
+    from pathways.api import auth, cases, definitions, errors, health, reports, tasks
 
     app.config.update(
         API_TITLE="pathways API",
@@ -61,7 +61,7 @@ def init_app(app: Flask) -> Api:
     api = Api(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
-    for blp in (auth.blp, definitions.blp, cases.blp, tasks.blp):
+    for blp in (auth.blp, definitions.blp, cases.blp, tasks.blp, reports.blp):
         api.register_blueprint(blp)
     _validation_is_400(api)
     app.add_url_rule(f"{DOCS_ASSETS}<path:filename>", "swagger_ui_asset", _swagger_asset)

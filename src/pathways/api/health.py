@@ -1,6 +1,6 @@
-"""A first, read-only view of the server: health and the deployed pathways.
+"""The server's health as JSON: the database, the deployed pathways, case and open-task counts.
 
-The full REST API (accounts, inbox, task commands) is built on top of this blueprint's app.
+`/` belongs to the pages (pathways.web): it sends a signed-in user to the inbox, others to the login.
 """
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app
-from markupsafe import escape
 from sqlalchemy import func, select
 
 from pathways.app import services
@@ -33,16 +32,3 @@ def health() -> dict[str, Any]:
         "open_tasks": open_tasks,
     }
 
-
-@bp.get("/")
-def index() -> str:
-    data = health()
-    rows = "".join(f"<li><b>{escape(v['name'])}</b> <code>{escape(v['key'])}</code> v{v['version']}</li>"
-                   for v in data["pathways"])
-    return (
-        "<!doctype html><html lang='pl'><meta charset='utf-8'><title>pathways</title>"
-        "<body style='font-family:sans-serif;max-width:48rem;margin:2rem auto'>"
-        f"<h1>pathways</h1><p>Baza: {data['database']} · sprawy: {escape(data['cases'])} · "
-        f"otwarte zadania: {data['open_tasks']}</p><h2>Ścieżki</h2><ul>{rows}</ul>"
-        "<p><a href='/api/v1/health'>/api/v1/health</a></p></body></html>"
-    )

@@ -185,6 +185,9 @@ class Timer(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     element_id: Mapped[str] = mapped_column(String(200))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # Set while a worker holds the due timer (`Engine.fire_due_timers` claims a batch, then advances
+    # each case in its own transaction); a claim left by a stopped worker lapses at this time.
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class StageVisit(Base):

@@ -26,10 +26,12 @@ from pathways.store.models import (
     CaseAgency,
     CaseEvent,
     CaseState,
+    DefinitionBlob,
     HumanTask,
     Measure,
     PathwayVersion,
     StageVisit,
+    Timer,
     User,
 )
 from pathways.tasks import audit
@@ -42,6 +44,7 @@ from pathways.tasks.access import (
     sensitive_fields,
     visible_case,
 )
+from pathways.tasks.forms import read_fields
 
 STATUSES = ("active", "completed", "cancelled", "closed")
 SORTS: dict[str, Any] = {"id": Case.id, "created": Case.created_at, "updated": Case.updated_at, "stage": Case.stage,
@@ -106,9 +109,9 @@ def send_message(store: Store, engine: Engine, user: User, case_id: int, name: s
 def list_cases(store: Store, user: User, query: CaseQuery) -> dict[str, Any]:
     """One page of the cases the user may see, with the total count."""
     query.check()
-    where = [case_visible_to(user), *_filters(query)]
     with store.unit_of_work(write=False) as uow:
         s = uow.session
+        where = [case_visible_to(user), *_filters(s, query)]
         total = s.scalar(select(func.count()).select_from(Case).where(*where)) or 0
         column = SORTS[query.sort.lstrip("-")]
         order = [column.desc() if query.sort.startswith("-") else column.asc(), Case.id.desc()]
@@ -159,9 +162,69 @@ def case_detail(store: Store, engine: Engine, user: User, case_id: int,
     return detail
 
 
+def case_choices(store: Store, user: User) -> dict[str, Any]:
+    """What the case pages offer to choose from: the deployed pathways (latest version of each),
+    the stages the user's visible cases are in, and every known agency (for a new case)."""
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        newest = (select(PathwayVersion.key, func.max(PathwayVersion.version).label("version"))
+                  .group_by(PathwayVersion.key).subquery())
+        pathways = s.execute(select(PathwayVersion.key, PathwayVersion.name, PathwayVersion.version).join(
+            newest, (PathwayVersion.key == newest.c.key) & (PathwayVersion.version == newest.c.version))
+            .order_by(PathwayVersion.name, PathwayVersion.key)).all()
+        stages = s.scalars(select(Case.stage).where(case_visible_to(user), Case.stage.is_not(None))
+                           .distinct().order_by(Case.stage)).all()
+        agencies = s.scalars(select(Agency).order_by(Agency.kind, Agency.name)).all()
+        return {
+            "pathways": [{"key": k, "name": n, "version": v} for k, n, v in pathways],
+            "stages": list(stages),
+            "agencies": [{"code": a.code, "kind": a.kind, "name": a.name, "city": a.city} for a in agencies],
+        }
+
+
+def case_view(store: Store, engine: Engine, user: User, case_id: int) -> dict[str, Any]:
+    """`case_detail` plus what a page draws beside it (the API's answer stays as it is).
+
+    Adds `timers` (the waiting timers: element, due_at), `elements` (element id -> name and form
+    fields with their labels and option labels, so values read as the form asked for them),
+    `completed` (element id -> how often it was completed or fired), `redacted_events` (ids of
+    timeline events some of whose values were hidden from the user), each open task's
+    `agency_kinds`, and `diagram` (the BPMN file of the case's version, for drawing).
+    """
+    detail = case_detail(store, engine, user, case_id)
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        case = visible_case(s, user, case_id)
+        definition = engine.definition(s, case.pathway_version_id)
+        hidden = hidden_fields(sensitive_fields(definition), user.roles)
+        timers = [{"element": t.element_id, "due_at": _utc(t.due_at)}
+                  for t in s.scalars(select(Timer).where(Timer.case_id == case.id).order_by(Timer.due_at))]
+        blob = s.get(DefinitionBlob, case.pathway_version.files[0]) if case.pathway_version.files else None
+        diagram = blob.content.encode("utf-8") if blob is not None else b""
+        redacted = [e.id for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                            .order_by(CaseEvent.id)) if _hides(e, hidden)]
+    elements: dict[str, dict[str, Any]] = {}
+    for process in (definition.spec, *definition.subprocess_specs.values()):
+        for spec in process.task_specs.values():
+            element = getattr(spec, "bpmn_id", None)
+            if not element or element in elements:
+                continue
+            fields = {f.id: {"label": f.label, "type": f.type, "options": {o.id: o.label for o in f.options}}
+                      for f in read_fields(spec)}
+            elements[element] = {"name": getattr(spec, "bpmn_name", None) or element, "fields": fields}
+    completed: dict[str, int] = {}
+    for event in detail["timeline"]:
+        if event["kind"] in ("TaskCompleted", "TimerFired") and event["element"]:
+            completed[event["element"]] = completed.get(event["element"], 0) + 1
+    for task in detail["open_tasks"]:
+        task["agency_kinds"] = sorted({k for r in task["roles"] if (k := engine.roles.agency_kind(r))})
+    return {**detail, "timers": timers, "elements": elements, "completed": completed,
+            "redacted_events": redacted, "diagram": diagram}
+
+
 # -- internals ------------------------------------------------------------------------------------
 
-def _filters(query: CaseQuery) -> list[ColumnElement[bool]]:
+def _filters(s: Session, query: CaseQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if query.pathway:
         where.append(Case.pathway_key == query.pathway)
@@ -174,11 +237,25 @@ def _filters(query: CaseQuery) -> list[ColumnElement[bool]]:
                                     Agency.code == query.agency))
     if query.q:
         pattern = "%" + query.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        names = select(PathwayVersion.id).where(func.lower(PathwayVersion.name).like(pattern, escape="\\"))
-        where.append(or_(func.lower(Case.beneficiary).like(pattern, escape="\\"),
-                         func.lower(Case.pathway_key).like(pattern, escape="\\"),
-                         Case.pathway_version_id.in_(names)))
+        # The pathway key or name matching is looked up first among the few deployed versions (a
+        # case's key is its version's key), so the cases are filtered by the beneficiary, which
+        # PostgreSQL finds through a trigram index, or by version id: no scan of every case.
+        versions = list(s.scalars(select(PathwayVersion.id).where(or_(
+            func.lower(PathwayVersion.name).like(pattern, escape="\\"),
+            func.lower(PathwayVersion.key).like(pattern, escape="\\")))))
+        beneficiary = func.lower(Case.beneficiary).like(pattern, escape="\\")
+        where.append(or_(beneficiary, Case.pathway_version_id.in_(versions)) if versions else beneficiary)
     return where
+
+
+def _hides(event: CaseEvent, hidden: set[str]) -> bool:
+    """Whether redaction removes a value from this event (also inside its `data`)."""
+    for payload in (event.before, event.after):
+        if isinstance(payload, dict):
+            keys = set(payload) | (set(payload["data"]) if isinstance(payload.get("data"), dict) else set())
+            if keys & hidden:
+                return True
+    return False
 
 
 def _summary(case: Case, pathway_name: str) -> dict[str, Any]:

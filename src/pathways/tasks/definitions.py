@@ -39,6 +39,23 @@ def list_definitions(store: Store) -> list[dict[str, Any]]:
              "deployed_at": _utc(v.deployed_at)} for v in sorted(latest, key=lambda v: v.key)]
 
 
+def list_versions(store: Store) -> list[dict[str, Any]]:
+    """Every deployed pathway with all its versions, newest first: number, name, deployed at, file names."""
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        versions = list(s.scalars(select(PathwayVersion).order_by(PathwayVersion.key, PathwayVersion.version.desc())))
+        hashes = {h for v in versions for h in v.files}
+        names = dict(s.execute(select(DefinitionBlob.hash, DefinitionBlob.filename)
+                               .where(DefinitionBlob.hash.in_(hashes))).all()) if hashes else {}
+    pathways: dict[str, dict[str, Any]] = {}
+    for v in versions:
+        entry = pathways.setdefault(v.key, {"key": v.key, "name": v.name, "latest_version": v.version,
+                                            "deployed_at": _utc(v.deployed_at), "versions": []})
+        entry["versions"].append({"version": v.version, "name": v.name, "deployed_at": _utc(v.deployed_at),
+                                  "files": [PurePath(names[h]).name for h in v.files if h in names]})
+    return list(pathways.values())
+
+
 def definition_detail(store: Store, engine: Engine, key: str, version: int | None = None) -> dict[str, Any]:
     """A pathway's versions and the structure of one of them (the latest unless `version`)."""
     with store.unit_of_work(write=False) as uow:

@@ -332,3 +332,36 @@ def task_spec(definition: Definition, element_id: str) -> Any:
         if found is not None and getattr(found, "bpmn_id", None) == element_id:
             return found
     return None
+
+
+# -- what a message means, for clients that show it in another language --------------------------
+_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("required", re.compile(r"required")),
+    ("whole_number", re.compile(r"must be a whole number")),
+    ("number", re.compile(r"must be a (?:finite )?number")),
+    ("boolean", re.compile(r"must be true or false")),
+    ("date", re.compile(r"must be a date as YYYY-MM-DD")),
+    ("choice", re.compile(r"must be one of: (?P<options>.*)")),
+    ("min_length", re.compile(r"must be at least (?P<limit>\d+) characters")),
+    ("max_length", re.compile(r"must be at most (?P<limit>\d+) characters")),
+    ("min", re.compile(r"must be at least (?P<limit>\S+)")),
+    ("max", re.compile(r"must be at most (?P<limit>\S+)")),
+    ("min_date", re.compile(r"must be on or after (?P<limit>\S+)")),
+    ("max_date", re.compile(r"must be on or before (?P<limit>\S+)")),
+    ("text", re.compile(r"must be text")),
+    ("readonly", re.compile(r"read-only: do not send it")),
+    ("unknown", re.compile(r"unknown field")),
+)
+
+
+def error_kind(message: str) -> tuple[str, dict[str, str]]:
+    """The kind of a validation message of this module and its parameters.
+
+    `("max", {"limit": "40"})` for "must be at most 40"; `("other", {})` for a message it does not
+    know. The pages show the kind in the page's language; the API keeps the English message.
+    """
+    for kind, pattern in _KINDS:
+        found = pattern.fullmatch(message.strip())
+        if found:
+            return kind, found.groupdict()
+    return "other", {}

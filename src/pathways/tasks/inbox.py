@@ -159,18 +159,22 @@ def _order(query: InboxQuery) -> list[Any]:
         return column.desc() if desc else column.asc()
 
     keys: list[Any] = []
-    if query.sort == "due":
-        keys = [HumanTask.due_at.is_(None).asc(), direction(HumanTask.due_at)]  # no due date: last
+    if query.sort == "due":  # no due date: last (NULLS LAST, so the open-task index gives the order)
+        keys = [direction(HumanTask.due_at).nulls_last()]
     elif query.sort == "priority":
-        keys = [direction(HumanTask.priority), HumanTask.due_at.is_(None).asc(), HumanTask.due_at.asc()]
+        keys = [direction(HumanTask.priority), HumanTask.due_at.asc().nulls_last()]
     elif query.sort == "name":
         keys = [direction(HumanTask.name)]
     return [*keys, direction(HumanTask.created_at), direction(HumanTask.id)]
 
 
 # -- the queries ---------------------------------------------------------------------------------
-def _base(columns: list[Any], where: list[ColumnElement[bool]]) -> Select[Any]:
-    return select(*columns).select_from(HumanTask).join(Case, Case.id == HumanTask.case_id).where(*where)
+def _base(columns: list[Any], where: list[ColumnElement[bool]], query: InboxQuery | None = None) -> Select[Any]:
+    """The tasks matching `where`; joined to their case for a page, or for a count whose filters need it."""
+    found = select(*columns).select_from(HumanTask)
+    if query is None or query.pathway or (query.q and query.q.strip()):
+        found = found.join(Case, Case.id == HumanTask.case_id)
+    return found.where(*where)
 
 
 def list_tasks(s: Session, user: User, vocabulary: RoleVocabulary, query: InboxQuery) -> InboxPage:
@@ -194,7 +198,7 @@ def list_tasks(s: Session, user: User, vocabulary: RoleVocabulary, query: InboxQ
         .order_by(*_order(query)).limit(query.per_page).offset((query.page - 1) * query.per_page)
     )
     items = [_row(r._mapping) for r in s.execute(page_query)]
-    total = s.scalar(_base([func.count()], where)) or 0
+    total = s.scalar(_base([func.count()], where, query)) or 0
     return InboxPage(items, int(total), query.page, query.per_page)
 
 
@@ -220,7 +224,7 @@ def count_tasks(s: Session, user: User, vocabulary: RoleVocabulary, query: Inbox
     query = query or InboxQuery()
     cond = _conditions(user, offered_roles(user, agency_kind(s, user), vocabulary), clock.now())
     counts = [func.count(case((cond.view(view), 1))).label(view) for view in VIEWS]
-    row = s.execute(_base(counts, [cond.visible, cond.all, *_filters(query)])).one()
+    row = s.execute(_base(counts, [cond.visible, cond.all, *_filters(query)], query)).one()
     return {view: int(row._mapping[view] or 0) for view in VIEWS}
 
 

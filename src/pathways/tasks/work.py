@@ -22,7 +22,7 @@ import json
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from pathways.engine import clock
 from pathways.engine.cases import Actor, Engine
@@ -37,8 +37,10 @@ MAX_COMMENT = 4000
 
 # -- loading and permissions ---------------------------------------------------------------------
 def _load(s: Session, user: User, task_id: str) -> tuple[HumanTask, Case]:
+    """The task and its case in one statement (their candidate and agency rows are not needed here)."""
     found = s.execute(select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id).where(
-        HumanTask.id == task_id, access.case_visible_to(user))).first()
+        HumanTask.id == task_id, access.case_visible_to(user))
+        .options(lazyload(HumanTask.candidate_rows), lazyload(Case.agency_rows))).first()
     if found is None:
         raise NotFound(f"task {task_id} does not exist")
     return found[0], found[1]
@@ -177,13 +179,13 @@ def complete(engine: Engine, user: User, task_id: str, data: Any) -> dict[str, A
         if getattr(result, "rowcount", 0) != 1:
             raise Conflict("someone else claimed this task while you completed it; nothing was saved")
         audit_entry(s, case_id)
-
-    case_id = engine.complete_task(Actor(user.username, user.id), task_id, clean, within=keep_claim_and_audit)
-    with engine.store.unit_of_work(write=False) as uow:
-        after = uow.session.get(Case, case_id)
+        after = s.get(Case, case_id)  # the engine's own row (no query): status and stage as committed
         assert after is not None
-        return {"id": task_id, "status": "completed", "case_id": case_id, "case_status": after.status,
-                "stage": after.stage}
+        outcome.update(case_status=after.status, stage=after.stage)
+
+    outcome: dict[str, Any] = {}
+    case_id = engine.complete_task(Actor(user.username, user.id), task_id, clean, within=keep_claim_and_audit)
+    return {"id": task_id, "status": "completed", "case_id": case_id, **outcome}
 
 
 def _form(definition: Definition, task: HumanTask) -> forms.Form:
@@ -301,3 +303,45 @@ def list_comments(engine: Engine, user: User, task_id: str) -> list[dict[str, An
         rows = comment_rows(uow.session, task_id)
     audit.record_read(engine.store, user, "task.comments", case_id=task.case_id, task_id=task_id)
     return rows
+
+
+# -- for the pages: who a task can be handed to, what opened next, agency names ------------------
+def assignable_users(engine: Engine, user: User, task_id: str) -> list[dict[str, str]]:
+    """The users a task may be assigned to (offered it), with their names, for a select list."""
+    with engine.store.unit_of_work(write=False) as uow:
+        s = uow.session
+        _load(s, user, task_id)
+        names = offers.offered_usernames(s, task_id, engine.roles)
+        if not names:
+            return []
+        rows = s.execute(select(User.username, User.full_name).where(User.username.in_(names))
+                         .order_by(User.full_name, User.username))
+        return [{"username": username, "full_name": full_name} for username, full_name in rows]
+
+
+def opened_after(engine: Engine, user: User, task_id: str) -> list[dict[str, Any]]:
+    """The case's open tasks that opened when (or since) the given task was completed.
+
+    After completing a task the page says what comes next; every task of a case the user sees may
+    be read, so all are listed, each with whether it is offered to or claimed by the user.
+    """
+    with engine.store.unit_of_work(write=False) as uow:
+        s = uow.session
+        task, _ = _load(s, user, task_id)
+        if task.completed_at is None:
+            return []
+        rows = s.scalars(select(HumanTask).where(
+            HumanTask.case_id == task.case_id, HumanTask.status == "open",
+            HumanTask.created_at >= task.completed_at).order_by(HumanTask.created_at, HumanTask.name))
+        return [{"id": t.id, "name": t.name, "stage": t.stage, "roles": list(t.roles),
+                 "mine": t.claimed_by == user.id or (t.claimed_by is None and _offered(s, engine, user, t))}
+                for t in rows]
+
+
+def agency_names(engine: Engine, codes: list[str]) -> dict[str, str]:
+    """Agency code -> name (the task's case lists codes; a page shows names)."""
+    if not codes:
+        return {}
+    with engine.store.unit_of_work(write=False) as uow:
+        rows = uow.session.execute(select(Agency.code, Agency.name).where(Agency.code.in_(codes)))
+        return {code: name for code, name in rows}

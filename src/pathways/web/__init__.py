@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
@@ -36,15 +36,22 @@ def init_app(app: Flask) -> None:
                                  role_names=i18n.role_names, main_menu=main_menu)
 
 
-#: The main menu: (endpoint, label). Entries whose page is not registered are not shown.
+#: The main menu: (endpoint, label, roles that see it; empty: everyone signed in).
+#: Entries whose page is not registered are not shown.
 MENU = [
-    ("web.inbox", _l("Inbox")),
-    ("web.cases", _l("Cases")),
-    ("web.designer", _l("Designer")),
-    ("web.supervisor", _l("Supervisor")),
+    ("web.inbox", _l("Inbox"), ()),
+    ("web.cases", _l("Cases"), ()),
+    ("web.designer", _l("Designer"), ("designer", "admin")),
+    ("web.supervisor", _l("Supervisor"), ("supervision.supervisor", "admin")),
 ]
 
 
 def main_menu() -> list[tuple[str, str]]:
-    """The menu entries this app serves (each area of pages registers its own endpoints)."""
-    return [(endpoint, str(label)) for endpoint, label in MENU if endpoint in current_app.view_functions]
+    """The menu entries this app serves and the signed-in user may open."""
+    held = g.user.roles if getattr(g, "user", None) is not None else set()
+    return [(endpoint, str(label)) for endpoint, label, roles in MENU
+            if endpoint in current_app.view_functions and (not roles or held & set(roles))]
+
+
+# Each area of pages registers its routes on `bp` when imported (one module per area).
+from pathways.web import cases, designer, inbox, supervisor, task  # noqa: E402,F401

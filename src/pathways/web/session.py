@@ -98,6 +98,7 @@ def language() -> Response:
 
 
 @bp.get("/home")
-@login_required
-def home() -> str:
-    return render_template("home.html")
+@bp.get("/")
+def home() -> Response:
+    """The start: the inbox for a signed-in user, the login page for anyone else."""
+    return redirect(url_for("web.inbox" if g.user is not None else "web.login"))

@@ -1,0 +1,277 @@
+"""The case pages: the list of visible cases (filters, sorting, paging, "start a case") and one case.
+
+The views call the same services as `/api/v1/cases` (`pathways.tasks.cases`), so a page shows
+exactly what the API would answer the same user: cases of other agencies are "not found" and
+sensitive values are already removed when they reach the template. What is only presentation
+(dates in Europe/Warsaw, durations, labels, the diagram overlays) is done here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, format_timedelta
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from pathways.app import services
+from pathways.engine.errors import InvalidData, PathwaysError
+from pathways.tasks import cases
+from pathways.tasks.access import MAX_ID, is_case_worker
+from pathways.web.i18n import current_locale, role_names
+from pathways.web.session import bp, login_required
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+PER_PAGE = 25
+#: the list's sortable columns: query key -> header label
+SORTABLE = {"beneficiary": _l("Beneficiary"), "pathway": _l("Pathway"), "stage": _l("Stage"),
+            "updated": _l("Last change")}
+STATUS_NAMES = {"active": _l("Active"), "completed": _l("Completed"), "cancelled": _l("Cancelled"),
+                "closed": _l("Closed")}
+#: what the start form's fields are called when a service names them in an error
+START_ERRORS = {"agencies": _l("Your own agency must take part in the case."),
+                "pathway": _l("Choose a deployed pathway."),
+                "beneficiary": _l("Enter the beneficiary's pseudonym (never a name).")}
+MAX_PSEUDONYM = 200
+
+
+# -- presentation helpers (also used by the templates) -------------------------------------------
+
+def when(value: datetime | str | None, style: str = "short") -> str:
+    """A stored (UTC) time in Europe/Warsaw, in the page's language."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return str(format_datetime(value, style, tzinfo=WARSAW, locale=current_locale()))
+
+
+def iso(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(WARSAW).isoformat(timespec="minutes")
+
+
+def duration(start: datetime | None, end: datetime | None) -> str:
+    """How long from start to end (or until now), e.g. "3 dni", "2 godziny"."""
+    if start is None:
+        return ""
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    end = end or datetime.now(UTC)
+    end = end if end.tzinfo else end.replace(tzinfo=UTC)
+    return str(format_timedelta(end - start, threshold=1.5, locale=current_locale()))
+
+
+def status_name(status: str) -> str:
+    return str(STATUS_NAMES.get(status, status))
+
+
+def show_value(value: Any, field: dict[str, Any] | None = None) -> str:
+    """A form value as people read it: option labels, yes/no, empty as a dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    options = (field or {}).get("options") or {}
+    if isinstance(value, str) and value in options:
+        return str(options[value])
+    if isinstance(value, list):
+        return ", ".join(show_value(v, field) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {show_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+HELPERS = {"when": when, "iso": iso, "duration": duration, "status_name": status_name, "show_value": show_value}
+
+
+# -- the list -------------------------------------------------------------------------------------
+
+def _int_arg(name: str, default: int) -> int:
+    text = request.args.get(name, "")
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else default
+
+
+def _list_query() -> cases.CaseQuery:
+    sort = request.args.get("sort", "-updated")
+    if sort.lstrip("-") not in SORTABLE:
+        sort = "-updated"
+    status = request.args.get("status") or None
+    return cases.CaseQuery(
+        pathway=request.args.get("pathway") or None, stage=request.args.get("stage") or None,
+        status=status if status in cases.STATUSES else None, q=(request.args.get("q") or "").strip() or None,
+        sort=sort, page=_int_arg("page", 1), per_page=PER_PAGE)
+
+
+def _link(query: cases.CaseQuery, **changes: Any) -> str:
+    """The list's URL with the current filters and some of them changed."""
+    params = {"pathway": query.pathway, "stage": query.stage, "status": query.status, "q": query.q,
+              "sort": query.sort, "page": query.page}
+    params.update(changes)
+    kept = {k: v for k, v in params.items() if v not in (None, "") and not (k == "page" and v == 1)
+            and not (k == "sort" and v == "-updated")}
+    return url_for("web.cases") + ("?" + urlencode(kept) if kept else "")
+
+
+def _render_list(form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                 status: int = 200) -> tuple[str, int]:
+    pathways = services(current_app)
+    query = _list_query()
+    page = cases.list_cases(pathways.store, g.user, query)
+    choices = cases.case_choices(pathways.store, g.user)
+    if page["items"] == [] and query.page > 1 and page["total"]:
+        query = cases.CaseQuery(**{**query.__dict__, "page": 1})
+        page = cases.list_cases(pathways.store, g.user, query)
+    pages = max(1, -(-page["total"] // PER_PAGE))
+    agencies = {a["code"]: a for a in choices["agencies"]}
+    own = g.user.agency.code  # the user's own agency first in the start form
+    choices["agencies"].sort(key=lambda a: (a["code"] != own, a["name"]))
+    form = form or {"agencies": [g.user.agency.code]}
+    html = render_template(
+        "cases.html", page=page, pages=pages, query=query, choices=choices, agencies=agencies,
+        link=lambda **kw: _link(query, **kw), sortable=SORTABLE, statuses=STATUS_NAMES,
+        can_start=is_case_worker(g.user), form=form, errors=errors or {}, **HELPERS)
+    return html, status
+
+
+@bp.get("/cases", endpoint="cases")
+@login_required
+def cases_list() -> tuple[str, int]:
+    return _render_list()
+
+
+@bp.post("/cases", endpoint="start_case")
+@login_required
+def start_case() -> Response | tuple[str, int]:
+    form: dict[str, Any] = {"pathway": request.form.get("pathway", ""),
+                            "beneficiary": request.form.get("beneficiary", "").strip(),
+                            "agencies": request.form.getlist("agencies")}
+    errors: dict[str, str] = {}
+    if not form["beneficiary"]:
+        errors["beneficiary"] = str(START_ERRORS["beneficiary"])
+    elif len(form["beneficiary"]) > MAX_PSEUDONYM:
+        errors["beneficiary"] = _("At most %(count)d characters.", count=MAX_PSEUDONYM)
+    if not form["pathway"]:
+        errors["pathway"] = str(START_ERRORS["pathway"])
+    if g.user.agency.code not in form["agencies"]:
+        errors["agencies"] = str(START_ERRORS["agencies"])
+    if not errors:
+        pathways = services(current_app)
+        try:
+            started = cases.start_case(pathways.store, pathways.engine, g.user, form["pathway"],
+                                       {"beneficiary_pseudonym": form["beneficiary"]}, form["agencies"],
+                                       form["beneficiary"])
+        except InvalidData as error:
+            fields = error.details.get("fields")
+            named = list(fields) if isinstance(fields, dict) else []
+            errors = {k: str(START_ERRORS.get(k, _("This value is not valid."))) for k in named} or {
+                "pathway": _("The case could not be started with these values.")}
+        else:
+            flash(_("Case %(id)d started for %(beneficiary)s.", id=started["id"], beneficiary=started["beneficiary"]))
+            return redirect(url_for("web.case", case_id=started["id"]))
+    return _render_list(form, errors, 400)
+
+
+# -- one case -------------------------------------------------------------------------------------
+
+def _diagram(view: dict[str, Any]) -> tuple[Markup | None, str | None]:
+    """The case's diagram with its position highlighted; (None, message) when it cannot be drawn."""
+    if not view["diagram"]:
+        return None, _("This pathway version has no diagram file.")
+    try:
+        from pathways.diagram import Badge, render_svg
+    except ImportError:  # pragma: no cover - the diagram package is part of the install
+        return None, _("Diagrams cannot be drawn by this installation.")
+    open_elements = Counter(t["element"] for t in view["open_tasks"])
+    waiting = {t["element"]: t for t in view["timers"]}
+    badges: dict[str, list[Any]] = {}
+    titles: dict[str, str] = {}
+    for element, count in view["completed"].items():
+        badges.setdefault(element, []).append(Badge(f"✓ {count}", "ok"))
+    for element, count in open_elements.items():
+        badges.setdefault(element, []).append(Badge(_("%(count)d open", count=count), "info"))
+        titles[element] = _("%(name)s: %(count)d open", name=view["elements"].get(element, {}).get("name", element),
+                            count=count)
+    for element, timer in waiting.items():
+        titles[element] = _("Timer waiting until %(when)s", when=when(timer["due_at"]))
+    try:
+        svg = render_svg(view["diagram"], process_id=view["pathway"], highlight=[*open_elements, *waiting],
+                         badges=badges, titles=titles)
+    except PathwaysError:
+        return None, _("The diagram of this pathway cannot be drawn (the file has no layout).")
+    start = svg.find("<svg")
+    return Markup(svg[start:] if start >= 0 else svg), None  # noqa: S704 - escaped by the renderer
+
+
+def _task_groups(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """Open tasks grouped by agency kind, then by the roles they are offered to."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for task in view["open_tasks"]:
+        kind = ", ".join(task["agency_kinds"]) or "—"
+        roles = ", ".join(role_names(task["roles"])) or task["lane"] or "—"
+        groups.setdefault((kind, roles), []).append(task)
+    return [{"kind": kind, "roles": roles, "tasks": tasks} for (kind, roles), tasks in sorted(groups.items())]
+
+
+def _measures(view: dict[str, Any]) -> dict[str, list[tuple[str, float]]]:
+    """Hours by role, money by benefit kind, outcomes: summed per key."""
+    sums: dict[str, dict[str, float]] = {"hours": {}, "benefit": {}, "outcome": {}}
+    for m in view["measures"]:
+        bucket = sums.setdefault(m["kind"], {})
+        bucket[m["key"]] = bucket.get(m["key"], 0.0) + m["value"]
+    hours = sorted((role_names([k])[0], v) for k, v in sums["hours"].items())
+    return {"hours": hours, "benefit": sorted(sums["benefit"].items()), "outcome": sorted(sums["outcome"].items())}
+
+
+def _events(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """The timeline, newest first, without the engine's echo of a task it had just completed."""
+    completed = {e["task_id"] for e in view["timeline"] if e["kind"] == "TaskCompleted"}
+    redacted = set(view["redacted_events"])
+    events = []
+    for event in view["timeline"]:
+        if event["kind"] == "TaskCancelled" and event["task_id"] in completed:
+            continue
+        element = view["elements"].get(event["element"] or "", {})
+        values: list[tuple[str, str]] = []
+        if event["kind"] == "TaskCompleted":
+            fields = element.get("fields", {})
+            for key, value in (event["after"] or {}).items():
+                field = fields.get(key)
+                values.append((field["label"] if field else key, show_value(value, field)))
+        elif event["kind"] in ("MessageReceived", "CaseCancelled", "CaseClosed", "TimerFailed"):
+            values = [(k, show_value(v)) for k, v in (event["after"] or {}).items()]
+        events.append({**event, "name": element.get("name") or event["element"], "shown": values,
+                       "redacted": event["id"] in redacted})
+    return events[::-1]
+
+
+def _data(view: dict[str, Any]) -> list[tuple[str, str]]:
+    """The case data with the form labels (the first form that asks for a field names it)."""
+    labels: dict[str, dict[str, Any]] = {"beneficiary_pseudonym": {"label": _("Beneficiary pseudonym")}}
+    for element in view["elements"].values():
+        for field_id, field in element["fields"].items():
+            labels.setdefault(field_id, field)
+    return [(labels[k]["label"] if k in labels else k, show_value(v, labels.get(k)))
+            for k, v in (view["data"] or {}).items()]
+
+
+@bp.get(f"/cases/<int(max={MAX_ID}):case_id>")
+@login_required
+def case(case_id: int) -> str:
+    pathways = services(current_app)
+    view = cases.case_view(pathways.store, pathways.engine, g.user, case_id)
+    svg, no_diagram = _diagram(view)
+    agency_names = {a["code"]: a["name"] for a in view["agencies"]}
+    return render_template(
+        "case.html", case=view, svg=svg, no_diagram=no_diagram, groups=_task_groups(view),
+        measures=_measures(view), events=_events(view), data=_data(view), agency_names=agency_names,
+        **HELPERS)
