@@ -230,3 +230,12 @@ def test_pages_need_a_signed_in_user(api_app):
     for path in ("/cases", "/cases/1"):
         response = web.get(path)
         assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+
+
+def test_report_filters_behind_a_figure_narrow_the_list(api_app):
+    web = _sign_in(api_app, "teresa.sup")
+    page = web.get("/cases?reached=Interwencja+kryzysowa").get_data(as_text=True)
+    assert "BEN-002" in page and "BEN-001" not in page and "BEN-003" not in page
+    assert "reached=Interwencja" in page  # kept in the sorting and paging links
+    assert "BEN-001" in web.get("/cases?reached=").get_data(as_text=True)
+    assert web.get("/cases?started_from=not-a-date").status_code == 200  # a bad report filter is ignored

@@ -59,7 +59,7 @@ def partnership(driver, engine, store):
 
     A: recruited after 1 day, found not eligible after 3 (completed in Rekrutacja: a drop-out);
     B: recruited after 2 days, eligible after 5, its support plan claimed and overdue at T0+20d;
-    C: started at T0+4d and cancelled at once (a drop-out, its stage never left);
+    C: started at T0+4d and cancelled at once (a drop-out: its stay ends at the cancellation, 0 days);
     D: started at T0+4d with a foreign NGO (not ngo-test), nothing done;
     F: a case without the supervising agency: invisible to the supervisor (same staff as A and B).
     """
@@ -109,9 +109,10 @@ def test_cases_per_stage_and_funnel(store, engine, driver, partnership):
 
 def test_times_in_stages_and_activities_are_medians_and_90th_percentiles(store, engine, driver, partnership):
     sup = driver.user(SUP)
-    # Rekrutacja was left by A after 3 days and by B after 5 (C was cancelled in it: never left)
+    # Rekrutacja was left by A after 3 days, by B after 5, and by C when it was cancelled (0 days):
+    # median of 0, 3, 5 = 3; 90th percentile = 3 + 0.8 x (5 - 3) = 4.6
     times = build(store, engine, sup, "stage-times")
-    assert values(times, "stage", "visits", "median_days", "p90_days") == [("Rekrutacja", 2, D("4.00"), D("4.80"))]
+    assert values(times, "stage", "visits", "median_days", "p90_days") == [("Rekrutacja", 3, D("3.00"), D("4.60"))]
     activities = {row["element"]: row for row in build(store, engine, sup, "activities").rows}
     got = {e: (r["open"], r["overdue"], r["completed"], r["median_days"], r["p90_days"]) for e, r in activities.items()}
     assert got == {

@@ -9,6 +9,7 @@ own short transaction, writes inside the engine command's transaction (`audit.re
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -106,12 +107,15 @@ def send_message(store: Store, engine: Engine, user: User, case_id: int, name: s
     return case_detail(store, engine, user, case_id, audit_action=None)
 
 
-def list_cases(store: Store, user: User, query: CaseQuery) -> dict[str, Any]:
-    """One page of the cases the user may see, with the total count."""
+def list_cases(store: Store, user: User, query: CaseQuery,
+               extra: Sequence[ColumnElement[bool]] = ()) -> dict[str, Any]:
+    """One page of the cases the user may see, with the total count.
+
+    `extra` narrows the list further (the report filters behind a supervisor's figure)."""
     query.check()
     with store.unit_of_work(write=False) as uow:
         s = uow.session
-        where = [case_visible_to(user), *_filters(s, query)]
+        where = [case_visible_to(user), *_filters(s, query), *extra]
         total = s.scalar(select(func.count()).select_from(Case).where(*where)) or 0
         column = SORTS[query.sort.lstrip("-")]
         order = [column.desc() if query.sort.startswith("-") else column.asc(), Case.id.desc()]

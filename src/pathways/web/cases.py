@@ -22,7 +22,9 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from pathways.app import services
+from pathways.engine import clock
 from pathways.engine.errors import InvalidData, PathwaysError
+from pathways.reports.filters import CaseFilter
 from pathways.tasks import cases
 from pathways.tasks.access import MAX_ID, is_case_worker
 from pathways.web.i18n import current_locale, role_names
@@ -112,10 +114,18 @@ def _list_query() -> cases.CaseQuery:
         sort=sort, page=_int_arg("page", 1), per_page=PER_PAGE)
 
 
+def _report_filter() -> CaseFilter:
+    """The filters a supervisor's figure links with (reports/filters.py); bad ones are ignored."""
+    try:
+        return CaseFilter.from_params(request.args)
+    except InvalidData:
+        return CaseFilter()
+
+
 def _link(query: cases.CaseQuery, **changes: Any) -> str:
-    """The list's URL with the current filters and some of them changed."""
-    params = {"pathway": query.pathway, "stage": query.stage, "status": query.status, "q": query.q,
-              "sort": query.sort, "page": query.page}
+    """The list's URL with the current filters (report filters included) and some of them changed."""
+    params: dict[str, Any] = {**_report_filter().params(), "pathway": query.pathway, "stage": query.stage,
+                              "status": query.status, "q": query.q, "sort": query.sort, "page": query.page}
     params.update(changes)
     kept = {k: v for k, v in params.items() if v not in (None, "") and not (k == "page" and v == 1)
             and not (k == "sort" and v == "-updated")}
@@ -126,11 +136,12 @@ def _render_list(form: dict[str, Any] | None = None, errors: dict[str, str] | No
                  status: int = 200) -> tuple[str, int]:
     pathways = services(current_app)
     query = _list_query()
-    page = cases.list_cases(pathways.store, g.user, query)
+    extra = _report_filter().conditions(clock.now())
+    page = cases.list_cases(pathways.store, g.user, query, extra)
     choices = cases.case_choices(pathways.store, g.user)
     if page["items"] == [] and query.page > 1 and page["total"]:
         query = cases.CaseQuery(**{**query.__dict__, "page": 1})
-        page = cases.list_cases(pathways.store, g.user, query)
+        page = cases.list_cases(pathways.store, g.user, query, extra)
     pages = max(1, -(-page["total"] // PER_PAGE))
     agencies = {a["code"]: a for a in choices["agencies"]}
     own = g.user.agency.code  # the user's own agency first in the start form
