@@ -144,8 +144,7 @@ def test_a_case_moves_from_the_social_worker_to_the_labour_office(server, browse
         ewa.get_by_role("link", name="Otwórz sprawę: historia i diagram").click()
     assert re.search(r"/cases/\d+$", ewa.url)
     assert ewa.locator("main").is_visible() and "BEN-002" in ewa.locator("main").inner_text()
-    if "web.case" in _app.view_functions:
-        assert ewa.locator("main svg").first.is_visible()
+    assert ewa.locator("main svg").first.is_visible()
     for page in (anna, piotr, ewa):
         page.context.close()
 
@@ -167,3 +166,20 @@ def test_the_screenshot_command_writes_pngs(server, browser, tmp_path: Path):
     assert [p.name for p in written] == ["login.png", "inbox.png"]
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+def test_the_supervisor_dashboard_links_figures_to_cases(server, browser):
+    base, _app = server
+    teresa = signed_in(browser, base, "teresa.sup")
+    with teresa.expect_navigation():
+        teresa.get_by_role("link", name="Nadzór", exact=True).click()
+    assert teresa.get_by_role("heading", name="Pulpit nadzoru").is_visible()
+    assert teresa.locator("main svg").first.is_visible()  # the server-drawn charts
+    stages = teresa.locator("table").filter(has_text="Identyfikacja").first
+    link = stages.locator("tr").filter(has_text="Identyfikacja").get_by_role("link").first
+    expected = int(link.inner_text())
+    with teresa.expect_navigation():
+        link.click()
+    assert "/cases" in teresa.url
+    assert teresa.locator("main table tbody tr").count() == expected
+    teresa.context.close()
