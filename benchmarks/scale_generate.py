@@ -12,7 +12,8 @@ its snapshot (a real one of its pathway, so the rows, not the snapshots, are wha
 history of completed tasks going through the pathway's user tasks in order (loops repeat them),
 its open tasks (active cases; a third in parallel pairs; 40% claimed by a user of a case agency
 holding the task's role; due dates from 20 days ago to 20 days ahead, a quarter with none), the
-candidate role rows of every task, the stage visits its history went through, and measures (service
+candidate role rows of every task, the inbox rows (`task_offers`) of the unclaimed open ones, the
+stage visits its history went through, and measures (service
 hours on a fifth of completed tasks, an outcome per completed case). Prints a progress bar per
 table and the time taken; then `benchmarks/scale_queries.py` measures the queries.
 """
@@ -156,6 +157,9 @@ def agencies() -> list[tuple[int, str, str, str, str]]:
     return rows
 
 
+AGENCY_KIND = {row[0]: row[2] for row in agencies()}
+
+
 def agency_of(town: int, kind: str, rng: random.Random) -> int:
     offset = {"OPS": 1, "PUP": 2, "SUPERVISION": 5}.get(kind) or rng.choice((3, 4))  # NGO: one of two
     return town * 5 + offset
@@ -211,6 +215,7 @@ def case_plans(count: int, tasks: int, plans: list[PathwayPlan], rng: random.Ran
 class CaseRows:
     tasks: list[tuple[Any, ...]]
     candidates: list[tuple[str, str]]
+    offers: list[tuple[Any, ...]]
     visits: list[tuple[Any, ...]]
     measures: list[tuple[Any, ...]]
     stage: str | None
@@ -226,7 +231,7 @@ def case_rows(case: CasePlan, holders: dict[tuple[int, str], list[int]], kinds: 
     span = max(60.0, (NOW - case.created_at).total_seconds() * (0.9 if case.status == "active" else 0.6))
     step = span / max(1, case.task_count + 1)
     at = case.created_at
-    rows, candidates, visits, measures = [], [], [], []
+    rows, candidates, offers, visits, measures = [], [], [], [], []
     stage: str | None = None
     for n in range(case.task_count):
         spec = specs[n % len(specs)]  # through the user tasks in order; a long history loops
@@ -257,13 +262,16 @@ def case_rows(case: CasePlan, holders: dict[tuple[int, str], list[int]], kinds: 
             rows.append((task_id, case.id, spec.element, spec.name, spec.lane, json.dumps(list(spec.roles)),
                          spec.stage, "open", priority, due, created, claimer,
                          created + timedelta(hours=1) if claimer else None, None, None))
+            if claimer is None:  # waiting in the inbox of each role, in each case agency of its kind
+                offers += [(task_id, a, role, due, priority, created) for role in spec.roles for a in case.agencies
+                           if AGENCY_KIND[a] == kinds.get(role)]
         candidates += [(task_id, role) for role in spec.roles]
     if case.status != "active" and visits:
         visits[-1] = (*visits[-1][:3], at)
     if case.status == "completed":
         measures.append((case.id, "outcome", rng.choice(("employment", "education", "stabilised")), 1, None, None,
                          None, "end", None, at))
-    return CaseRows(rows, candidates, visits, measures, stage, at)
+    return CaseRows(rows, candidates, offers, visits, measures, stage, at)
 
 
 def by_agency(user: int, case: CasePlan, holders: dict[tuple[int, str], list[int]], roles: Iterable[str]) -> int:
@@ -347,6 +355,7 @@ def main() -> None:
             ("human_tasks", "tasks", "id, case_id, element_id, name, lane, roles, stage, status, priority, due_at, "
                                      "created_at, claimed_by, claimed_at, completed_at, completed_by"),
             ("task_candidates", "candidates", "task_id, role"),
+            ("task_offers", "offers", "task_id, agency_id, role, due_at, priority, created_at"),
             ("stage_visits", "visits", "case_id, stage, entered_at, left_at"),
             ("measures", "measures", "case_id, kind, key, value, agency_kind, agency_id, user_id, element_id, "
                                      "task_id, at"),
@@ -361,7 +370,8 @@ def main() -> None:
         analyze = time.monotonic()
         conn.execute("VACUUM ANALYZE")
         counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
-                  for t in ("cases", "human_tasks", "task_candidates", "stage_visits", "measures", "case_agencies")}
+                  for t in ("cases", "human_tasks", "task_candidates", "task_offers", "stage_visits", "measures",
+                            "case_agencies")}
         size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]  # type: ignore[index]
     print("rows: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
     print("COPY seconds: " + ", ".join(f"{t} {s:.1f}" for t, s in summary.items())

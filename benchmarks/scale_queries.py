@@ -61,7 +61,8 @@ def load_users(services: Pathways, count: int, rng: random.Random) -> tuple[list
         s = uow.session
         busiest = list(s.scalars(select(HumanTask.claimed_by).where(HumanTask.status == "open",
                                                                     HumanTask.claimed_by.is_not(None))
-                                 .group_by(HumanTask.claimed_by).order_by(func.count().desc()).limit(count // 2)))
+                                 .group_by(HumanTask.claimed_by).order_by(func.count().desc(), HumanTask.claimed_by)
+                                 .limit(count // 2)))
         workers = list(s.scalars(select(UserRole.user_id).where(UserRole.role != "supervision.supervisor")))
         rest = rng.sample(sorted(set(workers) - set(busiest)), count - len(busiest))
         supervisors = list(s.scalars(select(UserRole.user_id).where(UserRole.role == "supervision.supervisor")

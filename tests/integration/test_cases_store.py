@@ -12,7 +12,15 @@ from pathways.demo import load_demo
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.definitions import collect
 from pathways.engine.deploy import deploy
-from pathways.engine.errors import CaseNotActive, InvalidData, InvalidDefinition, NotFound, ScriptError, TaskNotOpen
+from pathways.engine.errors import (
+    CaseNotActive,
+    InvalidData,
+    InvalidDefinition,
+    MessageNotExpected,
+    NotFound,
+    ScriptError,
+    TaskNotOpen,
+)
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.views import case_summary
 from pathways.store.models import (
@@ -203,6 +211,38 @@ def test_message_correlates_to_case(store, roles):
         assert uow.session.get(Case, waiting).stage == "Zatrudnienie"
 
 
+def _timer_rows(store, case_id):
+    with store.unit_of_work(write=False) as uow:
+        return [t.element_id for t in uow.session.scalars(select(Timer).where(Timer.case_id == case_id))]
+
+
+def test_event_based_gateway_takes_the_message_that_comes_first(store, roles, frozen_clock):
+    """Wait for the employer's reply or 14 days, whichever comes first (an event-based gateway)."""
+    deploy(store, collect([FIXTURES / "event_gateway.bpmn"]), roles)
+    engine = Engine(store, roles)
+    case_id = engine.start_case(Actor("cli"), "event_gateway", {})
+    assert _timer_rows(store, case_id) == ["gw"]  # the gateway's timer is a row the workers see
+    engine.send_message(Actor("pup-system"), case_id, "employer_reply", {"accepted": True})
+    assert list(open_tasks(store, case_id)) == ["review"]
+    assert _timer_rows(store, case_id) == []  # the other way is gone, with its timer
+    with pytest.raises(MessageNotExpected):
+        engine.send_message(Actor("pup-system"), case_id, "employer_reply", {})
+
+
+def test_event_based_gateway_takes_the_timer_when_no_message_comes(store, roles, frozen_clock):
+    deploy(store, collect([FIXTURES / "event_gateway.bpmn"]), roles)
+    engine = Engine(store, roles)
+    case_id = engine.start_case(Actor("cli"), "event_gateway", {})
+    frozen_clock.advance(days=13)
+    assert engine.fire_due_timers() == 0 and list(open_tasks(store, case_id)) == []
+    frozen_clock.advance(days=1, seconds=1)
+    assert engine.fire_due_timers() == 1
+    assert list(open_tasks(store, case_id)) == ["chase"]
+    assert _timer_rows(store, case_id) == []
+    with pytest.raises(MessageNotExpected, match="waiting for: none"):
+        engine.send_message(Actor("pup-system"), case_id, "employer_reply", {})
+
+
 def test_timer_failure_is_postponed_and_logged(store, roles, frozen_clock, monkeypatch):
     from pathways.engine import runtime as runtime_module
 
@@ -302,3 +342,78 @@ def test_cancelling_a_case_ends_its_last_stage_visit(store, demo):
     with store.unit_of_work(write=False) as uow:
         visits = list(uow.session.scalars(select(StageVisit).where(StageVisit.case_id == case_id)))
     assert visits and all(v.left_at is not None for v in visits)
+
+
+@pytest.mark.postgres
+def test_postgresql_connections_run_without_jit(postgres_schema):
+    """JIT compilation cost more than the inbox queries it compiled; pathways' connections switch it off."""
+    from sqlalchemy import text
+
+    with postgres_schema.engine.connect() as conn:
+        assert conn.scalar(text("SHOW jit")) == "off"
+
+
+# -- the workflow a process keeps between a case's commands ----------------------------------------
+IDENTIFY = {"needs_crisis_support": True, "risk_level": "high", "intake_date": "2026-11-02"}
+
+
+def _case_state(store, case_id):
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        rows = s.scalars(select(HumanTask).where(HumanTask.case_id == case_id))
+        tasks = sorted((t.element_id, t.status) for t in rows)
+        return s.get(Case, case_id).stage, s.get(Case, case_id).status, tasks
+
+
+def _count_restores(monkeypatch):
+    from pathways.engine.runtime import CaseRuntime
+
+    calls = []
+    original = CaseRuntime.restore.__func__
+
+    def counting(cls, definition, text):
+        calls.append(1)
+        return original(cls, definition, text)
+
+    monkeypatch.setattr(CaseRuntime, "restore", classmethod(counting))
+    return calls
+
+
+def test_a_process_reuses_its_own_workflow_and_restores_after_anothers_command(store, demo, roles, monkeypatch):
+    other = Engine(store, roles)  # a second server process on the same database
+    restores = _count_restores(monkeypatch)
+    case_id = demo.start_case(ANNA, "intake_referral", {}, PARTNERS)
+    demo.complete_task(ANNA, open_tasks(store, case_id)["identify"].id, IDENTIFY)
+    assert restores == []  # started and advanced here: the kept workflow was current
+    other.complete_task(MAREK, open_tasks(store, case_id)["crisis_intervention"].id,
+                        {"hours": 2})
+    assert len(restores) == 1  # the other process had never seen the case
+    demo.complete_task(PIOTR, open_tasks(store, case_id)["psych_diagnosis"].id,
+                       {"hours": 1, "psych_notes": "y", "recommendation": "negative"})
+    assert len(restores) == 2  # this process's copy was one command behind: not used
+    reference = Engine(store, roles, runtime_cache_size=0)  # restores for every command
+    again = reference.start_case(ANNA, "intake_referral", {}, PARTNERS)
+    reference.complete_task(ANNA, open_tasks(store, again)["identify"].id, IDENTIFY)
+    reference.complete_task(MAREK, open_tasks(store, again)["crisis_intervention"].id,
+                            {"hours": 2})
+    reference.complete_task(PIOTR, open_tasks(store, again)["psych_diagnosis"].id,
+                            {"hours": 1, "psych_notes": "y", "recommendation": "negative"})
+    assert _case_state(store, case_id) == _case_state(store, again)
+
+
+def test_a_failed_command_leaves_no_workflow_behind(store, demo, monkeypatch):
+    from pathways.engine.errors import Conflict
+
+    case_id = demo.start_case(ANNA, "intake_referral", {}, PARTNERS)
+    task = open_tasks(store, case_id)["identify"].id
+
+    def refuse(session, case):
+        raise Conflict("refused by the caller")
+
+    with pytest.raises(Conflict):
+        demo.complete_task(ANNA, task, IDENTIFY, within=refuse)  # the workflow moved on in memory, then rolled back
+    restores = _count_restores(monkeypatch)
+    assert open_tasks(store, case_id).keys() == {"identify"}
+    demo.complete_task(ANNA, task, IDENTIFY)  # from the snapshot, not the half-run workflow
+    assert restores == [1]
+    assert {"crisis_intervention", "psych_diagnosis"} <= open_tasks(store, case_id).keys()

@@ -15,7 +15,7 @@ from pathways.engine.deploy import deploy
 from pathways.engine.errors import InvalidData
 from pathways.engine.roles import RoleVocabulary
 from pathways.store.db import Store
-from pathways.store.models import HumanTask, User
+from pathways.store.models import Agency, HumanTask, User
 from pathways.tasks import accounts, inbox, work
 from pathways.tasks.inbox import InboxQuery
 from tests.helpers import WORKFLOWS
@@ -238,3 +238,112 @@ def test_listing_the_inbox_is_audited(world: World) -> None:
     with world.store.unit_of_work(write=False) as uow:
         entry = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "task.list")).one()
     assert entry.username == "anna" and entry.detail is not None and entry.detail["cases"] == [case]
+
+
+# -- task_offers: the inbox's queue stays exactly the offer rule ---------------------------------
+def _offer_rows(world: World) -> set[tuple[str, str, str, object, int]]:
+    from pathways.store.models import TaskOffer
+
+    with world.store.unit_of_work(write=False) as uow:
+        return {(agency, o.task_id, o.role, inbox.clock_aware(o.due_at), o.priority)
+                for o, agency in uow.session.execute(select(TaskOffer, Agency.code).join(
+                    Agency, Agency.id == TaskOffer.agency_id))}
+
+
+def _offers_by_rule(world: World) -> set[tuple[str, str, str, object, int]]:
+    """What the rule says, worked out row by row in Python from tasks, case agencies and the vocabulary."""
+    from pathways.store.models import CaseAgency
+
+    roles = world.engine.roles
+    with world.store.unit_of_work(write=False) as uow:
+        s = uow.session
+        agencies: dict[int, list[tuple[str, str]]] = {}
+        for case_id, code, kind in s.execute(select(CaseAgency.case_id, Agency.code, Agency.kind).join(
+                Agency, Agency.id == CaseAgency.agency_id)):
+            agencies.setdefault(case_id, []).append((code, kind))
+        return {(code, t.id, role, inbox.clock_aware(t.due_at), t.priority)
+                for t in s.scalars(select(HumanTask).where(HumanTask.status == "open", HumanTask.claimed_by.is_(None)))
+                for role in t.roles for code, kind in agencies.get(t.case_id, []) if roles.agency_kind(role) == kind}
+
+
+def test_task_offers_follow_every_change_of_a_task(world: World, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+    def check() -> None:
+        assert _offer_rows(world) == _offers_by_rule(world)
+
+    first, second, ops_only = world.start("BEN-1"), world.start("BEN-2"), world.start("BEN-3", ["ops", "pup"])
+    assert {(a, r) for a, _, r, _, _ in _offer_rows(world)} == {("ops", "ops.social_worker")}
+    assert len(_offer_rows(world)) == 3
+    check()
+    world.identify(first)  # three tasks open in parallel, one with a due time and priority 80
+    assert ("ngo", world.task(first, "crisis_intervention"), "ngo.crisis_interventionist") in {
+        (a, t, r) for a, t, r, _, _ in _offer_rows(world)}
+    check()
+    crisis = world.task(first, "crisis_intervention")
+    work.claim(world.engine, world.users["marek"], crisis)
+    assert crisis not in {t for _, t, _, _, _ in _offer_rows(world)}
+    check()
+    work.unclaim(world.engine, world.users["marek"], crisis)
+    assert crisis in {t for _, t, _, _, _ in _offer_rows(world)}
+    check()
+    work.assign(world.engine, world.users["anna"], world.task(second, "identify"), "adam")
+    work.unclaim(world.engine, world.users["teresa"], world.task(second, "identify"))  # a supervisor gives it back
+    check()
+    world.identify(ops_only)  # no NGO in this case: its crisis task waits in no inbox
+    assert world.task(ops_only, "crisis_intervention") not in {t for _, t, _, _, _ in _offer_rows(world)}
+    check()
+    world.engine.cancel_case(Actor("teresa"), second, "moved away")
+    check()
+    frozen_clock.advance(hours=73)  # the crisis SLA: an escalation task for the supervisor
+    assert world.engine.fire_due_timers() >= 1
+    assert ("sup", "supervision.supervisor") in {(a, r) for a, _, r, _, _ in _offer_rows(world)}
+    check()
+    escalation = world.task(first, "escalate_overdue")
+    work.complete(world.engine, world.users["teresa"], escalation, {})
+    check()
+    assert escalation not in {t for _, t, _, _, _ in _offer_rows(world)}
+
+
+def test_the_task_offers_migration_fills_the_queue_of_tasks_already_open(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Upgrading a database with open tasks (claimed, unclaimed, closed) to 0006 offers exactly the waiting ones."""
+    from sqlalchemy import insert, text
+
+    from pathways.store import schema
+    from pathways.store.models import Case, CaseAgency, PathwayVersion, TaskCandidate
+
+    store = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    schema.upgrade(store.engine, "0005")
+    now = clock.now()
+    with store.engine.begin() as conn:
+        conn.execute(insert(Agency.__table__), [
+            {"id": 1, "code": "ops", "kind": "OPS", "name": "OPS", "city": ""},
+            {"id": 2, "code": "ngo", "kind": "NGO", "name": "NGO", "city": ""},
+            {"id": 3, "code": "pup", "kind": "PUP", "name": "PUP", "city": ""}])
+        conn.execute(insert(User.__table__), [{"id": 1, "username": "u", "full_name": "U", "agency_id": 1,
+                                               "password_hash": "", "active": True}])
+        conn.execute(insert(PathwayVersion.__table__), [{"id": 1, "key": "p", "version": 1, "name": "P",
+                                                         "bundle_hash": "x", "files": [], "deployed_at": now}])
+        conn.execute(insert(Case.__table__), [{"id": 1, "pathway_version_id": 1, "pathway_key": "p", "beneficiary": "",
+                                               "status": "active", "created_at": now, "updated_at": now, "version": 1}])
+        conn.execute(insert(CaseAgency.__table__), [{"case_id": 1, "agency_id": a} for a in (1, 2)])
+        tasks = [("waiting", "open", None, ["ops.social_worker", "ngo.psychologist", "pup.job_broker"]),
+                 ("claimed", "open", 1, ["ops.social_worker"]), ("done", "completed", None, ["ops.social_worker"])]
+        conn.execute(insert(HumanTask.__table__), [
+            {"id": tid, "case_id": 1, "element_id": tid, "name": tid, "lane": None, "roles": roles, "stage": None,
+             "status": status, "priority": 70, "due_at": now, "created_at": now, "claimed_by": claimer}
+            for tid, status, claimer, roles in tasks])
+        conn.execute(insert(TaskCandidate.__table__), [{"task_id": tid, "role": r} for tid, _, _, roles in tasks
+                                                       for r in roles])
+    schema.upgrade(store.engine)
+    with store.engine.connect() as conn:
+        rows = set(conn.execute(text("SELECT task_id, agency_id, role, priority FROM task_offers")))
+    store.dispose()
+    assert rows == {("waiting", 1, "ops.social_worker", 70), ("waiting", 2, "ngo.psychologist", 70)}
+
+
+def test_a_role_key_must_start_with_its_agency_kind(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathways.engine.errors import InvalidDefinition
+
+    bad = tmp_path / "roles.toml"
+    bad.write_text('[roles."social_worker"]\nagency = "OPS"\npl = "Pracownik socjalny"\n', encoding="utf-8")
+    with pytest.raises(InvalidDefinition, match="'social_worker'.*ops\\."):
+        RoleVocabulary.load(bad)

@@ -21,7 +21,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Connection, bindparam, delete, func, insert, null, or_, select, union_all, update
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
@@ -44,6 +59,7 @@ from pathways.store.models import (
     PathwayVersion,
     StageVisit,
     TaskCandidate,
+    TaskOffer,
     Timer,
     User,
     UserRole,
@@ -99,11 +115,13 @@ class _Sql:
     load_task = (select(HumanTask.status, HumanTask.name, HumanTask.element_id, HumanTask.roles, *_CASE_COLUMNS)
                  .join_from(HumanTask, Case, Case.id == HumanTask.case_id)
                  .join(CaseState, CaseState.case_id == Case.id).where(HumanTask.id == bindparam("task")))
-    # the case's timers and open tasks in one query (a task row has no due time)
+    # the case's timers, open tasks and agencies (id, kind) in one query, told apart by the first column
     case_rows: CompoundSelect[Any] = union_all(
-        select(Timer.id, Timer.due_at, null()).where(Timer.case_id == bindparam("case")),
-        select(HumanTask.id, null(), HumanTask.element_id).where(
-            HumanTask.case_id == bindparam("case"), HumanTask.status == "open"))
+        select(literal("timer"), Timer.id, Timer.due_at, null()).where(Timer.case_id == bindparam("case")),
+        select(literal("task"), HumanTask.id, null(), HumanTask.element_id).where(
+            HumanTask.case_id == bindparam("case"), HumanTask.status == "open"),
+        select(literal("agency"), cast(CaseAgency.agency_id, String), null(), Agency.kind).join(
+            Agency, Agency.id == CaseAgency.agency_id).where(CaseAgency.case_id == bindparam("case")))
     bump = update(Case).where(Case.id == bindparam("case"), Case.version == bindparam("seen")).values(
         status=bindparam("new_status"), stage=bindparam("new_stage"), updated_at=bindparam("now"),
         version=bindparam("new_version"))
@@ -115,10 +133,12 @@ class _Sql:
     move_timer = update(Timer).where(Timer.id == bindparam("timer")).values(
         due_at=bindparam("due"), claimed_until=None)
     drop_timers = delete(Timer).where(Timer.id.in_(bindparam("timers", expanding=True)))
+    drop_offers = delete(TaskOffer).where(TaskOffer.task_id.in_(bindparam("tasks", expanding=True)))
     insert_state = insert(CaseState)
     update_state = update(CaseState).where(CaseState.case_id == bindparam("case")).values(
         state=bindparam("new_state"))
-    inserts = {model: insert(model) for model in (HumanTask, TaskCandidate, StageVisit, Timer, CaseEvent, Measure)}
+    inserts = {model: insert(model) for model in
+               (HumanTask, TaskCandidate, TaskOffer, StageVisit, Timer, CaseEvent, Measure)}
 
 
 @dataclass
@@ -139,6 +159,8 @@ class _Rows:
     close_visit_at: datetime | None = None  # when the visit open in the database ends
     tasks: list[dict[str, Any]] = field(default_factory=list)
     candidates: list[dict[str, str]] = field(default_factory=list)
+    offers: list[dict[str, Any]] = field(default_factory=list)
+    agencies: list[tuple[int, str]] = field(default_factory=list)  # the case's (id, kind)
     cancelled: list[dict[str, str]] = field(default_factory=list)
     completed: dict[str, Any] | None = None
     new_timers: list[dict[str, Any]] = field(default_factory=list)
@@ -179,8 +201,12 @@ class _Rows:
             conn.execute(_Sql.complete_task, self.completed)
         if self.cancelled:
             conn.execute(_Sql.cancel_task, self.cancelled)
-        for model, rows in ((HumanTask, self.tasks), (TaskCandidate, self.candidates), (StageVisit, self.visits),
-                            (Timer, self.new_timers), (CaseEvent, self.events), (Measure, self.measures)):
+        closed = [t["task"] for t in self.cancelled] + ([self.completed["task"]] if self.completed else [])
+        if closed:  # a closed task waits in no inbox
+            conn.execute(_Sql.drop_offers, {"tasks": closed})
+        for model, rows in ((HumanTask, self.tasks), (TaskCandidate, self.candidates), (TaskOffer, self.offers),
+                            (StageVisit, self.visits), (Timer, self.new_timers), (CaseEvent, self.events),
+                            (Measure, self.measures)):
             if rows:
                 conn.execute(_Sql.inserts[model], rows)
         if self.moved_timers:
@@ -204,6 +230,7 @@ class Engine:
         roles: RoleVocabulary,
         on_timers_changed: Callable[[datetime], None] | None = None,
         cache_size: int = 64,
+        runtime_cache_size: int = 256,
     ) -> None:
         self.store = store
         self.roles = roles
@@ -211,6 +238,13 @@ class Engine:
         self._cache: OrderedDict[int, Definition] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
+        # Workflows as the last command of this process left them, by case id, with the case
+        # version they were written as. A command takes its case's entry out (so no two threads
+        # share a workflow) and uses it only if the case row still has that version: a command of
+        # another process, or a failed one, bumps or leaves the version, and the snapshot is
+        # restored instead. A successful command puts its workflow back.
+        self._runtimes: OrderedDict[int, tuple[int, CaseRuntime]] = OrderedDict()
+        self._runtime_cache_size = runtime_cache_size
 
     # -- definitions -----------------------------------------------------------------------
     def definition(self, session: Session, version_id: int) -> Definition:
@@ -256,8 +290,8 @@ class Engine:
             if version_id is None:
                 raise NotFound(f"no deployed pathway {key!r}" + (f" version {version}" if version else ""))
             codes = list(dict.fromkeys(agencies))
-            found: dict[str, int] = dict(conn.execute(select(Agency.code, Agency.id).where(
-                Agency.code.in_(codes))).all()) if codes else {}
+            found: dict[str, tuple[int, str]] = {code: (agency_id, kind) for code, agency_id, kind in conn.execute(
+                select(Agency.code, Agency.id, Agency.kind).where(Agency.code.in_(codes)))} if codes else {}
             missing = [c for c in codes if c not in found]
             if missing:
                 raise InvalidData("unknown agencies", fields={"agencies": f"unknown: {', '.join(missing)}"})
@@ -268,8 +302,9 @@ class Engine:
                 created_at=now, updated_at=now, version=1).returning(Case.id))
             assert case_id is not None
             if codes:
-                conn.execute(insert(CaseAgency), [{"case_id": case_id, "agency_id": found[c]} for c in codes])
-            rows = _Rows(_CaseRow(case_id, 1, "active", None, version_id, ""), {}, {}, new_case=True)
+                conn.execute(insert(CaseAgency), [{"case_id": case_id, "agency_id": found[c][0]} for c in codes])
+            rows = _Rows(_CaseRow(case_id, 1, "active", None, version_id, ""), {}, {}, new_case=True,
+                         agencies=[found[c] for c in codes])
             rows.event(actor, "CaseStarted", after={"data": data, "agencies": codes})
             self._save(uow, rows, runtime, actor, within)
             return case_id
@@ -432,20 +467,37 @@ class Engine:
 
     @staticmethod
     def _rows(conn: Connection, case: _CaseRow) -> _Rows:
-        """The case's timer rows and open human-task rows, in one query."""
+        """The case's timer rows, open human-task rows and agencies, in one query."""
         found: Sequence[Any] = conn.execute(_Sql.case_rows, {"case": case.id}).all()
-        return _Rows(case, open_tasks={row[0]: row[2] for row in found if row[1] is None},
-                     timers={row[0]: _aware(row[1]) for row in found if row[1] is not None})
+        return _Rows(case, open_tasks={row[1]: row[3] for row in found if row[0] == "task"},
+                     timers={row[1]: _aware(row[2]) for row in found if row[0] == "timer"},
+                     agencies=[(int(row[1]), row[3]) for row in found if row[0] == "agency"])
 
     def _restore(self, s: Session, case: _CaseRow) -> CaseRuntime:
+        """The case's workflow: this process's own copy when it is current, else from the snapshot."""
+        with self._cache_lock:
+            kept = self._runtimes.pop(case.id, None)
+        if kept is not None and kept[0] == case.version:
+            return kept[1]
         return CaseRuntime.restore(self.definition(s, case.pathway_version_id), case.state)
+
+    def _keep(self, case: _CaseRow, runtime: CaseRuntime) -> None:
+        """Keep a committed case's workflow for its next command (active cases only)."""
+        if case.status != "active" or self._runtime_cache_size <= 0:
+            return
+        with self._cache_lock:
+            self._runtimes[case.id] = (case.version, runtime)
+            if len(self._runtimes) > self._runtime_cache_size:
+                self._runtimes.popitem(last=False)
 
     # -- writing ---------------------------------------------------------------------------
     def _save(self, uow: UnitOfWork, rows: _Rows, runtime: CaseRuntime, actor: Actor,
               within: Within | None = None, release_due: bool = False) -> None:
         """Mirror the runtime into rows (stages, tasks, timers, status, snapshot) and commit."""
         earliest_new_timer = self._sync(rows, runtime, actor, release_due)
+        self._offer(rows)
         self._write(uow, rows, runtime.dump(), within)
+        self._keep(rows.case, runtime)
         if earliest_new_timer is not None and self.on_timers_changed is not None:
             self.on_timers_changed(earliest_new_timer)
 
@@ -460,6 +512,12 @@ class Engine:
             rows.close_stage(now)
             rows.event(actor, "CaseCompleted", after={"data": _jsonable(runtime.data())})
         return earliest_new_timer
+
+    def _offer(self, rows: _Rows) -> None:
+        """The inbox rows (`task_offers`) of the tasks this command opens."""
+        rows.offers = [{"task_id": task["id"], "agency_id": agency_id, "role": role, "due_at": task["due_at"],
+                        "priority": task["priority"], "created_at": task["created_at"]}
+                       for task in rows.tasks for agency_id, role in self.roles.offers(task["roles"], rows.agencies)]
 
     def _write(self, uow: UnitOfWork, rows: _Rows, state: str | None, within: Within | None = None) -> None:
         rows.write(uow.session.connection(), state)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from pathways.engine.errors import InvalidDefinition
 
 #: Roles every installation has, whatever roles.toml says.
 BUILTIN_ROLES = {
@@ -49,10 +52,13 @@ class RoleVocabulary:
             return cls([])
         with path.open("rb") as fh:
             data = tomllib.load(fh)
-        return cls([
-            Role(key, str(v["agency"]).upper(), str(v.get("pl", key)), str(v.get("en", key)))
-            for key, v in data.get("roles", {}).items()
-        ])
+        roles = [Role(key, str(v["agency"]).upper(), str(v.get("pl", key)), str(v.get("en", key)))
+                 for key, v in data.get("roles", {}).items()]
+        for role in roles:  # the task_offers migration (0006) relies on this rule
+            if not role.key.startswith(role.agency.lower() + "."):
+                raise InvalidDefinition(f"{path}: role {role.key!r}: its key must start with its agency kind "
+                                        f"in lower case and a dot ({role.agency.lower()}.…)")
+        return cls(roles)
 
     def lane_roles(self, lane: str) -> set[str]:
         """Every role a lane name could mean (empty: unknown; several: ambiguous)."""
@@ -66,6 +72,15 @@ class RoleVocabulary:
     def agency_kind(self, role: str) -> str | None:
         found = self.roles.get(role)
         return found.agency if found else None
+
+    def offers(self, task_roles: Iterable[str], agencies: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
+        """(agency id, role) pairs a task is offered to: each role, in each case agency of its kind.
+
+        `agencies` are the case's (id, kind) pairs; see `tasks/offers.py` for the whole rule.
+        """
+        agencies = list(agencies)
+        return [(agency_id, role) for role in dict.fromkeys(task_roles)
+                for agency_id, kind in agencies if kind == self.agency_kind(role)]
 
     def __contains__(self, role: str) -> bool:
         return role in self.roles

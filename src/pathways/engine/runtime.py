@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -163,8 +164,18 @@ class CaseRuntime:
         self._advance()
         return due
 
+    def waiting_messages(self) -> set[str]:
+        """Names of the messages the case waits for (catch events, boundary events, event-based gateways)."""
+        names = set()
+        for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            for inner in getattr(definition, "event_definitions", None) or [definition]:
+                if isinstance(inner, BaseMessageEventDefinition) and inner.name:
+                    names.add(inner.name)
+        return names
+
     def receive_message(self, name: str, payload: dict[str, Any]) -> None:
-        waiting = {e.name for e in self.workflow.waiting_events() if e.event_type.startswith("Message")}
+        waiting = self.waiting_messages()
         if name not in waiting:
             expected = ", ".join(sorted(waiting)) or "none"
             raise MessageNotExpected(f"the case is not waiting for message {name!r} (waiting for: {expected})")

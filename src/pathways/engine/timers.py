@@ -263,7 +263,9 @@ def make_timer_definition(kind: str, name: str, text: str, description: str | No
 def due_time(task: Any) -> datetime | None:
     """Next due time (UTC) of a WAITING task on one of our timers; None if not a timer or not computed."""
     definition = getattr(task.task_spec, "event_definition", None)
-    if task.state != TaskState.WAITING or not isinstance(definition, tuple(_CLASSES.values())):
+    # an event-based gateway waits on all its events at once: its timer's time is kept on it
+    inner = getattr(definition, "event_definitions", None) or [definition]
+    if task.state != TaskState.WAITING or not any(isinstance(d, tuple(_CLASSES.values())) for d in inner):
         return None
     event_value = task._get_internal_data("event_value")
     if isinstance(event_value, dict):

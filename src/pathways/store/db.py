@@ -35,7 +35,11 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # PostgreSQL's JIT compiles any query its planner costs above 100,000, which on the inbox and
+    # search queries took longer than running them (docs/benchmarks.md, "Inbox at scale"); it is
+    # off for pathways' connections unless the URL passes its own `options`.
+    connect_args = {} if "options=" in url else {"options": "-c jit=off"}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

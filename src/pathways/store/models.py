@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -101,7 +102,7 @@ class Case(Base):
     __table_args__ = (Index("ix_cases_key_status_stage", "pathway_key", "status", "stage"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pathway_version_id: Mapped[int] = mapped_column(ForeignKey("pathway_versions.id"))
+    pathway_version_id: Mapped[int] = mapped_column(ForeignKey("pathway_versions.id"), index=True)
     pathway_key: Mapped[str] = mapped_column(String(200))
     beneficiary: Mapped[str] = mapped_column(String(200), default="")  # a pseudonym, never a name
     status: Mapped[str] = mapped_column(String(16), default="active")  # active, completed, cancelled, closed
@@ -125,6 +126,7 @@ class CaseAgency(Base):
     """An agency participating in a case: its users may see the case and be offered its tasks."""
 
     __tablename__ = "case_agencies"
+    __table_args__ = (Index("ix_case_agencies_agency_case", "agency_id", "case_id"),)
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True, index=True)
@@ -144,6 +146,9 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_tasks_status_due", "status", "due_at"),
         Index("ix_human_tasks_claimed", "claimed_by", "status"),
+        # the open tasks only (a few percent of the rows), by case, with what the inbox tests
+        Index("ix_human_tasks_open_case", "case_id", "claimed_by", "due_at", "id",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
@@ -171,9 +176,33 @@ class TaskCandidate(Base):
     """One role a human task is offered to (indexed, for the inbox query)."""
 
     __tablename__ = "task_candidates"
+    __table_args__ = (Index("ix_task_candidates_role_task", "role", "task_id"),)
 
     task_id: Mapped[str] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class TaskOffer(Base):
+    """An open, unclaimed task waiting in the inbox of one role in one participating agency.
+
+    The inbox's queue: a row exists exactly while its task is open and unclaimed, for each of the
+    task's roles and each agency of the case whose kind is the role's kind (the rule of
+    `tasks/offers.py`). The engine writes and removes rows as tasks open and close; claiming
+    removes them and unclaiming puts them back (`tasks/work.py`). The due time, priority and
+    creation time are copied from the task (none of them changes) so that "my roles' unclaimed
+    tasks, by due date" reads one index range of one agency.
+    """
+
+    __tablename__ = "task_offers"
+    __table_args__ = (Index("ix_task_offers_agency_role_due", "agency_id", "role", "due_at", "created_at", "priority",
+                            "task_id"),)
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Timer(Base):

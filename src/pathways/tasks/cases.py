@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import InvalidData, NotAllowed
@@ -116,20 +116,24 @@ def list_cases(store: Store, user: User, query: CaseQuery,
     with store.unit_of_work(write=False) as uow:
         s = uow.session
         where = [case_visible_to(user), *_filters(s, query), *extra]
-        total = s.scalar(select(func.count()).select_from(Case).where(*where)) or 0
         column = SORTS[query.sort.lstrip("-")]
         order = [column.desc() if query.sort.startswith("-") else column.asc(), Case.id.desc()]
+        # the total comes with the page (one pass over the matching cases, not two)
         page = (
-            select(Case, PathwayVersion.name).join(PathwayVersion, PathwayVersion.id == Case.pathway_version_id)
+            select(Case, PathwayVersion.name, func.count().over().label("total"))
+            .join(PathwayVersion, PathwayVersion.id == Case.pathway_version_id)
+            .options(contains_eager(Case.pathway_version), lazyload(Case.agency_rows))
             .where(*where).order_by(*order).offset((query.page - 1) * query.per_page).limit(query.per_page))
         rows: list[Any] = list(s.execute(page).all())
-        ids = [case.id for case, _ in rows]
+        total = rows[0].total if rows else (
+            s.scalar(select(func.count()).select_from(Case).where(*where)) or 0 if query.page > 1 else 0)
+        ids = [case.id for case, _, _ in rows]
         agencies = _agency_codes(s, ids)
         open_counts = dict(s.execute(select(HumanTask.case_id, func.count()).where(
             HumanTask.case_id.in_(ids), HumanTask.status == "open").group_by(HumanTask.case_id)).all())
     audit.record_read(store, user, "case.list", detail={k: v for k, v in asdict(query).items() if v is not None})
     items = [{**_summary(case, name), "agencies": agencies.get(case.id, []), "open_tasks": open_counts.get(case.id, 0)}
-             for case, name in rows]
+             for case, name, _ in rows]
     return {"items": items, "total": total, "page": query.page, "per_page": query.per_page}
 
 

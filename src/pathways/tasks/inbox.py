@@ -2,9 +2,10 @@
 
 A task is in a user's inbox when it is open, its case has the user's agency among its agencies,
 and it is either claimed by the user or offered to them and still unclaimed. Offered means one of
-the task's roles (`task_candidates`) is a role the user holds whose agency kind is the kind of
-the user's agency (the rule of `tasks/offers.py`). A page is one SQL query, the total one more;
-`counts` answers every view's count in one query.
+the task's roles is a role the user holds whose agency kind is the kind of the user's agency (the
+rule of `tasks/offers.py`); `task_offers` holds exactly those open, unclaimed tasks per role and
+agency, so the inbox reads them by index instead of testing every open task of the agency's cases.
+A page is one SQL query, the total one more; `counts` answers every view's count in one query.
 
 Views: `all` (mine + my roles' unclaimed, the default), `mine` (claimed by me), `unclaimed`,
 `overdue` (due before now), `due_today` (due during today's calendar day in `TIMEZONE`).
@@ -12,20 +13,20 @@ Views: `all` (mine + my roles' unclaimed, the default), `mine` (claimed by me), 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_, select, true, union
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Select, Subquery
 
 from pathways.engine import clock
 from pathways.engine.errors import InvalidData
 from pathways.engine.roles import RoleVocabulary
 from pathways.store.db import Store
-from pathways.store.models import Agency, Case, CaseAgency, HumanTask, PathwayVersion, TaskCandidate, User
+from pathways.store.models import Agency, Case, CaseAgency, HumanTask, PathwayVersion, TaskOffer, User
 from pathways.tasks import audit
 
 VIEWS = ("all", "mine", "unclaimed", "overdue", "due_today")
@@ -92,40 +93,56 @@ def offered_roles(user: User, kind: str, vocabulary: RoleVocabulary) -> set[str]
     return {role for role in user.roles if vocabulary.agency_kind(role) == kind}
 
 
+_KeyRows = Select[str, datetime | None, datetime, int, bool]  # id, due_at, created_at, priority, mine
+
+
 @dataclass(frozen=True)
-class _Conditions:
-    visible: ColumnElement[bool]
-    mine: ColumnElement[bool]
-    unclaimed: ColumnElement[bool]
-    overdue: ColumnElement[bool]
-    due_today: ColumnElement[bool]
+class _Views:
+    """Each view's tasks, for one user at one moment, as rows `(id, due_at, created_at, priority, mine)`.
 
-    @property
-    def all(self) -> ColumnElement[bool]:
-        return or_(self.mine, self.unclaimed)
+    A view's tasks are the user's own open claims (a few rows, by `ix_human_tasks_claimed`) and
+    the tasks waiting for their roles in their agency (`task_offers`: one range of
+    `ix_task_offers_agency_role_due` per role, read from the index alone). A view's due-time
+    window applies inside both, so "overdue" reads only overdue offers. The rows carry what the
+    sorts by due time, priority and creation need, so a page is chosen before any task row is read.
+    """
 
-    def view(self, name: str) -> ColumnElement[bool]:
-        if name in ("mine", "unclaimed"):
-            return self.mine if name == "mine" else self.unclaimed
-        if name in ("overdue", "due_today"):
-            return and_(self.all, self.overdue if name == "overdue" else self.due_today)
-        return self.all
+    user: User
+    roles: set[str]
+    now: datetime
 
+    def _mine(self, view: str) -> _KeyRows:
+        return select(HumanTask.id.label("id"), HumanTask.due_at, HumanTask.created_at, HumanTask.priority,
+                      true().label("mine")).where(
+            HumanTask.claimed_by == self.user.id, HumanTask.status == "open", *self.window(view, HumanTask.due_at),
+            exists().where(CaseAgency.case_id == HumanTask.case_id, CaseAgency.agency_id == self.user.agency_id))
 
-def _conditions(user: User, roles: set[str], now: datetime) -> _Conditions:
-    offered: ColumnElement[bool] = exists().where(
-        TaskCandidate.task_id == HumanTask.id, TaskCandidate.role.in_(sorted(roles))) if roles else false()
-    local_day = now.astimezone(TIMEZONE).date()
-    start = datetime.combine(local_day, time(0), TIMEZONE)
-    end = datetime.combine(local_day + timedelta(days=1), time(0), TIMEZONE)
-    return _Conditions(
-        visible=and_(HumanTask.status == "open", exists().where(
-            CaseAgency.case_id == HumanTask.case_id, CaseAgency.agency_id == user.agency_id)),
-        mine=HumanTask.claimed_by == user.id,
-        unclaimed=and_(HumanTask.claimed_by.is_(None), offered),
-        overdue=HumanTask.due_at < now,
-        due_today=and_(HumanTask.due_at >= _utc(start), HumanTask.due_at < _utc(end)),
-    )
+    def _offered(self, view: str) -> _KeyRows:
+        return select(TaskOffer.task_id.label("id"), TaskOffer.due_at, TaskOffer.created_at, TaskOffer.priority,
+                      false().label("mine")).where(
+            TaskOffer.agency_id == self.user.agency_id, TaskOffer.role.in_(sorted(self.roles)),
+            *self.window(view, TaskOffer.due_at))
+
+    def window(self, view: str, column: Any) -> list[ColumnElement[bool]]:
+        """The due-time condition of a view (none for mine, unclaimed and all)."""
+        if view == "overdue":
+            return [column < self.now]
+        if view == "due_today":
+            local_day = self.now.astimezone(TIMEZONE).date()
+            start = datetime.combine(local_day, time(0), TIMEZONE)
+            end = datetime.combine(local_day + timedelta(days=1), time(0), TIMEZONE)
+            return [column >= _utc(start), column < _utc(end)]
+        return []
+
+    def keys(self, view: str) -> Subquery:
+        """The view's rows; UNION drops the second row of a task offered for two of the user's roles."""
+        if view == "mine" or not self.roles:
+            found = self._mine(view)
+            return (found.where(false()) if view == "unclaimed" else found).subquery("k")
+        if view == "unclaimed":
+            offered = self._offered(view)
+            return (offered.distinct() if len(self.roles) > 1 else offered).subquery("k")
+        return union(self._mine(view), self._offered(view)).subquery("k")
 
 
 def _utc(value: datetime) -> datetime:
@@ -152,53 +169,58 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _order(query: InboxQuery) -> list[Any]:
+def _order(query: InboxQuery, keys: Any) -> list[Any]:
+    """ORDER BY of a page; `keys` has the sort columns (`id`, `due_at`, `created_at`, `priority`)."""
     desc = (query.order or ("desc" if query.sort == "priority" else "asc")) == "desc"
 
     def direction(column: Any) -> Any:
         return column.desc() if desc else column.asc()
 
-    keys: list[Any] = []
-    if query.sort == "due":  # no due date: last (NULLS LAST, so the open-task index gives the order)
-        keys = [direction(HumanTask.due_at).nulls_last()]
+    found: list[Any] = []
+    if query.sort == "due":  # no due date: last
+        found = [direction(keys.due_at).nulls_last()]
     elif query.sort == "priority":
-        keys = [direction(HumanTask.priority), HumanTask.due_at.asc().nulls_last()]
+        found = [direction(keys.priority), keys.due_at.asc().nulls_last()]
     elif query.sort == "name":
-        keys = [direction(HumanTask.name)]
-    return [*keys, direction(HumanTask.created_at), direction(HumanTask.id)]
+        found = [direction(HumanTask.name)]
+    return [*found, direction(keys.created_at), direction(keys.id)]
 
 
 # -- the queries ---------------------------------------------------------------------------------
-def _base(columns: list[Any], where: list[ColumnElement[bool]], query: InboxQuery | None = None) -> Select[Any]:
-    """The tasks matching `where`; joined to their case for a page, or for a count whose filters need it."""
-    found = select(*columns).select_from(HumanTask)
-    if query is None or query.pathway or (query.q and query.q.strip()):
-        found = found.join(Case, Case.id == HumanTask.case_id)
-    return found.where(*where)
+def _chosen(keys: Subquery, query: InboxQuery) -> Select[Any]:
+    """The ids of the view's tasks that pass the query's filters (the task and case are read only for those)."""
+    chosen = select(keys.c.id).select_from(keys)
+    filters = _filters(query)
+    if filters or query.sort == "name":
+        chosen = chosen.join(HumanTask, HumanTask.id == keys.c.id)
+        if query.pathway or (query.q and query.q.strip()):
+            chosen = chosen.join(Case, Case.id == HumanTask.case_id)
+    return chosen.where(*filters)
 
 
 def list_tasks(s: Session, user: User, vocabulary: RoleVocabulary, query: InboxQuery) -> InboxPage:
     """One page of the user's inbox and the total (two queries)."""
     query.check()
     now = clock.now()
-    cond = _conditions(user, offered_roles(user, agency_kind(s, user), vocabulary), now)
-    where = [cond.visible, cond.view(query.view), *_filters(query)]
+    keys = _Views(user, offered_roles(user, agency_kind(s, user), vocabulary), now).keys(query.view)
+    chosen = _chosen(keys, query)
+    page = (chosen.order_by(*_order(query, keys.c)).limit(query.per_page)
+            .offset((query.page - 1) * query.per_page).subquery("page"))
     claimer = User.__table__.alias("claimer")
     overdue = case((and_(HumanTask.due_at.is_not(None), HumanTask.due_at < now), True), else_=False)
-    columns = [
-        HumanTask.id, HumanTask.name, HumanTask.element_id, HumanTask.case_id, Case.beneficiary,
-        Case.pathway_key, PathwayVersion.name.label("pathway_name"), HumanTask.stage, HumanTask.roles,
-        HumanTask.priority, HumanTask.due_at, overdue.label("overdue"), HumanTask.created_at,
-        claimer.c.username.label("claimed_by"), HumanTask.claimed_at,
-    ]
     page_query = (
-        _base(columns, where)
+        select(HumanTask.id, HumanTask.name, HumanTask.element_id, HumanTask.case_id, Case.beneficiary,
+               Case.pathway_key, PathwayVersion.name.label("pathway_name"), HumanTask.stage, HumanTask.roles,
+               HumanTask.priority, HumanTask.due_at, overdue.label("overdue"), HumanTask.created_at,
+               claimer.c.username.label("claimed_by"), HumanTask.claimed_at)
+        .select_from(page).join(HumanTask, HumanTask.id == page.c.id)
+        .join(Case, Case.id == HumanTask.case_id)
         .join(PathwayVersion, PathwayVersion.id == Case.pathway_version_id)
         .outerjoin(claimer, claimer.c.id == HumanTask.claimed_by)
-        .order_by(*_order(query)).limit(query.per_page).offset((query.page - 1) * query.per_page)
+        .order_by(*_order(query, HumanTask))
     )
     items = [_row(r._mapping) for r in s.execute(page_query)]
-    total = s.scalar(_base([func.count()], where, query)) or 0
+    total = s.scalar(select(func.count()).select_from(chosen.subquery())) or 0
     return InboxPage(items, int(total), query.page, query.per_page)
 
 
@@ -222,9 +244,14 @@ def count_tasks(s: Session, user: User, vocabulary: RoleVocabulary, query: Inbox
                 ) -> dict[str, int]:
     """How many tasks each view holds (one query); the filters of `query` apply, its view not."""
     query = query or InboxQuery()
-    cond = _conditions(user, offered_roles(user, agency_kind(s, user), vocabulary), clock.now())
-    counts = [func.count(case((cond.view(view), 1))).label(view) for view in VIEWS]
-    row = s.execute(_base(counts, [cond.visible, cond.all, *_filters(query)], query)).one()
+    views = _Views(user, offered_roles(user, agency_kind(s, user), vocabulary), clock.now())
+    keys = views.keys("all")
+    within = {"all": true(), "mine": keys.c.mine, "unclaimed": not_(keys.c.mine),
+              "overdue": and_(*views.window("overdue", keys.c.due_at)),
+              "due_today": and_(*views.window("due_today", keys.c.due_at))}
+    counts = [func.count(case((within[view], 1))).label(view) for view in VIEWS]
+    chosen = _chosen(keys, replace(query, sort="due"))
+    row = s.execute(chosen.with_only_columns(*counts, maintain_column_froms=True)).one()
     return {view: int(row._mapping[view] or 0) for view in VIEWS}
 
 

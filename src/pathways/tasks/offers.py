@@ -2,17 +2,19 @@
 
 A user is offered a task when they hold one of its roles, their agency participates in the case,
 and their agency is of the role's kind (an NGO psychologist is not offered an OPS psychologist's
-task). The inbox (issue 4) filters with the same rule.
+task). The inbox reads the same rule from `task_offers`: a row per open, unclaimed task, role and
+agency it is offered to. The engine writes those rows as tasks open and close; `withdraw` and
+`put_back` keep them true as a task is claimed and given back.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, delete, false, insert, or_, select
 from sqlalchemy.orm import Session
 
 from pathways.engine.errors import NotFound
 from pathways.engine.roles import RoleVocabulary
-from pathways.store.models import Agency, CaseAgency, HumanTask, User, UserRole
+from pathways.store.models import Agency, CaseAgency, HumanTask, TaskOffer, User, UserRole
 
 
 def offered_usernames(s: Session, task_id: str, roles: RoleVocabulary) -> list[str]:
@@ -31,3 +33,22 @@ def offered_usernames(s: Session, task_id: str, roles: RoleVocabulary) -> list[s
         .order_by(User.username)
     )
     return list(s.scalars(query))
+
+
+def withdraw(s: Session, task_id: str) -> None:
+    """The task was claimed: it waits in no inbox any more."""
+    s.execute(delete(TaskOffer).where(TaskOffer.task_id == task_id).execution_options(synchronize_session=False))
+
+
+def put_back(s: Session, task_id: str, roles: RoleVocabulary) -> None:
+    """The task was given back: it waits again for its roles in the case's agencies of their kind."""
+    task = s.execute(select(HumanTask.case_id, HumanTask.roles, HumanTask.due_at, HumanTask.priority,
+                            HumanTask.created_at).where(HumanTask.id == task_id)).one()
+    agencies = [(agency_id, kind) for agency_id, kind in s.execute(
+        select(Agency.id, Agency.kind).join(CaseAgency, CaseAgency.agency_id == Agency.id)
+        .where(CaseAgency.case_id == task.case_id))]
+    rows = [{"task_id": task_id, "agency_id": agency_id, "role": role, "due_at": task.due_at,
+             "priority": task.priority, "created_at": task.created_at}
+            for agency_id, role in roles.offers(task.roles, agencies)]
+    if rows:
+        s.execute(insert(TaskOffer), rows)

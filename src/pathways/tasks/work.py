@@ -64,15 +64,24 @@ def _claimer(s: Session, task_id: str) -> int | None:
     return s.scalar(select(HumanTask.claimed_by).where(HumanTask.id == task_id, HumanTask.status == "open"))
 
 
-def _set_claim(s: Session, task_id: str, expected: int | None, new: int | None) -> bool:
-    """Compare-and-set of the claimer of an open task; False when someone changed it first."""
+def _set_claim(s: Session, engine: Engine, task_id: str, expected: int | None, new: int | None) -> bool:
+    """Compare-and-set of the claimer of an open task; False when someone changed it first.
+
+    The task leaves its roles' inboxes when claimed and returns to them when given back.
+    """
     claimed: ColumnElement[bool] = HumanTask.claimed_by.is_(None) if expected is None \
         else HumanTask.claimed_by == expected
     result = s.execute(
         update(HumanTask).where(HumanTask.id == task_id, HumanTask.status == "open", claimed)
         .values(claimed_by=new, claimed_at=clock.now() if new is not None else None)
         .execution_options(synchronize_session=False))
-    return bool(getattr(result, "rowcount", 0) == 1)
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    if expected is None and new is not None:
+        offers.withdraw(s, task_id)
+    elif expected is not None and new is None:
+        offers.put_back(s, task_id, engine.roles)
+    return True
 
 
 def _log(s: Session, user: User, task: HumanTask, kind: str, action: str, **after: Any) -> None:
@@ -98,7 +107,7 @@ def claim(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
         if not _offered(s, engine, user, task):
             raise NotAllowed("this task is not offered to you: you do not hold its role")
         _require_open(task)
-        if task.claimed_by is not None or not _set_claim(s, task_id, None, user.id):
+        if task.claimed_by is not None or not _set_claim(s, engine, task_id, None, user.id):
             if _claimer(s, task_id) == user.id:  # the user's own request, a moment earlier
                 return _brief(task, user.username)
             raise Conflict("someone else has claimed this task")
@@ -118,7 +127,7 @@ def unclaim(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
         if task.claimed_by != user.id and SUPERVISOR not in user.roles:
             raise NotAllowed("only the user who claimed this task, or a supervisor, can unclaim it")
         previous = _username(s, task.claimed_by)
-        if not _set_claim(s, task_id, task.claimed_by, None):
+        if not _set_claim(s, engine, task_id, task.claimed_by, None):
             raise Conflict("the task changed hands meanwhile; reload it")
         _log(s, user, task, "TaskUnclaimed", "task.unclaim", previous=previous)
         uow.commit()
@@ -142,7 +151,7 @@ def assign(engine: Engine, user: User, task_id: str, username: str) -> dict[str,
             return _brief(task, username)
         if task.claimed_by not in (None, user.id) and not supervisor:
             raise Conflict("someone else has claimed this task; only they or a supervisor can hand it on")
-        if not _set_claim(s, task_id, task.claimed_by, target.id):
+        if not _set_claim(s, engine, task_id, task.claimed_by, target.id):
             raise Conflict("the task changed hands meanwhile; reload it")
         _log(s, user, task, "TaskAssigned", "task.assign", claimed_by=username,
              previous=_username(s, task.claimed_by))
