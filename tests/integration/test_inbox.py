@@ -347,3 +347,21 @@ def test_a_role_key_must_start_with_its_agency_kind(tmp_path) -> None:  # type: 
     bad.write_text('[roles."social_worker"]\nagency = "OPS"\npl = "Pracownik socjalny"\n', encoding="utf-8")
     with pytest.raises(InvalidDefinition, match="'social_worker'.*ops\\."):
         RoleVocabulary.load(bad)
+
+
+def test_completing_a_task_reads_the_case_row_once(world: World) -> None:
+    """The engine's own load is the only read of the case: `within` gets the row as written."""
+    case = world.start("BEN-1")
+    task = world.task(case, "identify")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    event.listen(world.store.engine, "before_cursor_execute", count)
+    try:
+        result = work.complete(world.engine, world.users["anna"], task, IDENTIFY)
+    finally:
+        event.remove(world.store.engine, "before_cursor_execute", count)
+    assert result["stage"] == "Interwencja kryzysowa" and result["case_status"] == "active"
+    assert [s for s in statements if s.startswith("SELECT cases.")] == []

@@ -533,6 +533,7 @@ class Engine:
                    version=case.version)
         make_transient_to_detached(row)
         s.add(row)
+        s.info["pathways_case"] = row  # the identity map holds unchanged rows weakly: keep this one alive
 
     @contextmanager
     def _command(self) -> Iterator[UnitOfWork]:
