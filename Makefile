@@ -56,6 +56,8 @@ bench: $(STAMP)
 	-@createdb -h 127.0.0.1 -U postgres $(notdir $(BENCH_PG_B)) 2>/dev/null
 	$(BIN)/python benchmarks/http_throughput.py
 	$(BIN)/python benchmarks/http_throughput.py --db postgres --url $(BENCH_PG_B)
+	$(BIN)/python benchmarks/http_throughput.py --workers 2
+	$(BIN)/python benchmarks/http_throughput.py --db postgres --url $(BENCH_PG_B) --workers 2
 	$(BIN)/python benchmarks/scale_generate.py --url $(BENCH_PG_B)
 	$(BIN)/python benchmarks/scale_queries.py --url $(BENCH_PG_B)
 

@@ -148,18 +148,31 @@ def deploy(paths: tuple[str, ...]) -> None:
         click.echo(f"unchanged {key} (version {version})")
 
 
-@main.command(help="Serve the web application and fire timers in this process.")
+@main.command(help="Serve the web application and fire timers in its process(es). One worker: waitress; "
+                    "several: gunicorn (Unix only), e.g. as many as cores on PostgreSQL.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Server processes [default: PATHWAYS_WORKERS, else 1]. 1 is waitress in this process; "
+                   "more are gunicorn gthread workers, each with its own timer scheduler.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Request threads per process.")
+@click.pass_context
 @friendly
-def serve(host: str, port: int) -> None:
-    from waitress import serve as waitress_serve
+def serve(ctx: click.Context, host: str, port: int, workers: int | None, threads: int) -> None:
+    from pathways.server import ServerUnavailable, serve_gunicorn, serve_waitress
 
-    from pathways.app import create_app
-
-    app = create_app(Config())
-    click.echo(f"pathways is serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress_serve(app, host=host, port=port, threads=8)
+    config = Config()
+    workers = workers or config.workers
+    if workers < 1:
+        raise click.BadParameter(f"must be at least 1, not {workers}", param_hint="PATHWAYS_WORKERS")
+    if workers == 1:
+        serve_waitress(config, host, port, threads)
+        return
+    try:
+        serve_gunicorn(config, host, port, workers, threads, verbose=bool(ctx.find_root().params.get("verbose")))
+    except ServerUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command(help="Fire timers at their due time, without serving HTTP (one per host or several).")
@@ -189,6 +202,7 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     cases = load_demo(services.store, services.engine)
     click.echo(f"demo cases: {', '.join(map(str, cases))}; users: "
                f"{', '.join(u[0] for u in USERS)} (password '{PASSWORD}')")
+    services.close()  # no connection of this process may outlive it in a forked server worker
     if not no_serve:
         ctx.invoke(serve, host=host, port=port)
 

@@ -23,6 +23,8 @@ class Config:
     token_hours: float = field(default_factory=lambda: float(_env("TOKEN_HOURS", "12")))
     #: the largest request body the server accepts (definition uploads), in bytes
     max_upload_bytes: int = field(default_factory=lambda: int(_env("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))))
+    #: server processes for `pathways serve` (1: waitress; more: gunicorn workers, Unix only)
+    workers: int = field(default_factory=lambda: int(_env("WORKERS", "1")))
 
     @property
     def roles_file(self) -> Path:
