@@ -553,12 +553,12 @@ class Engine:
         """Hours and benefits from a completed task's form, credited to the completing user's agency."""
         if not measures.task_facts(spec, data, role="any"):
             return  # nothing to count, whoever completed it: no need to look the user up
-        user = conn.execute(select(User.agency_id, Agency.kind).join_from(User, Agency, Agency.id == User.agency_id)
-                            .where(User.id == actor.user_id)).first() if actor.user_id is not None else None
-        held: list[str] = []
-        if user is not None:
-            user_roles = set(conn.scalars(select(UserRole.role).where(UserRole.user_id == actor.user_id)))
-            held = sorted(set(task_roles) & user_roles)
+        found = conn.execute(  # the user's agency and kind, and their roles, in one statement
+            select(User.agency_id, Agency.kind, UserRole.role).join_from(User, Agency, Agency.id == User.agency_id)
+            .outerjoin(UserRole, UserRole.user_id == User.id).where(User.id == actor.user_id)
+        ).all() if actor.user_id is not None else []
+        user = found[0] if found else None
+        held = sorted(set(task_roles) & {row.role for row in found if row.role is not None})
         role = held[0] if held else (task_roles[0] if task_roles else None)
         agency_kind = user.kind if user is not None else (self.roles.agency_kind(role) if role else None)
         for fact in measures.task_facts(spec, data, role):

@@ -168,10 +168,9 @@ class CaseRuntime:
         """Names of the messages the case waits for (catch events, boundary events, event-based gateways)."""
         names = set()
         for task in self.workflow.get_tasks(state=TaskState.WAITING):
-            definition = getattr(task.task_spec, "event_definition", None)
-            for inner in getattr(definition, "event_definitions", None) or [definition]:
-                if isinstance(inner, BaseMessageEventDefinition) and inner.name:
-                    names.add(inner.name)
+            for event in timers.event_definitions(task.task_spec):
+                if isinstance(event, BaseMessageEventDefinition) and event.name:
+                    names.add(event.name)
         return names
 
     def receive_message(self, name: str, payload: dict[str, Any]) -> None:

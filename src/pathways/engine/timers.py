@@ -260,12 +260,18 @@ def make_timer_definition(kind: str, name: str, text: str, description: str | No
     return _CLASSES[kind](name, as_expression(text), description=description)
 
 
+def event_definitions(spec: Any) -> list[Any]:
+    """The events a task spec waits for: its own, or each of an event-based gateway's (a multiple event)."""
+    definition = getattr(spec, "event_definition", None)
+    return list(getattr(definition, "event_definitions", None) or [definition])
+
+
 def due_time(task: Any) -> datetime | None:
-    """Next due time (UTC) of a WAITING task on one of our timers; None if not a timer or not computed."""
-    definition = getattr(task.task_spec, "event_definition", None)
-    # an event-based gateway waits on all its events at once: its timer's time is kept on it
-    inner = getattr(definition, "event_definitions", None) or [definition]
-    if task.state != TaskState.WAITING or not any(isinstance(d, tuple(_CLASSES.values())) for d in inner):
+    """Next due time (UTC) of a WAITING task on one of our timers; None if not a timer or not computed.
+
+    An event-based gateway's timer keeps its time on the gateway's task."""
+    if task.state != TaskState.WAITING or not any(
+            isinstance(d, tuple(_CLASSES.values())) for d in event_definitions(task.task_spec)):
         return None
     event_value = task._get_internal_data("event_value")
     if isinstance(event_value, dict):

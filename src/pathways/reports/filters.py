@@ -23,7 +23,6 @@ from pathways.engine.errors import InvalidData
 from pathways.store.models import (
     Agency,
     Case,
-    CaseAgency,
     CaseEvent,
     HumanTask,
     Measure,
@@ -31,6 +30,7 @@ from pathways.store.models import (
     TaskCandidate,
     User,
 )
+from pathways.tasks.cases import case_conditions, takes_part
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 STATUSES = ("active", "completed", "cancelled", "closed")
@@ -132,15 +132,7 @@ class CaseFilter:
 
     def conditions(self, now: datetime) -> list[ColumnElement[bool]]:
         """WHERE clauses on `Case` selecting exactly the cases this filter describes."""
-        where: list[ColumnElement[bool]] = []
-        if self.pathway:
-            where.append(Case.pathway_key == self.pathway)
-        if self.stage:
-            where.append(Case.stage == self.stage)
-        if self.status:
-            where.append(Case.status == self.status)
-        if self.agency:
-            where.append(_takes_part(self.agency))
+        where = case_conditions(self.pathway, self.stage, self.status, self.agency)
         where += within(Case.created_at, self.started_from, self.started_to)
         if self.reached:
             where.append(_exists(StageVisit.case_id == Case.id, StageVisit.stage == self.reached))
@@ -153,7 +145,7 @@ class CaseFilter:
         if self.task or self.task_status or self.role or self.assignee:
             where.append(_exists(HumanTask.case_id == Case.id, *self._task_conditions(now)))
         if self.task_agency:
-            where.append(_takes_part(self.task_agency))
+            where.append(takes_part(self.task_agency))
         if self.situation_6m:
             where.append(_exists(CaseEvent.case_id == Case.id, CaseEvent.kind == "TaskCompleted",
                                         CaseEvent.after["situation_6m"].as_string() == self.situation_6m,
@@ -197,9 +189,3 @@ class CaseFilter:
 def _exists(*where: ColumnElement[bool]) -> ColumnElement[bool]:
     """EXISTS correlated to the outer `Case` only: a figure's query may join agencies or tasks itself."""
     return exists().where(*where).correlate(Case)
-
-
-def _takes_part(code: str) -> ColumnElement[bool]:
-    return _exists(CaseAgency.case_id == Case.id, CaseAgency.agency_id == Agency.id, Agency.code == code)
-
-

@@ -125,8 +125,10 @@ def list_cases(store: Store, user: User, query: CaseQuery,
             .options(contains_eager(Case.pathway_version), lazyload(Case.agency_rows))
             .where(*where).order_by(*order).offset((query.page - 1) * query.per_page).limit(query.per_page))
         rows: list[Any] = list(s.execute(page).all())
-        total = rows[0].total if rows else (
-            s.scalar(select(func.count()).select_from(Case).where(*where)) or 0 if query.page > 1 else 0)
+        if rows:
+            total = rows[0].total
+        else:  # an empty page: past the end (count them), or nothing matches
+            total = s.scalar(select(func.count()).select_from(Case).where(*where)) or 0 if query.page > 1 else 0
         ids = [case.id for case, _, _ in rows]
         agencies = _agency_codes(s, ids)
         open_counts = dict(s.execute(select(HumanTask.case_id, func.count()).where(
@@ -232,17 +234,29 @@ def case_view(store: Store, engine: Engine, user: User, case_id: int) -> dict[st
 
 # -- internals ------------------------------------------------------------------------------------
 
-def _filters(s: Session, query: CaseQuery) -> list[ColumnElement[bool]]:
+def case_conditions(pathway: str | None, stage: str | None, status: str | None,
+                    agency: str | None) -> list[ColumnElement[bool]]:
+    """WHERE clauses on `Case` for the cases list's filters (the report filters start from these too)."""
     where: list[ColumnElement[bool]] = []
-    if query.pathway:
-        where.append(Case.pathway_key == query.pathway)
-    if query.stage:
-        where.append(Case.stage == query.stage)
-    if query.status:
-        where.append(Case.status == query.status)
-    if query.agency:
-        where.append(exists().where(CaseAgency.case_id == Case.id, CaseAgency.agency_id == Agency.id,
-                                    Agency.code == query.agency))
+    if pathway:
+        where.append(Case.pathway_key == pathway)
+    if stage:
+        where.append(Case.stage == stage)
+    if status:
+        where.append(Case.status == status)
+    if agency:
+        where.append(takes_part(agency))
+    return where
+
+
+def takes_part(code: str) -> ColumnElement[bool]:
+    """The agency with this code participates in the case (correlated to the outer `Case` only)."""
+    return exists().where(CaseAgency.case_id == Case.id, CaseAgency.agency_id == Agency.id,
+                          Agency.code == code).correlate(Case)
+
+
+def _filters(s: Session, query: CaseQuery) -> list[ColumnElement[bool]]:
+    where = case_conditions(query.pathway, query.stage, query.status, query.agency)
     if query.q:
         pattern = "%" + query.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         # The pathway key or name matching is looked up first among the few deployed versions (a
