@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from pathways.engine import clock
+from pathways.base import clock
 from pathways.engine.cases import Engine
 from pathways.engine.definitions import collect
 from pathways.engine.deploy import deploy

@@ -23,8 +23,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from pathways.base.clock import FrozenClock
 from pathways.engine.cases import Actor, Engine
-from pathways.engine.clock import FrozenClock
 from pathways.engine.runtime import CaseRuntime
 from pathways.store.db import Store
 from pathways.store.models import Agency, Case, CaseState, HumanTask, Measure, StageVisit, User, UserRole

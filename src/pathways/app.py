@@ -1,9 +1,10 @@
-"""The Flask application factory: `create_app(config)`."""
+"""The Flask application factory: `create_app(config)`. It only assembles; nothing imports it but the
+entry points (`server`, the CLI, the screenshot tool), and views reach the services through
+`pathways.core.services(app)`."""
 
 from __future__ import annotations
 
 import atexit
-from typing import Any
 
 from flask import Flask
 
@@ -33,8 +34,3 @@ def create_app(config: Config | None = None) -> Flask:
         atexit.register(scheduler.shutdown)
         app.extensions["pathways_scheduler"] = scheduler
     return app
-
-
-def services(app: Any) -> Pathways:
-    found: Pathways = app.extensions["pathways"]
-    return found

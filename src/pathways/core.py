@@ -6,6 +6,7 @@ The Flask app, the CLI and the worker each build one `Pathways` from a `Config`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pathways.config import Config
 from pathways.engine.cases import Engine
@@ -31,3 +32,9 @@ class Pathways:
 
     def close(self) -> None:
         self.store.dispose()
+
+
+def services(app: Any) -> Pathways:
+    """The `Pathways` an app was built with (`create_app` keeps it in `app.extensions`)."""
+    found: Pathways = app.extensions["pathways"]
+    return found

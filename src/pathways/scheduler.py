@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from pathways.engine import clock
+from pathways.base import clock
 from pathways.engine.cases import Engine
 
 log = logging.getLogger(__name__)

@@ -110,7 +110,8 @@ def _rehearse(config: Config) -> None:
     """
     import gc
 
-    from pathways.app import create_app, services
+    from pathways.app import create_app
+    from pathways.core import services
 
     app = create_app(dataclasses.replace(config, run_scheduler=False))
     services(app).close()

@@ -24,8 +24,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from pathways.app import create_app, services
+from pathways.app import create_app
 from pathways.config import Config
+from pathways.core import services
 from pathways.demo import PASSWORD, load_demo
 from pathways.engine.errors import InvalidDefinition
 from pathways.store.models import Base

@@ -15,7 +15,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from pathways.app import services
+from pathways.core import services
 from pathways.store.models import HumanTask
 from tests.e2e.api_fixtures import OUTSIDER, login
 from tests.e2e.test_api_cases import SHELTER, _complete_crisis

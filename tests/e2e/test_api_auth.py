@@ -9,7 +9,7 @@ import sys
 
 from sqlalchemy import select
 
-from pathways.app import services
+from pathways.core import services
 from pathways.store.models import ApiToken, AuditEntry
 from tests.e2e.api_fixtures import login, make_app
 from tests.helpers import WORKFLOWS

@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import func, select
 
-from pathways.app import services
+from pathways.core import services
 from pathways.engine.cases import Actor
 from pathways.store.models import AuditEntry, Case, HumanTask, User
 from tests.helpers import FIXTURES

@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import select
 from waitress.server import create_server
 
-from pathways.app import services
+from pathways.core import services
 from pathways.engine.cases import Actor
 from pathways.store.models import CaseEvent, HumanTask, User
 from pathways.tasks import accounts

@@ -6,7 +6,7 @@ import io
 
 from sqlalchemy import select
 
-from pathways.app import services
+from pathways.core import services
 from pathways.store.models import AuditEntry
 from tests.helpers import FIXTURES, WORKFLOWS
 

@@ -20,7 +20,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from pathways.app import services
+from pathways.core import services
 from tests.e2e.api_fixtures import login
 
 pytest_plugins = ["tests.e2e.api_fixtures"]

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from pathways.app import services
+from pathways.core import services
 from pathways.engine.cases import Actor
 from tests.e2e.api_fixtures import _template_db, any_app, api_app, bearer, client, pg_app, token  # noqa: F401
 

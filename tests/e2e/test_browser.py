@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from pathways.app import services
+from pathways.core import services
 from pathways.demo import PASSWORD
 from pathways.engine.cases import Actor
 from pathways.store.models import Case, HumanTask

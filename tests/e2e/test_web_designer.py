@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from pathways.app import services
+from pathways.core import services
 from pathways.demo import PASSWORD
 from pathways.store.models import PathwayVersion
 from tests.helpers import WORKFLOWS

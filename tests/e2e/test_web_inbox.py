@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from pathways.app import services
-from pathways.engine import clock
+from pathways.base import clock
+from pathways.core import services
 from pathways.store.models import Case, HumanTask
 from tests.e2e.api_fixtures import _template_db, any_app, api_app, pg_app  # noqa: F401 - fixtures
 from tests.e2e.test_web_session import csrf, sign_in

@@ -123,7 +123,7 @@ def test_english_pages(web):
 
 
 def test_a_supervisor_sees_no_case_of_a_partnership_they_are_not_part_of(web, api_app):  # noqa: F811
-    from pathways.app import services
+    from pathways.core import services
     from pathways.engine.cases import Actor
 
     pathways = services(api_app)

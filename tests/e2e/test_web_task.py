@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from pathways.app import services
+from pathways.core import services
 from pathways.demo import PASSWORD
 from pathways.tasks.accounts import create_user
 from pathways.web import task as task_page

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select, update
 
-from pathways.engine import clock
+from pathways.base import clock
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.definitions import collect
 from pathways.engine.deploy import deploy

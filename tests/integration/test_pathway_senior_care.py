@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from pathways.base.clock import FrozenClock
 from pathways.engine.cases import Engine
-from pathways.engine.clock import FrozenClock
 from pathways.engine.definitions import collect
 from pathways.engine.deploy import deploy
 from pathways.engine.roles import RoleVocabulary

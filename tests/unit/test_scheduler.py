@@ -6,7 +6,7 @@ import threading
 import time
 from datetime import timedelta
 
-from pathways.engine import clock
+from pathways.base import clock
 from pathways.scheduler import TimerScheduler
 
 

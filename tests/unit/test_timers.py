@@ -20,7 +20,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from pathways.engine import clock
+from pathways.base import clock
 from pathways.engine.timers import (
     TIMER_CONVERTERS,
     CycleTimer,

@@ -21,7 +21,7 @@ from flask import current_app, g, request
 
 from pathways.api import BEARER, Blueprint
 from pathways.api.schemas import LoginSchema, TokenSchema, UserSchema
-from pathways.app import services
+from pathways.core import services
 from pathways.engine.errors import NotAllowed
 from pathways.store.models import User
 from pathways.tasks import accounts, audit

@@ -17,7 +17,7 @@ from flask import current_app
 from pathways.api import Blueprint
 from pathways.api.auth import auth_required, current_user
 from pathways.api.schemas import CaseDetailSchema, CaseListQuerySchema, CasePageSchema, MessageSchema, StartCaseSchema
-from pathways.app import services
+from pathways.core import services
 from pathways.tasks import cases
 from pathways.tasks.access import MAX_ID
 

@@ -23,7 +23,7 @@ from pathways.api.schemas import (
     UploadResultSchema,
     VersionQuerySchema,
 )
-from pathways.app import services
+from pathways.core import services
 from pathways.engine.definitions import SourceFile
 from pathways.tasks import definitions
 

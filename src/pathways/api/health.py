@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, current_app
 from sqlalchemy import func, select
 
-from pathways.app import services
+from pathways.core import services
 from pathways.store.models import Case, HumanTask, PathwayVersion
 
 bp = Blueprint("health", __name__)

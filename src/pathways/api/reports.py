@@ -18,7 +18,7 @@ from flask import Response, current_app
 from pathways import reports
 from pathways.api import Blueprint
 from pathways.api.auth import current_user, role_required
-from pathways.app import services
+from pathways.core import services
 from pathways.reports.export import CONTENT_TYPES, FORMATS, filename, render
 from pathways.reports.labels import LANGUAGES, translate
 

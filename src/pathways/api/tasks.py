@@ -31,7 +31,7 @@ from pathways.api.task_schemas import (
     TaskBriefSchema,
     TaskDetailSchema,
 )
-from pathways.app import services
+from pathways.core import services
 from pathways.tasks import inbox, work
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks",

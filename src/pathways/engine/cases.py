@@ -12,13 +12,12 @@ unit of work cost about two thirds of a step (docs/benchmarks.md, "Engine overhe
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -41,7 +40,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
-from pathways.engine import clock, measures
+from pathways.base import clock
+from pathways.base.values import jsonable
+from pathways.engine import measures
 from pathways.engine.definitions import SourceFile, build_spec
 from pathways.engine.errors import CaseNotActive, Conflict, InvalidData, NotFound, PathwaysError, TaskNotOpen
 from pathways.engine.roles import RoleVocabulary
@@ -87,9 +88,6 @@ class Actor:
     name: str = SYSTEM
     user_id: int | None = None
 
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
 
 
 @dataclass
@@ -280,7 +278,7 @@ class Engine:
         within: Within | None = None,
     ) -> int:
         """Start a case of pathway `key` (latest version unless `version`); returns the case id."""
-        data = _jsonable(data or {})
+        data = jsonable(data or {})
         with self._command() as uow:
             conn = uow.session.connection()
             query = select(PathwayVersion.id).where(PathwayVersion.key == key)
@@ -311,7 +309,7 @@ class Engine:
 
     def complete_task(self, actor: Actor, task_id: str, data: dict[str, Any], within: Within | None = None) -> int:
         """Complete an open human task with (already validated) data; returns the case id."""
-        data = _jsonable(data)
+        data = jsonable(data)
         with self._command() as uow:
             conn = uow.session.connection()
             found = conn.execute(_Sql.load_task, {"task": task_id}).first()
@@ -333,7 +331,7 @@ class Engine:
 
     def send_message(self, actor: Actor, case_id: int, name: str, payload: dict[str, Any],
                      within: Within | None = None) -> None:
-        payload = _jsonable(payload)
+        payload = jsonable(payload)
         with self._command() as uow:
             conn = uow.session.connection()
             case = self._active(self._case(conn, case_id))
@@ -395,7 +393,7 @@ class Engine:
         with self.store.unit_of_work(write=False) as uow:
             due = uow.session.scalar(select(func.min(Timer.due_at)).where(
                 or_(Timer.claimed_until.is_(None), Timer.claimed_until <= now)))
-            return _aware(due) if due is not None else None
+            return clock.aware(due) if due is not None else None
 
     # -- timers ----------------------------------------------------------------------------
     def _claim_due(self, batch: int) -> tuple[list[int], datetime]:
@@ -470,7 +468,7 @@ class Engine:
         """The case's timer rows, open human-task rows and agencies, in one query."""
         found: Sequence[Any] = conn.execute(_Sql.case_rows, {"case": case.id}).all()
         return _Rows(case, open_tasks={row[1]: row[3] for row in found if row[0] == "task"},
-                     timers={row[1]: _aware(row[2]) for row in found if row[0] == "timer"},
+                     timers={row[1]: clock.aware(row[2]) for row in found if row[0] == "timer"},
                      agencies=[(int(row[1]), row[3]) for row in found if row[0] == "agency"])
 
     def _restore(self, s: Session, case: _CaseRow) -> CaseRuntime:
@@ -510,7 +508,7 @@ class Engine:
         if runtime.completed and rows.case.status == "active":
             rows.case.status = "completed"
             rows.close_stage(now)
-            rows.event(actor, "CaseCompleted", after={"data": _jsonable(runtime.data())})
+            rows.event(actor, "CaseCompleted", after={"data": jsonable(runtime.data())})
         return earliest_new_timer
 
     def _offer(self, rows: _Rows) -> None:
@@ -624,8 +622,3 @@ class Engine:
             elif release_due is not None and existing <= release_due:
                 rows.moved_timers.append({"timer": timer_id, "due": timer.due_at})
         return min(changed, default=None)
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

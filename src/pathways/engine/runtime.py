@@ -19,7 +19,8 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from pathways.engine import clock, history, measures, state, timers
+from pathways.base import clock
+from pathways.engine import history, measures, state, timers
 from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, TaskNotOpen
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.sandbox import make_script_engine

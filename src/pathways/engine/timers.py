@@ -6,7 +6,7 @@ run time. `as_expression` quotes literals at parse time and leaves anything else
 such as `internship_end` or `"P%dM" % months` keep working.
 
 SpiffWorkflow also compares due times against `datetime.now()` directly; the subclasses below use
-`pathways.engine.clock.now()` instead so tests and scenario replays can move time without sleeping.
+`pathways.base.clock.now()` instead so tests and scenario replays can move time without sleeping.
 
 Conventions (deliberate, relied on elsewhere):
 
@@ -41,7 +41,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.util.task import TaskState
 
-from pathways.engine import clock
+from pathways.base import clock
 
 _NUM = r"\d+(?:[.,]\d+)?"
 _DURATION = re.compile(
@@ -92,7 +92,7 @@ def _parse_datetime(text: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise _bad("date", text) from None
-    return _utc(parsed)
+    return clock.aware(parsed)
 
 
 def _parse_cycle(text: str, start: datetime) -> tuple[int, datetime, timedelta]:
@@ -116,15 +116,12 @@ def _parse_cycle(text: str, start: datetime) -> tuple[int, datetime, timedelta]:
     return count, due, interval
 
 
-def _utc(moment: datetime) -> datetime:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-
 
 def parse_timer_value(kind: str, value: str, start: datetime) -> datetime:
     """First due time (UTC-aware) of a timer value of `kind` ("date", "duration" or "cycle") from `start`."""
     if kind not in _ELEMENT:
         raise ValueError(f"unknown timer kind {kind!r}")
-    text, start = value.strip(), _utc(start)
+    text, start = value.strip(), clock.aware(start)
     try:
         if kind == "date":
             return _parse_datetime(text)
@@ -235,7 +232,7 @@ class CycleTimer(CycleTimerEventDefinition):  # type: ignore[misc]
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             value = _evaluate(my_task, self.expression).strip()
-            count, due, interval = _parse_cycle(value, _utc(clock.now()))
+            count, due, interval = _parse_cycle(value, clock.aware(clock.now()))
             event_value = {"cycles": count, "next": due.isoformat(), "duration": interval.total_seconds()}
         ready = False
         if event_value["cycles"] != 0:

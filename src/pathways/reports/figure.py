@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
+from pathways.base.values import jsonable
 from pathways.reports.filters import CaseFilter
 from pathways.reports.labels import name_of, translate
 
@@ -91,19 +91,7 @@ class Figure:
             "scope": self.scope.as_dict(),
             "columns": [{"key": c.key, "label": translate(c.label, self.lang), "type": c.kind,
                          "counts_cases": c.counts_cases} for c in self.columns],
-            "rows": [{**{k: _jsonable(v) for k, v in row.values.items()},
+            "rows": [{**{k: jsonable(v, exact=False) for k, v in row.values.items()},
                       "links": {k: f.params() for k, f in row.links.items()}} for row in self.rows],
-            "totals": {k: _jsonable(v) for k, v in self.totals.items()},
+            "totals": {k: jsonable(v, exact=False) for k, v in self.totals.items()},
         }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value

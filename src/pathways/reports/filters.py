@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists, select
 
+from pathways.base import clock
 from pathways.engine.errors import InvalidData
 from pathways.store.models import (
     Agency,
@@ -32,7 +32,7 @@ from pathways.store.models import (
 )
 from pathways.tasks.cases import case_conditions, takes_part
 
-WARSAW = ZoneInfo("Europe/Warsaw")
+WARSAW = clock.WARSAW
 STATUSES = ("active", "completed", "cancelled", "closed")
 ENDED = ("any", "stopped")  # any: no longer active; stopped: cancelled or closed
 TASK_STATUSES = ("open", "overdue", "completed")

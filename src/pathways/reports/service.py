@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from pathways.engine import clock
+from pathways.base import clock
 from pathways.engine.cases import Engine
 from pathways.engine.errors import InvalidData, NotAllowed, NotFound
 from pathways.reports import cases, esf, measures, work

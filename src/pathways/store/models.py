@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from pathways.engine import clock
+from pathways.base import clock
 
 
 def _now() -> datetime:

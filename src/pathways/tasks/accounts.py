@@ -12,13 +12,13 @@ import secrets
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from pathways.engine import clock
+from pathways.base import clock
 from pathways.engine.errors import InvalidData, PathwaysError
 from pathways.engine.roles import RoleVocabulary
 from pathways.store.db import Store
@@ -121,7 +121,7 @@ def resolve_token(store: Store, token: str | None) -> User:
              .options(joinedload(User.agency), joinedload(User.role_rows)))
     with store.unit_of_work(write=False) as uow:
         row = uow.session.execute(query).unique().first()
-    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= clock.now():
+    if row is None or row.revoked_at is not None or clock.aware(row.expires_at) <= clock.now():
         raise NotAuthenticated("the token is unknown, expired or revoked; log in again")
     user: User = row.User
     if not user.active:
@@ -147,9 +147,6 @@ def _load_user(store: Store, user_id: int) -> User:
     assert user is not None
     return user
 
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def load_active_user(store: Store, user_id: int) -> User:

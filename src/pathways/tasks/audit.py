@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pathways.engine import clock
+from pathways.base import clock
 from pathways.engine.cases import Within
 from pathways.store.db import Store
 from pathways.store.models import AuditEntry, User

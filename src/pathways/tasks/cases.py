@@ -8,15 +8,15 @@ own short transaction, writes inside the engine command's transaction (`audit.re
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, lazyload
 
+from pathways.base import clock
+from pathways.base.values import jsonable
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import InvalidData, NotAllowed
 from pathways.engine.runtime import CaseRuntime
@@ -148,23 +148,24 @@ def case_detail(store: Store, engine: Engine, user: User, case_id: int,
         definition = engine.definition(s, case.pathway_version_id)
         hidden = hidden_fields(sensitive_fields(definition), user.roles)
         snapshot = s.get(CaseState, case.id)
-        data = _jsonable(CaseRuntime.restore(definition, snapshot.state).data()) if snapshot and snapshot.state else {}
+        data = jsonable(CaseRuntime.restore(definition, snapshot.state).data()) if snapshot and snapshot.state else {}
         detail = {
             **_summary(case, case.pathway_version.name),
             "agencies": _agencies(s, case.id),
-            "stages": [{"stage": v.stage, "entered_at": _utc(v.entered_at), "left_at": _utc(v.left_at)}
+            "stages": [{"stage": v.stage, "entered_at": clock.aware(v.entered_at), "left_at": clock.aware(v.left_at)}
                        for v in s.scalars(select(StageVisit).where(StageVisit.case_id == case.id)
                                           .order_by(StageVisit.id))],
             "open_tasks": _open_tasks(s, case.id),
             "data": redact(data, hidden),
             "hidden_fields": sorted(hidden & set(data)),
-            "timeline": [{"id": e.id, "at": _utc(e.at), "actor": e.actor, "kind": e.kind, "element": e.element_id,
+            "timeline": [{"id": e.id, "at": clock.aware(e.at), "actor": e.actor, "kind": e.kind,
+                          "element": e.element_id,
                           "task_id": e.task_id, "before": redact_event(e.before, hidden),
                           "after": redact_event(e.after, hidden)}
                          for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                             .order_by(CaseEvent.id))],
             "measures": [{"kind": m.kind, "key": m.key, "value": float(m.value), "agency_kind": m.agency_kind,
-                          "element": m.element_id, "task_id": m.task_id, "at": _utc(m.at)}
+                          "element": m.element_id, "task_id": m.task_id, "at": clock.aware(m.at)}
                          for m in s.scalars(select(Measure).where(Measure.case_id == case.id).order_by(Measure.id))],
         }
     if audit_action:
@@ -207,7 +208,7 @@ def case_view(store: Store, engine: Engine, user: User, case_id: int) -> dict[st
         case = visible_case(s, user, case_id)
         definition = engine.definition(s, case.pathway_version_id)
         hidden = hidden_fields(sensitive_fields(definition), user.roles)
-        timers = [{"element": t.element_id, "due_at": _utc(t.due_at)}
+        timers = [{"element": t.element_id, "due_at": clock.aware(t.due_at)}
                   for t in s.scalars(select(Timer).where(Timer.case_id == case.id).order_by(Timer.due_at))]
         blob = s.get(DefinitionBlob, case.pathway_version.files[0]) if case.pathway_version.files else None
         diagram = blob.content.encode("utf-8") if blob is not None else b""
@@ -283,7 +284,7 @@ def _hides(event: CaseEvent, hidden: set[str]) -> bool:
 def _summary(case: Case, pathway_name: str) -> dict[str, Any]:
     return {"id": case.id, "pathway": case.pathway_key, "pathway_name": pathway_name,
             "version": case.pathway_version.version, "beneficiary": case.beneficiary, "status": case.status,
-            "stage": case.stage, "created_at": _utc(case.created_at), "updated_at": _utc(case.updated_at)}
+            "stage": case.stage, "created_at": clock.aware(case.created_at), "updated_at": clock.aware(case.updated_at)}
 
 
 def _agency_codes(s: Session, case_ids: list[int]) -> dict[int, list[str]]:
@@ -306,16 +307,6 @@ def _open_tasks(s: Session, case_id: int) -> list[dict[str, Any]]:
                      .where(HumanTask.case_id == case_id, HumanTask.status == "open")
                      .order_by(HumanTask.created_at, HumanTask.id))
     return [{"id": t.id, "element": t.element_id, "name": t.name, "lane": t.lane, "roles": list(t.roles),
-             "stage": t.stage, "priority": t.priority, "due_at": _utc(t.due_at), "created_at": _utc(t.created_at),
+             "stage": t.stage, "priority": t.priority, "due_at": clock.aware(t.due_at),
+             "created_at": clock.aware(t.created_at),
              "claimed_by": claimed_by} for t, claimed_by in rows]
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

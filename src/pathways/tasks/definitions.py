@@ -10,13 +10,13 @@ uses an uploaded decision or process is redeployed with it, so its next case see
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pathways.base import clock
 from pathways.engine.cases import Engine
 from pathways.engine.definitions import DocumentIndex, SourceFile
 from pathways.engine.deploy import deploy
@@ -36,7 +36,7 @@ def list_definitions(store: Store) -> list[dict[str, Any]]:
         counts = dict(s.execute(select(PathwayVersion.key, func.count()).group_by(PathwayVersion.key)).all())
         latest = _latest_versions(s)
     return [{"key": v.key, "name": v.name, "latest_version": v.version, "versions": counts[v.key],
-             "deployed_at": _utc(v.deployed_at)} for v in sorted(latest, key=lambda v: v.key)]
+             "deployed_at": clock.aware(v.deployed_at)} for v in sorted(latest, key=lambda v: v.key)]
 
 
 def list_versions(store: Store) -> list[dict[str, Any]]:
@@ -50,8 +50,8 @@ def list_versions(store: Store) -> list[dict[str, Any]]:
     pathways: dict[str, dict[str, Any]] = {}
     for v in versions:
         entry = pathways.setdefault(v.key, {"key": v.key, "name": v.name, "latest_version": v.version,
-                                            "deployed_at": _utc(v.deployed_at), "versions": []})
-        entry["versions"].append({"version": v.version, "name": v.name, "deployed_at": _utc(v.deployed_at),
+                                            "deployed_at": clock.aware(v.deployed_at), "versions": []})
+        entry["versions"].append({"version": v.version, "name": v.name, "deployed_at": clock.aware(v.deployed_at),
                                   "files": [PurePath(names[h]).name for h in v.files if h in names]})
     return list(pathways.values())
 
@@ -71,9 +71,10 @@ def definition_detail(store: Store, engine: Engine, key: str, version: int | Non
         files = _file_names(s, chosen)
     structure = _structure([built.spec, *built.subprocess_specs.values()], engine.roles)
     return {
-        "key": key, "name": chosen.name, "version": chosen.version, "deployed_at": _utc(chosen.deployed_at),
+        "key": key, "name": chosen.name, "version": chosen.version, "deployed_at": clock.aware(chosen.deployed_at),
         "files": files,
-        "versions": [{"version": v.version, "name": v.name, "deployed_at": _utc(v.deployed_at)} for v in versions],
+        "versions": [{"version": v.version, "name": v.name, "deployed_at": clock.aware(v.deployed_at)}
+                     for v in versions],
         **structure,
     }
 
@@ -235,8 +236,3 @@ def _field(field: Any) -> dict[str, Any]:
         "properties": {p.id: p.value for p in field.properties},
         "options": [{"id": o.id, "name": o.name} for o in getattr(field, "options", [])],
     }
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

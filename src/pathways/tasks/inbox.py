@@ -16,13 +16,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_, select, true, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select, Subquery
 
-from pathways.engine import clock
+from pathways.base import clock
 from pathways.engine.errors import InvalidData
 from pathways.engine.roles import RoleVocabulary
 from pathways.store.db import Store
@@ -33,7 +32,7 @@ VIEWS = ("all", "mine", "unclaimed", "overdue", "due_today")
 SORTS = ("due", "priority", "created", "name")
 MAX_PER_PAGE = 100
 MAX_ID = 2**31 - 1  # case ids and numbers beyond a database integer are refused, not sent
-TIMEZONE = ZoneInfo("Europe/Warsaw")  # "today" is the case workers' calendar day
+TIMEZONE = clock.WARSAW  # "today" is the case workers' calendar day
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,7 @@ class _Views:
             local_day = self.now.astimezone(TIMEZONE).date()
             start = datetime.combine(local_day, time(0), TIMEZONE)
             end = datetime.combine(local_day + timedelta(days=1), time(0), TIMEZONE)
-            return [column >= _utc(start), column < _utc(end)]
+            return [column >= start.astimezone(UTC), column < end.astimezone(UTC)]
         return []
 
     def keys(self, view: str) -> Subquery:
@@ -144,9 +143,6 @@ class _Views:
             return (offered.distinct() if len(self.roles) > 1 else offered).subquery("k")
         return union(self._mine(view), self._offered(view)).subquery("k")
 
-
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
 
 
 def _filters(query: InboxQuery) -> list[ColumnElement[bool]]:
@@ -229,15 +225,11 @@ def _row(row: Any) -> dict[str, Any]:
         "id": row["id"], "name": row["name"], "element": row["element_id"], "case_id": row["case_id"],
         "beneficiary": row["beneficiary"], "pathway": row["pathway_key"], "pathway_name": row["pathway_name"],
         "stage": row["stage"], "roles": list(row["roles"] or []), "priority": row["priority"],
-        "due_at": clock_aware(row["due_at"]), "overdue": bool(row["overdue"]),
-        "created_at": clock_aware(row["created_at"]), "claimed_by": row["claimed_by"],
-        "claimed_at": clock_aware(row["claimed_at"]),
+        "due_at": clock.aware(row["due_at"]), "overdue": bool(row["overdue"]),
+        "created_at": clock.aware(row["created_at"]), "claimed_by": row["claimed_by"],
+        "claimed_at": clock.aware(row["claimed_at"]),
     }
 
-
-def clock_aware(value: datetime | None) -> datetime | None:
-    """Stored times are UTC; SQLite hands them back naive."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def count_tasks(s: Session, user: User, vocabulary: RoleVocabulary, query: InboxQuery | None = None,

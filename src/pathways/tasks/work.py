@@ -18,13 +18,13 @@ Rules (docs/inbox.md):
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, lazyload
 
-from pathways.engine import clock
+from pathways.base import clock
+from pathways.base.values import jsonable
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound, TaskNotOpen
 from pathways.engine.runtime import CaseRuntime, Definition
@@ -227,16 +227,16 @@ def _task_fields(s: Session, task: HumanTask) -> dict[str, Any]:
     return {
         "id": task.id, "name": task.name, "element": task.element_id, "case_id": task.case_id,
         "status": task.status, "stage": task.stage, "lane": task.lane, "roles": list(task.roles),
-        "priority": task.priority, "due_at": inbox.clock_aware(task.due_at),
+        "priority": task.priority, "due_at": clock.aware(task.due_at),
         "overdue": task.status == "open" and _before_now(task.due_at),
-        "created_at": inbox.clock_aware(task.created_at), "claimed_by": _username(s, task.claimed_by),
-        "claimed_at": inbox.clock_aware(task.claimed_at), "completed_at": inbox.clock_aware(task.completed_at),
+        "created_at": clock.aware(task.created_at), "claimed_by": _username(s, task.claimed_by),
+        "claimed_at": clock.aware(task.claimed_at), "completed_at": clock.aware(task.completed_at),
         "completed_by": _username(s, task.completed_by),
     }
 
 
 def _before_now(value: Any) -> bool:
-    due = inbox.clock_aware(value)
+    due = clock.aware(value)
     return due is not None and due < clock.now()
 
 
@@ -268,15 +268,11 @@ def _values(s: Session, definition: Definition, task: HumanTask) -> tuple[dict[s
             data = dict(runtime.task(task.id).data)
         except NotFound:
             data = {}
-        return _jsonable(data), _jsonable(data)
+        return jsonable(data), jsonable(data)
     completed = s.scalars(select(CaseEvent.after).where(
         CaseEvent.task_id == task.id, CaseEvent.kind == "TaskCompleted").order_by(CaseEvent.id.desc()).limit(1)).first()
-    return _jsonable(completed or {}), _jsonable(runtime.data() if runtime is not None else {})
+    return jsonable(completed or {}), jsonable(runtime.data() if runtime is not None else {})
 
-
-def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads(json.dumps(value, default=str))
-    return result
 
 
 # -- comments ------------------------------------------------------------------------------------
@@ -284,7 +280,7 @@ def comment_rows(s: Session, task_id: str) -> list[dict[str, Any]]:
     rows = s.execute(select(TaskComment, User.username, User.full_name, Agency.code)
                      .join(User, User.id == TaskComment.user_id).join(Agency, Agency.id == User.agency_id)
                      .where(TaskComment.task_id == task_id).order_by(TaskComment.at, TaskComment.id))
-    return [{"id": c.id, "at": inbox.clock_aware(c.at), "text": c.text, "user": username, "full_name": full_name,
+    return [{"id": c.id, "at": clock.aware(c.at), "text": c.text, "user": username, "full_name": full_name,
              "agency": agency} for c, username, full_name, agency in rows]
 
 
@@ -302,7 +298,7 @@ def add_comment(engine: Engine, user: User, task_id: str, text: str) -> dict[str
         audit.record(s, user, "task.comment", case_id=task.case_id, task_id=task.id, detail={"comment": comment.id})
         agency = s.scalar(select(Agency.code).where(Agency.id == user.agency_id))
         uow.commit()
-        return {"id": comment.id, "at": inbox.clock_aware(comment.at), "text": text, "user": user.username,
+        return {"id": comment.id, "at": clock.aware(comment.at), "text": text, "user": user.username,
                 "full_name": user.full_name, "agency": agency}
 
 

@@ -9,10 +9,9 @@ sensitive values are already removed when they reach the template. What is only 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
 from flask import current_app, flash, g, redirect, render_template, request, url_for
@@ -21,8 +20,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from pathways.app import services
-from pathways.engine import clock
+from pathways.base import clock
+from pathways.core import services
 from pathways.engine.errors import InvalidData, PathwaysError
 from pathways.reports.filters import CaseFilter
 from pathways.tasks import cases
@@ -30,7 +29,7 @@ from pathways.tasks.access import MAX_ID, is_case_worker
 from pathways.web.i18n import current_locale, role_names
 from pathways.web.session import bp, login_required
 
-WARSAW = ZoneInfo("Europe/Warsaw")
+WARSAW = clock.WARSAW
 PER_PAGE = 25
 #: the list's sortable columns: query key -> header label
 SORTABLE = {"beneficiary": _l("Beneficiary"), "pathway": _l("Pathway"), "stage": _l("Stage"),
@@ -52,25 +51,21 @@ def when(value: datetime | str | None, style: str = "short") -> str:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return str(format_datetime(value, style, tzinfo=WARSAW, locale=current_locale()))
+    return str(format_datetime(clock.aware(value), style, tzinfo=WARSAW, locale=current_locale()))
 
 
 def iso(value: datetime | None) -> str:
     if value is None:
         return ""
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(WARSAW).isoformat(timespec="minutes")
+    return clock.aware(value).astimezone(WARSAW).isoformat(timespec="minutes")
 
 
 def duration(start: datetime | None, end: datetime | None) -> str:
     """How long from start to end (or until now), e.g. "3 dni", "2 godziny"."""
     if start is None:
         return ""
-    start = start if start.tzinfo else start.replace(tzinfo=UTC)
-    end = end or datetime.now(UTC)
-    end = end if end.tzinfo else end.replace(tzinfo=UTC)
-    return str(format_timedelta(end - start, threshold=1.5, locale=current_locale()))
+    elapsed = clock.aware(end or clock.now()) - clock.aware(start)
+    return str(format_timedelta(elapsed, threshold=1.5, locale=current_locale()))
 
 
 def status_name(status: str) -> str:

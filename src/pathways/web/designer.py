@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from pathways.app import services
+from pathways.core import services
 from pathways.engine.definitions import SourceFile
 from pathways.engine.errors import InvalidDefinition, NotAllowed, PathwaysError
 from pathways.tasks import definitions

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from flask import current_app, session
 from flask_babel import get_locale
 
+from pathways.core import services
+
 DEFAULT = "pl"
 LANGUAGES = {"pl": "Polski", "en": "English"}
 
@@ -22,8 +24,6 @@ def current_locale() -> str:
 
 def role_names(keys: Iterable[str]) -> list[str]:
     """Role keys as people read them, in the page's language (roles.toml has pl and en names)."""
-    from pathways.app import services
-
     vocabulary = services(current_app).roles.roles
     english = current_locale() == "en"
     return sorted((vocabulary[k].en if english else vocabulary[k].pl) if k in vocabulary else k for k in keys)

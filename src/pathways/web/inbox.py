@@ -17,8 +17,8 @@ from flask import current_app, g, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from pathways.app import services
-from pathways.engine import clock
+from pathways.base import clock
+from pathways.core import services
 from pathways.engine.errors import InvalidData, NotFound
 from pathways.tasks import definitions, inbox
 from pathways.web.i18n import current_locale

@@ -31,8 +31,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from pathways.app import create_app, services
+from pathways.app import create_app
 from pathways.config import Config
+from pathways.core import services
 from pathways.demo import PASSWORD, load_demo
 from pathways.engine.errors import InvalidDefinition
 from pathways.store.models import Case, HumanTask

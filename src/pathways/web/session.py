@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from pathways.app import services
+from pathways.core import services
 from pathways.engine.errors import PathwaysError
 from pathways.tasks import accounts
 from pathways.web.i18n import LANGUAGES

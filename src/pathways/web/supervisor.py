@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from pathways import reports
-from pathways.app import services
+from pathways.core import services
 from pathways.engine.errors import InvalidData, NotAllowed, NotFound, PathwaysError
 from pathways.reports import CaseFilter, Figure, Scope
 from pathways.reports.export import CONTENT_TYPES, filename, render

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from pathways.app import services
+from pathways.core import services
 from pathways.engine.errors import Conflict, InvalidData, MessageNotExpected, NotAllowed, NotFound, PathwaysError
 from pathways.tasks import forms, work
 from pathways.web.i18n import current_locale
