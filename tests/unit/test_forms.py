@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -159,6 +160,46 @@ def test_valid_values_are_converted_to_their_types(form: forms.Form) -> None:
 def test_invalid_values_get_one_message_per_field(form: forms.Form, data: dict[str, Any],
                                                   expected: dict[str, str]) -> None:
     assert errors(form, data) == expected
+
+
+# -- the limits themselves: a value on a limit is allowed, one step beyond is not ---------------------
+UP, DOWN = math.inf, -math.inf
+
+
+@pytest.mark.parametrize(("field", "value", "loaded"), [
+    ("children", 0, 0), ("children", 12, 12), ("children", "0", 0), ("children", "12", 12), ("children", 12.0, 12),
+    ("amount", 0.01, 0.01), ("amount", 5000, 5000.0), ("amount", "0,01", 0.01), ("amount", "5000.00", 5000.0),
+    ("start_date", "2026-01-01", "2026-01-01"), ("start_date", "2026-12-31", "2026-12-31"),
+    ("name", "Al", "Al"), ("name", "Aleksandra", "Aleksandra"),
+    ("name", "Łódź-Śląsk", "Łódź-Śląsk"),  # 10 letters (14 bytes of UTF-8)
+])
+def test_a_value_on_its_limit_is_accepted(form: forms.Form, field: str, value: Any, loaded: Any) -> None:
+    assert form.validate({**VALID, field: value}) == {**VALID, field: loaded}
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("children", -1, "must be at least 0"), ("children", 13, "must be at most 12"),
+    ("children", "13", "must be at most 12"),
+    ("amount", math.nextafter(0.01, DOWN), "must be at least 0.01"),
+    ("amount", math.nextafter(5000.0, UP), "must be at most 5000"),
+    ("amount", "0.0099999", "must be at least 0.01"), ("amount", "5000,0001", "must be at most 5000"),
+    ("start_date", "2025-12-31", "must be on or after 2026-01-01"),
+    ("start_date", "2027-01-01", "must be on or before 2026-12-31"),
+    ("name", "A", "must be at least 2 characters"), ("name", "Aleksandraa", "must be at most 10 characters"),
+    ("name", "Łódź-Śląsk!", "must be at most 10 characters"),
+])
+def test_a_value_one_step_beyond_its_limit_is_refused(form: forms.Form, field: str, value: Any,
+                                                       message: str) -> None:
+    assert errors(form, {**VALID, field: value}) == {field: message}
+
+
+def test_limits_are_read_from_the_bpmn_as_numbers_dates_and_lengths() -> None:
+    definition = load_definition("form_limits", FIXTURES / "form_limits.bpmn")
+    limits = {f.id: (f.min, f.max, f.minlength, f.maxlength)
+              for f in forms.build_form(forms.task_spec(definition, "record")).fields}
+    assert limits == {"visits": (1, 12, None, None), "allowance": (0.5, 1500.75, None, None),
+                      "visit_date": ("2026-01-01", "2026-12-31", None, None),
+                      "reference": (None, None, 3, 8), "visit_notes": (None, None, 4, 20)}
 
 
 def test_a_body_that_is_not_an_object_is_refused(form: forms.Form) -> None:

@@ -153,6 +153,9 @@ def submitted_values(fields: list[dict[str, Any]]) -> dict[str, str]:
     """The posted form as the service takes it: text per editable field ("" for no value).
 
     A checkbox posts nothing when unticked: it is sent as "false" (a hidden input carries that).
+    A text area posts its line breaks as CR LF but the browser counts each as one character
+    against `maxlength`: text is taken with LF line breaks, so a note the browser let through on
+    its limit is not refused as too long.
     """
     data = {}
     for field in fields:
@@ -162,10 +165,15 @@ def submitted_values(fields: list[dict[str, Any]]) -> dict[str, str]:
         if widget(field) == "checkbox":
             data[field["id"]] = "true" if "true" in posted else "false"
         elif posted:
-            data[field["id"]] = posted[-1]
+            data[field["id"]] = _lf(posted[-1]) if field["type"] == "string" else posted[-1]
         elif field["type"] != "boolean":
             data[field["id"]] = ""
     return data
+
+
+def _lf(text: str) -> str:
+    """Text with its line breaks as LF (a browser posts CR LF, or a lone CR from old clients)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 # -- the page ------------------------------------------------------------------------------------
