@@ -30,12 +30,12 @@ MAY_SEE = ["marek.ngo", "piotr.ops"]  # the task's role; the role named in visib
 MAY_NOT_SEE = ["anna.ops", "ewa.pup", "teresa.sup"]  # same agency as piotr; a partner agency; supervision
 
 
-def _run_to_completion(app: Flask, bearer: Headers, source: str) -> int:
+def _run_to_completion(app: Flask, headers_of: Headers, source: str) -> int:
     """Start the case as the crisis interventionist and complete its one task; the address comes
     with the start data (`source="start"`) or is entered in the task (`source="task"`)."""
     services(app).deploy([FIXTURES / "sensitive_start.bpmn"])
     http = app.test_client()
-    marek = bearer(http, "marek.ngo")
+    marek = headers_of(http, "marek.ngo")
     start_data = {"beneficiary_pseudonym": "BEN-S", **({"shelter_address": ADDRESS} if source == "start" else {})}
     started = http.post("/api/v1/cases", headers=marek, json={
         "pathway": "sensitive_start", "data": start_data, "agencies": PARTNERS, "beneficiary": "BEN-S"})
