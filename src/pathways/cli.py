@@ -23,7 +23,6 @@ from pathways.config import Config
 from pathways.core import Pathways
 from pathways.engine.errors import InvalidDefinition, PathwaysError
 
-
 log = logging.getLogger("pathways.cli")
 
 NOT_SET_UP = "the database is not set up: run `pathways db upgrade`"

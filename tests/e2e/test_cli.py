@@ -127,5 +127,6 @@ def test_an_unreachable_database_is_one_line(run):
     url = "postgresql://someone:secret-pw@127.0.0.1:1/pathways"  # nothing listens on port 1
     for args in [("case", "show", "5"), ("db", "upgrade"), ("worker",)]:
         line = one_line_error(run(*args, PATHWAYS_DATABASE_URL=url))
-        assert line.startswith("Error: cannot connect to the database postgresql+psycopg://someone:***@127.0.0.1:1/"), line
+        assert line.startswith("Error: cannot connect to the database "
+                               "postgresql+psycopg://someone:***@127.0.0.1:1/"), line
         assert "secret-pw" not in line
