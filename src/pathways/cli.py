@@ -94,8 +94,8 @@ def database_problem(exc: SQLAlchemyError, url: str) -> str:
     return f"database error: {type(exc).__name__} ({sqlstate or sqlite_code or type(exc.orig).__name__})"
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
+def _first_line(exc: BaseException | None) -> str:
+    text = str(exc).strip() if exc is not None else ""
     return text.splitlines()[0] if text else ""
 
 
