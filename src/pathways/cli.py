@@ -276,7 +276,7 @@ def worker() -> None:
     services = Pathways(config)
     click.echo("pathways worker: firing timers at their due time (Ctrl+C to stop)")
     with contextlib.suppress(KeyboardInterrupt):
-        TimerScheduler(services.engine, blocking=True).start()
+        TimerScheduler(services.engine, blocking=True, max_sleep=config.timer_max_sleep).start()
 
 
 @main.command(help="Set up the database, deploy workflows/, load demo data, and serve.")

@@ -25,6 +25,9 @@ class Config:
     max_upload_bytes: int = field(default_factory=lambda: int(_env("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))))
     #: server processes for `pathways serve` (1: waitress; more: gunicorn workers, Unix only)
     workers: int = field(default_factory=lambda: int(_env("WORKERS", "1")))
+    #: the longest a timer scheduler sleeps, in seconds, when it knows of no earlier due timer: how
+    #: late it may notice a timer that another process (a second server, the CLI) wrote
+    timer_max_sleep: float = field(default_factory=lambda: float(_env("TIMER_MAX_SLEEP", "60")))
 
     @property
     def roles_file(self) -> Path:

@@ -9,9 +9,7 @@ import sys
 
 import pytest
 
-from tests.helpers import ROOT, WORKFLOWS
-
-CONFORMANCE = ROOT.parent / "shared" / "conformance" / "files"
+from tests.helpers import WORKFLOWS
 
 
 @pytest.fixture
@@ -47,9 +45,8 @@ def test_lint_clean_and_dirty(run, tmp_path):
     assert missing.returncode == 1 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
 
 
-@pytest.mark.skipif(not CONFORMANCE.is_dir(), reason="../shared/conformance is not beside the checkout")
-def test_lint_conformance_without_traceback(run):
-    result = run("lint", str(CONFORMANCE))
+def test_lint_conformance_without_traceback(run, conformance):
+    result = run("lint", str(conformance / "files"))
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
     assert "113 file(s)" in result.stderr
