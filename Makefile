@@ -27,7 +27,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src/pathways
 
-# import-linter: the contracts in pyproject.toml ([tool.importlinter]); the layers in docs/engine.md
+# import-linter: the contracts in pyproject.toml ([tool.importlinter]); the layers in docs/layers.md
 layers: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
