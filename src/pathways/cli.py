@@ -23,8 +23,6 @@ from pathways.config import Config
 from pathways.core import Pathways
 from pathways.engine.errors import InvalidDefinition, PathwaysError
 
-log = logging.getLogger("pathways.cli")
-
 NOT_SET_UP = "the database is not set up: run `pathways db upgrade`"
 BEHIND = "the database schema is older than this version of pathways: run `pathways db upgrade`"
 NEWER = "the database was migrated by a newer version of pathways: run that version"
@@ -54,8 +52,7 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
         except PathwaysError as exc:
             raise click.ClickException(exc.message) from None
         except SQLAlchemyError as exc:
-            log.debug("database error", exc_info=True)
-            raise click.ClickException(database_problem(exc, Config().database_url)) from None
+            raise click.ClickException(database_problem(exc, _configured_url())) from None
         except FileNotFoundError as exc:
             raise click.ClickException(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -92,6 +89,13 @@ def database_problem(exc: SQLAlchemyError, url: str) -> str:
     if sqlite_code in ("SQLITE_BUSY", "SQLITE_LOCKED"):
         return "the database is locked by another process: try again"
     return f"database error: {type(exc).__name__} ({sqlstate or sqlite_code or type(exc.orig).__name__})"
+
+
+def _configured_url() -> str:
+    try:
+        return Config().database_url
+    except ValueError:  # another variable is wrong: the database error still gets its line
+        return "(PATHWAYS_DATABASE_URL)"
 
 
 def _first_line(exc: BaseException | None) -> str:

@@ -140,6 +140,9 @@ def test_max_sleep_comes_from_the_environment(monkeypatch):
     assert Config().timer_max_sleep == 7.5
     monkeypatch.delenv("PATHWAYS_TIMER_MAX_SLEEP")
     assert Config().timer_max_sleep == 60.0
+    monkeypatch.setenv("PATHWAYS_TIMER_MAX_SLEEP", "a minute")
+    with pytest.raises(ValueError, match="PATHWAYS_TIMER_MAX_SLEEP must be a number of seconds"):
+        Config()
     with pytest.raises(ValueError, match="PATHWAYS_TIMER_MAX_SLEEP"):
         TimerScheduler(FakeEngine(), max_sleep=0)  # type: ignore[arg-type]
 
