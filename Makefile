@@ -1,6 +1,6 @@
 # pathways: two commands on a fresh machine with Python 3.11+ and make.
 #   make demo   set up .venv, create the SQLite database, deploy workflows/, load demo data, serve :5000
-#   make test   set up .venv with test extras, then ruff, mypy and the whole pytest suite
+#   make test   set up .venv with test extras, then ruff, mypy, the import layers and the whole pytest suite
 #   make screenshots  docs/screenshots/*.png of every page (1366x768, headless Chromium, fresh demo data)
 #   make bench  print the benchmark figures (docs/benchmarks.md); needs PostgreSQL for BENCH_PG
 
@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench i18n screenshots clean
+.PHONY: demo test lint typecheck layers pytest bench i18n screenshots clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pathways needs Python 3.11 or newer (set PYTHON=...)")'
@@ -27,10 +27,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src/pathways
 
+# import-linter: the contracts in pyproject.toml ([tool.importlinter]); the layers in docs/layers.md
+layers: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+test: lint typecheck layers pytest
 
 # Page strings: extract, merge into the Polish catalog (translate the new msgstr there), compile.
 I18N := src/pathways/translations

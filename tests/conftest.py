@@ -3,6 +3,9 @@
 Tests that take `store` run once per database. PostgreSQL comes from
 PATHWAYS_TEST_POSTGRES_URL; without it those runs skip with the reason, unless
 PATHWAYS_REQUIRE_POSTGRES=1 (CI), where an unreachable server fails the run.
+
+The conformance corpus (`../shared/conformance`, beside the checkout) follows the same rule through
+the `conformance` fixture: tests skip without it, unless PATHWAYS_REQUIRE_CONFORMANCE=1 (CI).
 """
 
 from __future__ import annotations
@@ -13,16 +16,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from pathways.base import clock
-from pathways.engine.cases import Engine
-from pathways.engine.definitions import collect
-from pathways.engine.deploy import deploy
-from pathways.engine.roles import RoleVocabulary
-from pathways.store import schema
-from pathways.store.db import Store
-from pathways.store.models import Base
+# Helper modules that assert on the tests' behalf: pytest rewrites only test modules and conftest
+# files by itself, so a failing assert in these would say "AssertionError" and nothing more.
+# This must run before anything imports them.
+HELPERS_WITH_ASSERTS = ("tests.helpers", "tests.pathway_driver", "tests.bartoszyce", "tests.e2e.api_fixtures")
+pytest.register_assert_rewrite(*HELPERS_WITH_ASSERTS)
+
+from sqlalchemy import text  # noqa: E402
+
+from pathways.base import clock  # noqa: E402
+from pathways.engine.cases import Engine  # noqa: E402
+from pathways.engine.definitions import collect  # noqa: E402
+from pathways.engine.deploy import deploy  # noqa: E402
+from pathways.engine.roles import RoleVocabulary  # noqa: E402
+from pathways.store import schema  # noqa: E402
+from pathways.store.db import Store  # noqa: E402
+from pathways.store.models import Base  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
@@ -30,6 +40,23 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
 POSTGRES_URL = os.environ.get("PATHWAYS_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("PATHWAYS_REQUIRE_POSTGRES") == "1"
+REQUIRE_CONFORMANCE = os.environ.get("PATHWAYS_REQUIRE_CONFORMANCE") == "1"
+
+
+def require_corpus(path: Path, required: bool) -> Path:
+    """`path` if it is a folder; else skip the test, or fail it where the corpus must be (CI)."""
+    if path.is_dir():
+        return path
+    reason = f"{path} is not beside the checkout"
+    if required:
+        pytest.fail(f"PATHWAYS_REQUIRE_CONFORMANCE=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def conformance() -> Path:
+    """`../shared/conformance`: other engines' BPMN/DMN files the linter and the renderer must survive."""
+    return require_corpus(CONFORMANCE, REQUIRE_CONFORMANCE)
 
 
 def _postgres_store() -> Store:

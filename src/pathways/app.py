@@ -29,7 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
     if config.run_scheduler:
         from pathways.scheduler import TimerScheduler
 
-        scheduler = TimerScheduler(pathways.engine)
+        scheduler = TimerScheduler(pathways.engine, max_sleep=config.timer_max_sleep)
         scheduler.start()
         atexit.register(scheduler.shutdown)
         app.extensions["pathways_scheduler"] = scheduler

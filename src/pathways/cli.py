@@ -1,6 +1,7 @@
 """`pathways ...`: the command line. Each command is a thin call into the services.
 
-Errors users can cause are printed as one clear message (exit 1); nothing prints a traceback.
+Errors are printed as one clear line on stderr (exit 1); nothing prints a traceback (`friendly`).
+Usage mistakes (an unknown option, a missing argument) are click's usage message with exit 2.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from functools import wraps
 from typing import Any
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from pathways.config import Config
 from pathways.core import Pathways
 from pathways.engine.errors import InvalidDefinition, PathwaysError
+
+NOT_SET_UP = "the database is not set up: run `pathways db upgrade`"
+BEHIND = "the database schema is older than this version of pathways: run `pathways db upgrade`"
+NEWER = "the database was migrated by a newer version of pathways: run that version"
+#: SQLSTATEs (PostgreSQL) whose advice is to migrate: undefined table, undefined column
+_UNDEFINED_TABLE, _UNDEFINED_COLUMN = "42P01", "42703"
 
 
 def _services() -> Pathways:
@@ -26,7 +35,11 @@ def _services() -> Pathways:
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn domain errors into a message and exit code 1; anything else into exit code 2."""
+    """Every error a user sees is one line on stderr and exit code 1, never a traceback.
+
+    Domain errors carry their own message; database errors are turned into advice by
+    `database_problem` here, at the edge, so no command needs its own handling.
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -38,15 +51,94 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             raise click.ClickException(exc.message) from None
         except PathwaysError as exc:
             raise click.ClickException(exc.message) from None
+        except SQLAlchemyError as exc:
+            raise click.ClickException(database_problem(exc, _configured_url())) from None
         except FileNotFoundError as exc:
             raise click.ClickException(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:  # last line of defence: a message, not a traceback
-            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
-            sys.exit(2)
+            raise click.ClickException(f"{type(exc).__name__}: {_first_line(exc)}".rstrip(": ")) from None
 
     return wrapper
+
+
+def database_problem(exc: SQLAlchemyError, url: str) -> str:
+    """What to do about a database error, in one line without the statement or its parameters.
+
+    SQLAlchemy's own text quotes both, and parameters can be case data. PostgreSQL errors are told
+    apart by SQLSTATE; SQLite has no SQLSTATE and one code (SQLITE_ERROR) for most failures, so
+    its missing tables and columns are recognised by the start of its message.
+    """
+    if isinstance(exc, ArgumentError):  # a malformed URL or an unknown dialect: no data in the text
+        return f"PATHWAYS_DATABASE_URL is not a usable database URL: {_first_line(exc)}"
+    if not isinstance(exc, DBAPIError):  # a StatementError's text quotes the statement
+        return f"database error: {type(exc).__name__}"
+    sqlstate: str | None = getattr(exc.orig, "sqlstate", None)
+    sqlite_code: str | None = getattr(exc.orig, "sqlite_errorname", None)
+    reason = _first_line(exc.orig)
+    if exc.statement is None or (sqlstate or "").startswith("08") or sqlite_code == "SQLITE_CANTOPEN":
+        # no statement: the error came while connecting, so its text is the driver's reason
+        return f"cannot connect to the database {_safe_url(url)}: {reason or type(exc.orig).__name__}"
+    if sqlstate == _UNDEFINED_TABLE or (sqlite_code == "SQLITE_ERROR" and reason.startswith("no such table")):
+        return _migration_advice(url, NOT_SET_UP)
+    if sqlstate == _UNDEFINED_COLUMN or (sqlite_code == "SQLITE_ERROR" and "no such column" in reason):
+        return _migration_advice(url, BEHIND)
+    if sqlite_code == "SQLITE_NOTADB":
+        return f"{_safe_url(url)} is not an SQLite database"
+    if sqlite_code in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        return "the database is locked by another process: try again"
+    return f"database error: {type(exc).__name__} ({sqlstate or sqlite_code or type(exc.orig).__name__})"
+
+
+def _configured_url() -> str:
+    try:
+        return Config().database_url
+    except ValueError:  # another variable is wrong: the database error still gets its line
+        return "(PATHWAYS_DATABASE_URL)"
+
+
+def _first_line(exc: BaseException | None) -> str:
+    text = str(exc).strip() if exc is not None else ""
+    return text.splitlines()[0] if text else ""
+
+
+def _migration_advice(url: str, fallback: str) -> str:
+    """Say whether the schema is missing, older or newer, from Alembic's table when it can be read."""
+    from pathways.store import schema
+    from pathways.store.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        state = schema.state(engine)
+    except SQLAlchemyError:
+        return fallback
+    finally:
+        engine.dispose()
+    return {"missing": NOT_SET_UP, "behind": BEHIND, "unknown": NEWER}.get(state, fallback)
+
+
+def _safe_url(url: str) -> str:
+    from pathways.store.db import normalise_url
+
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(PATHWAYS_DATABASE_URL)"
+
+
+def _require_schema(config: Config) -> None:
+    """Refuse to start a server or worker on a schema it cannot use: it would fail on every wake."""
+    from pathways.store import schema
+    from pathways.store.db import make_engine
+
+    engine = make_engine(config.database_url)
+    try:
+        state = schema.state(engine)
+    finally:
+        engine.dispose()  # no connection of this process may outlive it in a forked server worker
+    if state != "current":
+        raise click.ClickException({"missing": NOT_SET_UP, "behind": BEHIND}.get(state, NEWER))
 
 
 @click.group(help="pathways: BPMN reintegration pathways for OPS, PUP and NGO partnerships.")
@@ -160,16 +252,19 @@ def deploy(paths: tuple[str, ...]) -> None:
 @click.pass_context
 @friendly
 def serve(ctx: click.Context, host: str, port: int, workers: int | None, threads: int) -> None:
-    from pathways.server import ServerUnavailable, serve_gunicorn, serve_waitress
+    from pathways.server import ServerUnavailable, check_gunicorn, serve_gunicorn, serve_waitress
 
     config = Config()
     workers = workers or config.workers
     if workers < 1:
         raise click.BadParameter(f"must be at least 1, not {workers}", param_hint="PATHWAYS_WORKERS")
-    if workers == 1:
-        serve_waitress(config, host, port, threads)
-        return
     try:
+        if workers > 1:
+            check_gunicorn()
+        _require_schema(config)
+        if workers == 1:
+            serve_waitress(config, host, port, threads)
+            return
         serve_gunicorn(config, host, port, workers, threads, verbose=bool(ctx.find_root().params.get("verbose")))
     except ServerUnavailable as exc:
         raise click.ClickException(str(exc)) from None
@@ -180,10 +275,12 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None, threads
 def worker() -> None:
     from pathways.scheduler import TimerScheduler
 
-    services = _services()
+    config = Config()
+    _require_schema(config)
+    services = Pathways(config)
     click.echo("pathways worker: firing timers at their due time (Ctrl+C to stop)")
     with contextlib.suppress(KeyboardInterrupt):
-        TimerScheduler(services.engine, blocking=True).start()
+        TimerScheduler(services.engine, blocking=True, max_sleep=config.timer_max_sleep).start()
 
 
 @main.command(help="Set up the database, deploy workflows/, load demo data, and serve.")

@@ -6,11 +6,11 @@ Idempotent: running it twice creates nothing new. Every demo user's password is 
 from __future__ import annotations
 
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from pathways.engine.cases import Actor, Engine
 from pathways.store.db import Store
 from pathways.store.models import Agency, Case, HumanTask, User, UserRole
+from pathways.tasks.passwords import hash_password
 
 AGENCIES = [
     ("mops-bartoszyce", "OPS", "Miejski Ośrodek Pomocy Społecznej w Bartoszycach", "Bartoszyce"),
@@ -41,7 +41,7 @@ def load_demo(store: Store, engine: Engine) -> list[int]:
                 s.add(agencies[code])
         s.flush()
         known = set(s.scalars(select(User.username)))
-        password = generate_password_hash(PASSWORD)
+        password = hash_password(PASSWORD)
         for username, full_name, agency, roles in USERS:
             if username not in known:
                 s.add(User(username=username, full_name=full_name, agency_id=agencies[agency].id,

@@ -2,8 +2,10 @@
 
 The scheduler keeps one date job armed for the earliest due timer. Commands in this process
 that create an earlier timer re-arm it at once (`Engine.on_timers_changed`). Timers created by
-*other* processes are picked up when this process next wakes; `max_sleep` bounds that wait and
-is the only periodic element (default 60 s, `PATHWAYS_TIMER_MAX_SLEEP`).
+*other* processes (another server or worker, `pathways case start`) are unknown here until this
+process next wakes; `max_sleep` bounds that wait, so such a timer fires at most `max_sleep` late.
+It is the only periodic element: with no timer due sooner the scheduler still wakes every
+`max_sleep` seconds (default 60, `PATHWAYS_TIMER_MAX_SLEEP` through `Config.timer_max_sleep`).
 
 When timers fall due close together (thousands in a minute), waking for each one costs more
 than firing it: every wake claims, looks for the next due time and re-arms, and every worker
@@ -31,11 +33,17 @@ JOB_ID = "pathways-fire-timers"
 
 class TimerScheduler:
     def __init__(self, engine: Engine, blocking: bool = False, max_sleep: float = 60.0,
-                 min_gap: float = 0.1) -> None:
+                 min_gap: float = 0.1, scheduler: BaseScheduler | None = None) -> None:
+        """`scheduler` replaces APScheduler's own (tests pass one they trigger by hand)."""
+        if not max_sleep > 0:
+            raise ValueError(f"the timer scheduler's longest sleep must be above 0 s, not {max_sleep} "
+                             "(PATHWAYS_TIMER_MAX_SLEEP)")
         self.engine = engine
         self.max_sleep = max_sleep
         self.min_gap = min_gap
-        self.scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=UTC)
+        if scheduler is None:
+            scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=UTC)
+        self.scheduler: BaseScheduler = scheduler
         self._armed_for: datetime | None = None
         self._lock = threading.Lock()
         engine.on_timers_changed = self.notify

@@ -55,12 +55,10 @@ def serve_gunicorn(config: Config, host: str, port: int, workers: int, threads: 
     Each worker builds its own app from `config` after the fork. Raises `ServerUnavailable`
     where gunicorn cannot be imported, and what `create_app` raises if the app cannot be built.
     """
-    try:
-        from gunicorn.app.base import BaseApplication
-        from gunicorn.errors import AppImportError
-    except ImportError as exc:  # not installed, or Windows (gunicorn needs fcntl and fork)
-        raise ServerUnavailable(f"--workers > 1 needs gunicorn, which is not available here ({exc}); "
-                                "gunicorn runs on Unix only: use --workers 1 (waitress)") from None
+    check_gunicorn()
+    from gunicorn.app.base import BaseApplication
+    from gunicorn.errors import AppImportError
+
     from pathways.app import create_app
 
     options = {
@@ -98,6 +96,15 @@ def serve_gunicorn(config: Config, host: str, port: int, workers: int, threads: 
     # Never returns: the master ends with SystemExit (0 after SIGTERM/SIGINT), and so does each
     # forked worker, whose stack this is too; so nothing after this call may clean anything up.
     PathwaysApplication(prog="pathways serve").run()
+
+
+def check_gunicorn() -> None:
+    """Raise `ServerUnavailable` where gunicorn cannot be imported (not installed, or Windows)."""
+    try:
+        import gunicorn.app.base  # noqa: F401
+    except ImportError as exc:  # gunicorn needs fcntl and fork
+        raise ServerUnavailable(f"--workers > 1 needs gunicorn, which is not available here ({exc}); "
+                                "gunicorn runs on Unix only: use --workers 1 (waitress)") from None
 
 
 def _rehearse(config: Config) -> None:

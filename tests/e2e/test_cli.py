@@ -9,9 +9,7 @@ import sys
 
 import pytest
 
-from tests.helpers import ROOT, WORKFLOWS
-
-CONFORMANCE = ROOT.parent / "shared" / "conformance" / "files"
+from tests.helpers import WORKFLOWS
 
 
 @pytest.fixture
@@ -19,9 +17,9 @@ def run(tmp_path):
     env = {**os.environ, "PATHWAYS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
            "PATHWAYS_WORKFLOWS_DIR": str(WORKFLOWS)}
 
-    def call(*args: str) -> subprocess.CompletedProcess[str]:
+    def call(*args: str, **more_env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "pathways.cli", *args], capture_output=True, text=True,
-                              env=env, cwd=tmp_path, timeout=120)
+                              env={**env, **more_env}, cwd=tmp_path, timeout=120)
 
     return call
 
@@ -47,9 +45,8 @@ def test_lint_clean_and_dirty(run, tmp_path):
     assert missing.returncode == 1 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
 
 
-@pytest.mark.skipif(not CONFORMANCE.is_dir(), reason="../shared/conformance is not beside the checkout")
-def test_lint_conformance_without_traceback(run):
-    result = run("lint", str(CONFORMANCE))
+def test_lint_conformance_without_traceback(run, conformance):
+    result = run("lint", str(conformance / "files"))
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
     assert "113 file(s)" in result.stderr
@@ -91,3 +88,42 @@ def test_demo_prepares_data_idempotently(run):
     second = run("demo", "--no-serve")
     pathways = len(list(WORKFLOWS.glob("*.bpmn")))
     assert f"0 new, {pathways} unchanged" in second.stdout and "demo cases: 1, 2, 3" in second.stdout
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The single stderr line of a failed command, after checking it leaks no SQL and no traceback."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, (result.returncode, result.stderr)
+    for leak in ("Traceback", "SELECT", "[SQL", "[parameters", "sqlalche.me"):
+        assert leak not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_every_command_on_an_unmigrated_database_says_so_in_one_line(run, tmp_path):
+    (tmp_path / "cli.db").touch()  # an empty SQLite file: no tables at all
+    for args in [("case", "show", "5"), ("case", "show", "5", "--json"),
+                 ("case", "start", "intake_referral", "--beneficiary", "BEN-7"), ("report", "stages"),
+                 ("report", "esf", "--format", "csv"), ("worker",), ("serve", "--port", "1")]:
+        line = one_line_error(run(*args))
+        assert line == "Error: the database is not set up: run `pathways db upgrade`", (args, line)
+        assert "BEN-7" not in line
+
+
+def test_a_schema_of_an_older_version_asks_for_an_upgrade(run, tmp_path):
+    from pathways.store import schema
+    from pathways.store.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    schema.upgrade(engine, "0005")
+    engine.dispose()
+    line = one_line_error(run("worker"))
+    assert "older than this version of pathways: run `pathways db upgrade`" in line
+
+
+def test_an_unreachable_database_is_one_line(run):
+    url = "postgresql://someone:secret-pw@127.0.0.1:1/pathways"  # nothing listens on port 1
+    for args in [("case", "show", "5"), ("db", "upgrade"), ("worker",)]:
+        line = one_line_error(run(*args, PATHWAYS_DATABASE_URL=url))
+        assert line.startswith("Error: cannot connect to the database "
+                               "postgresql+psycopg://someone:***@127.0.0.1:1/"), line
+        assert "secret-pw" not in line

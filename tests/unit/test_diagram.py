@@ -10,7 +10,7 @@ from lxml import etree
 from pathways.diagram import Badge, NoDiagram, render_svg
 from pathways.diagram.files import svg_name
 from pathways.engine.errors import PathwaysError
-from tests.conftest import CONFORMANCE, WORKFLOWS
+from tests.conftest import WORKFLOWS
 
 SVG = "{http://www.w3.org/2000/svg}"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -192,15 +192,11 @@ def test_every_workflow_renders(path: Path) -> None:
     assert root.findall(f".//{SVG}g[@data-element-id]")
 
 
-CORPUS = sorted(
-    p for p in CONFORMANCE.rglob("*") if p.is_file() and p.name.lower().endswith((".bpmn", ".bpmn20.xml"))
-) if CONFORMANCE.is_dir() else []
-
-
-@pytest.mark.skipif(not CONFORMANCE.is_dir(), reason=f"{CONFORMANCE} is not beside the checkout")
-def test_conformance_corpus_renders_or_says_why() -> None:
+def test_conformance_corpus_renders_or_says_why(conformance: Path) -> None:
+    corpus = sorted(
+        p for p in conformance.rglob("*") if p.is_file() and p.name.lower().endswith((".bpmn", ".bpmn20.xml")))
     drawn, refused = 0, []
-    for path in CORPUS:
+    for path in corpus:
         try:
             svg = render_svg(path.read_bytes(), filename=str(path))
         except PathwaysError as exc:  # NoDiagram, or not well-formed / unsafe XML
@@ -210,4 +206,4 @@ def test_conformance_corpus_renders_or_says_why() -> None:
         parse(svg)  # well-formed
         drawn += 1
     assert drawn > len(refused)
-    assert len(CORPUS) > 90
+    assert len(corpus) > 90

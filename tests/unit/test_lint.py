@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +10,6 @@ from pathways.engine.definitions import SourceFile, collect
 from pathways.engine.lint import lint
 from tests.helpers import FIXTURES, WORKFLOWS
 
-CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "files"
 INTAKE = (WORKFLOWS / "intake_referral.bpmn").read_text()
 
 
@@ -91,13 +89,13 @@ def test_script_task_sandbox_refusals_are_reported(roles):
     assert any(p.element == "divide" and "import" in p.message.lower() for p in problems), problems
 
 
-@pytest.mark.skipif(not CONFORMANCE.is_dir(), reason="../shared/conformance is not beside the checkout")
-def test_conformance_files_are_loaded_or_rejected_with_located_messages(roles):
-    files = collect([CONFORMANCE])
+def test_conformance_files_are_loaded_or_rejected_with_located_messages(roles, conformance):
+    corpus = conformance / "files"
+    files = collect([corpus])
     assert len(files) == 113
     problems = lint(files, roles)  # must not raise, whatever the files contain
     for problem in problems:
-        assert problem.file.startswith(str(CONFORMANCE)), problem
+        assert problem.file.startswith(str(corpus)), problem
         assert problem.line or problem.element, f"unlocated: {problem}"
         assert "Traceback" not in problem.message and "could not be checked" not in problem.message, problem
         assert re.match(r"^\S+(:\d+)?: ", str(problem)), problem

@@ -294,9 +294,12 @@ def _script_line(tb: TracebackType | None) -> int | None:
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
     """TaskDataEnvironment's semantics (task data as globals), but restricted, time-limited, size-guarded."""
 
-    def __init__(self, time_limit: float = 1.0, environment_globals: dict[str, Any] | None = None) -> None:
+    def __init__(self, time_limit: float = 1.0, environment_globals: dict[str, Any] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """`clock` is read on every traced event; tests pass one that counts steps instead of seconds."""
         super().__init__(environment_globals)
         self.time_limit = float(time_limit)
+        self.clock = clock
 
     def evaluate(self, expression: str, context: dict[str, Any],
                  external_context: dict[str, Any] | None = None) -> Any:
@@ -323,10 +326,11 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
 
     def _run(self, call: Callable[[], _T]) -> _T:
         """Run `call` with a tracer (this thread only) that raises _Timeout once the deadline has passed."""
-        deadline = time.monotonic() + self.time_limit
+        clock = self.clock
+        deadline = clock() + self.time_limit
 
         def tracer(frame: FrameType, event: str, arg: Any) -> Any:
-            if time.monotonic() > deadline:
+            if clock() > deadline:
                 raise _Timeout
             # Returned on 'call', it becomes the frame's tracer for 'line' events: only in script code
             # (our guards and the stdlib functions in reach are bounded; every call is still checked).

@@ -2,7 +2,7 @@
 
 A token is `secrets.token_urlsafe(32)`, shown once; only its SHA-256 is stored, so a copy of the
 database gives no working token. Tokens expire (`hours`, default 12) and can be revoked.
-Passwords are hashed with werkzeug's scrypt.
+Passwords are hashed with scrypt (`pathways.tasks.passwords`).
 """
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from pathways.base import clock
 from pathways.engine.errors import InvalidData, PathwaysError
 from pathways.engine.roles import RoleVocabulary
 from pathways.store.db import Store
 from pathways.store.models import Agency, ApiToken, User, UserRole
+from pathways.tasks.passwords import check_password, hash_password
 
 AGENCY_KINDS = ("OPS", "PUP", "NGO", "SUPERVISION")
 DEFAULT_TOKEN_HOURS = 12.0
 #: compared against when the username is unknown, so both paths take the same time
-_DUMMY_HASH = generate_password_hash("not-a-password")
+_DUMMY_HASH = hash_password("not-a-password")
 #: scrypt takes 32 MiB for each check: two at a time bound a burst of logins (8 server threads
 #: logging in at once took the server from 105 to 230 MB), and more would not run faster on 2 cores
 _HASHING = threading.BoundedSemaphore(2)
@@ -83,7 +83,7 @@ def create_user(store: Store, roles: RoleVocabulary, username: str, agency_code:
         if s.scalar(select(User.id).where(User.username == username)) is not None:
             raise InvalidData(f"user {username!r} already exists", fields={"username": "already exists"})
         user = User(username=username, full_name=full_name or username, agency_id=agency.id,
-                    password_hash=generate_password_hash(password), role_rows=[UserRole(role=r) for r in role_keys])
+                    password_hash=hash_password(password), role_rows=[UserRole(role=r) for r in role_keys])
         s.add(user)
         uow.commit()
         return _load_user(store, user.id)
@@ -95,7 +95,7 @@ def authenticate(store: Store, username: str, password: str) -> User:
         user = uow.session.scalars(select(User).where(User.username == username)).first()
         stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     with _HASHING:
-        valid = check_password_hash(stored, password)
+        valid = check_password(stored, password)
     if user is None or not user.active or not user.password_hash or not valid:
         raise NotAuthenticated("wrong username or password")
     return _load_user(store, user.id)
