@@ -130,9 +130,3 @@ def test_a_failing_bookkeeping_step_stops_no_other_case(store, engine, frozen_cl
     assert len(_events(store, other, "TimerFired")) == 1
     [timer] = _timers(store, failing)  # its claim lapses after the lease
     assert timer.claimed_until is not None
-
-
-@pytest.mark.parametrize(("failures", "seconds"), [
-    (0, 60), (1, 60), (2, 120), (3, 240), (9, 60 * 256), (10, 6 * 3600), (1000, 6 * 3600)])
-def test_backoff_doubles_per_failure_up_to_the_cap(failures, seconds):
-    assert firing.backoff(failures) == timedelta(seconds=seconds)
