@@ -10,12 +10,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from pathways.engine import firing
 from pathways.engine.cases import Actor
 from pathways.engine.runtime import CaseRuntime
-from pathways.store.models import CaseEvent, HumanTask, Timer
+from pathways.store.models import Case, CaseEvent, HumanTask, Timer
 
 SECRET = "Zofia Nowak z ulicy Lipowej"  # a case value: it must reach no event
 IDENTIFY = {"needs_crisis_support": True, "risk_level": "low", "intake_date": "2026-11-02"}
@@ -130,3 +130,18 @@ def test_a_failing_bookkeeping_step_stops_no_other_case(store, engine, frozen_cl
     assert len(_events(store, other, "TimerFired")) == 1
     [timer] = _timers(store, failing)  # its claim lapses after the lease
     assert timer.claimed_until is not None
+
+
+def test_timers_left_on_a_finished_case_are_postponed_not_claimed_again_at_once(store, engine, frozen_clock):
+    stale = _case_with_due_timer(store, engine, frozen_clock, "C-1")
+    other = _case_with_due_timer(store, engine, frozen_clock, "C-2")
+    with store.unit_of_work() as uow:  # a row the engine would have removed with the case's end
+        uow.session.execute(update(Case).where(Case.id == stale).values(status="completed"))
+        uow.commit()
+    frozen_clock.advance(hours=73)
+    assert engine.fire_due_timers() == 1
+    assert len(_events(store, other, "TimerFired")) == 1
+    [failed] = _events(store, stale, "TimerFailed")
+    assert failed.after["error"] == "CaseNotActive"
+    [timer] = _timers(store, stale)
+    assert _aware(timer.due_at) > _aware(frozen_clock()) and timer.claimed_until is None

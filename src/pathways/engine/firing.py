@@ -19,7 +19,8 @@ The rules:
   `TimerFailed` event holding only the due timers' element ids, the exception's class name, that
   reference and the retry time, never a message (it may quote case data, and partner agencies
   read the event log); its due timers move out by the back-off and are unclaimed; and the
-  remaining cases fire.
+  remaining cases fire. `CaseNotActive` counts as a failure, not as a lost race: timer rows that
+  outlived their case would otherwise be released and claimed again at once, for ever.
 - **Back-off.** The n-th consecutive failure of a case postpones its due timers by
   `TIMER_RETRY_SECONDS * 2**(n-1)`, at most `TIMER_RETRY_MAX_SECONDS`. The count is read from
   the case's event log: the `TimerFailed` events since the case's last event of another kind.
@@ -42,9 +43,9 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from pathways.base import clock
 from pathways.engine.actors import SYSTEM
 from pathways.engine.conflicts import command
-from pathways.engine.errors import Conflict
+from pathways.engine.errors import CaseNotActive, Conflict
 from pathways.store.db import Store
-from pathways.store.models import Case, CaseEvent, Timer
+from pathways.store.models import CaseEvent, Timer
 
 log = logging.getLogger("pathways.engine")
 
@@ -107,13 +108,20 @@ def fire_case(store: Store, advance: Advance, case_id: int, token: datetime) -> 
     try:
         advance(case_id)
         return True
+    except CaseNotActive as exc:  # timer rows outlived their case: no retry can succeed
+        _failed(store, case_id, exc)
     except Conflict:  # another command changed the case first: let the timer be claimed again
         _guarded(release, store, case_id, token)
     except Exception as exc:
-        reference = secrets.token_hex(4)
-        log.error("timers of case %d failed to advance it (reference %s)", case_id, reference, exc_info=exc)
-        _guarded(record_failure, store, case_id, exc, reference)
+        _failed(store, case_id, exc)
     return False
+
+
+def _failed(store: Store, case_id: int, exc: Exception) -> None:
+    """Log the error in full under a new reference, then postpone and record (see the module docstring)."""
+    reference = secrets.token_hex(4)
+    log.error("timers of case %d failed to advance it (reference %s)", case_id, reference, exc_info=exc)
+    _guarded(record_failure, store, case_id, exc, reference)
 
 
 def release(store: Store, case_id: int, token: datetime) -> None:
@@ -137,16 +145,16 @@ def record_failure(store: Store, case_id: int, error: Exception, reference: str)
         conn = uow.session.connection()
         due = conn.execute(select(Timer.id, Timer.element_id).where(
             Timer.case_id == case_id, Timer.due_at <= now)).all()
+        if not due:  # a concurrent command (a cancellation) took the timers: nothing waits, nothing to record
+            return
         retry_at = now + backoff(1 + failures_before(conn, case_id))
-        if due:
-            conn.execute(update(Timer).where(Timer.id.in_([timer_id for timer_id, _ in due])).values(
-                due_at=retry_at, claimed_until=None))
+        conn.execute(update(Timer).where(Timer.id.in_([timer_id for timer_id, _ in due])).values(
+            due_at=retry_at, claimed_until=None))
         elements = sorted({element for _, element in due})
-        if conn.scalar(select(Case.id).where(Case.id == case_id)) is not None:
-            conn.execute(insert(CaseEvent).values(
-                case_id=case_id, at=now, actor=SYSTEM, kind=FAILED, element_id=elements[0] if elements else None,
-                before=None, after={"elements": elements, "error": type(error).__name__, "reference": reference,
-                                    "retry_at": retry_at.isoformat()}))
+        conn.execute(insert(CaseEvent).values(  # timer rows imply their case: they go with it (cascade)
+            case_id=case_id, at=now, actor=SYSTEM, kind=FAILED, element_id=elements[0], before=None,
+            after={"elements": elements, "error": type(error).__name__, "reference": reference,
+                   "retry_at": retry_at.isoformat()}))
         uow.commit()
 
 
