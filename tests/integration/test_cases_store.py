@@ -243,30 +243,6 @@ def test_event_based_gateway_takes_the_timer_when_no_message_comes(store, roles,
         engine.send_message(Actor("pup-system"), case_id, "employer_reply", {})
 
 
-def test_timer_failure_is_postponed_and_logged(store, roles, frozen_clock, monkeypatch):
-    from pathways.engine import runtime as runtime_module
-
-    engine = Engine(store, roles)
-    deploy(store, collect([WORKFLOWS]), roles)
-    load_demo(store, engine)
-    case_id = engine.start_case(ANNA, "intake_referral", {}, PARTNERS)
-    engine.complete_task(ANNA, open_tasks(store, case_id)["identify"].id,
-                         {"needs_crisis_support": True, "risk_level": "low", "intake_date": "2026-11-02"})
-    frozen_clock.advance(hours=73)
-
-    def explode(self):
-        raise ScriptError("boom")
-
-    monkeypatch.setattr(runtime_module.CaseRuntime, "fire_due_timers", explode)
-    assert engine.fire_due_timers() == 0  # no endless loop on a failing case
-    with store.unit_of_work(write=False) as uow:
-        s = uow.session
-        timer = s.scalars(select(Timer).where(Timer.case_id == case_id)).one()
-        assert timer.due_at.replace(tzinfo=None) > frozen_clock().replace(tzinfo=None)
-        failed = s.scalars(select(CaseEvent).where(CaseEvent.kind == "TimerFailed")).all()
-        assert case_id in {e.case_id for e in failed} and failed[0].after == {"error": "boom"}
-
-
 def test_due_timer_rows_match_workflow(store, engine, frozen_clock):
     case_id = engine.start_case(Actor("cli"), "intake_referral", {})
     engine.complete_task(Actor("cli"), open_tasks(store, case_id)["identify"].id,

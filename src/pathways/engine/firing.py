@@ -1,0 +1,173 @@
+"""Firing due timers: claim a batch, advance each case on its own; one failing case stops no other.
+
+The rules:
+
+- **Claims are leases.** `claim_due` marks up to `TIMER_BATCH` of the earliest due, unclaimed
+  timer rows with `claimed_until = now + TIMER_LEASE_SECONDS` in one short transaction, committed
+  before any case runs. A worker that stops mid-batch holds nothing for longer than the lease.
+  Rows a command writes carry no claim, and a firing command unclaims the due rows it leaves.
+- **SKIP LOCKED.** On PostgreSQL the claim's `SELECT ... FOR UPDATE SKIP LOCKED` lets concurrent
+  workers take disjoint batches instead of queueing on each other's rows. SQLite has one writer
+  at a time (`BEGIN IMMEDIATE`), so its claims are serialized anyway.
+- **One case, one transaction.** Each claimed case is advanced by the `advance` callback (an
+  `Engine` command) in its own transaction. If two workers reach one case (a lapsed claim, a
+  user's command at the same moment) the case's version check makes the later one lose with
+  `Conflict`: its claim is released so the timer is taken again.
+- **A failure is the case's own.** Any other exception (`Exception`, not `BaseException`: an
+  interrupt still stops the worker, and its claims lapse) is caught per case: the full error goes
+  to the server log (logger `pathways.engine`) under a short reference; the case gets a
+  `TimerFailed` event holding only the due timers' element ids, the exception's class name, that
+  reference and the retry time, never a message (it may quote case data, and partner agencies
+  read the event log); its due timers move out by the back-off and are unclaimed; and the
+  remaining cases fire. `CaseNotActive` counts as a failure, not as a lost race: timer rows that
+  outlived their case would otherwise be released and claimed again at once, for ever.
+- **Back-off.** The n-th consecutive failure of a case postpones its due timers by
+  `TIMER_RETRY_SECONDS * 2**(n-1)`, at most `TIMER_RETRY_MAX_SECONDS`. The count is read from
+  the case's event log: the `TimerFailed` events since the case's last event of another kind.
+  They are written in the same transaction as each postponement, so the count cannot drift from
+  what happened, it needs no column (and no migration), and it is read only when a case fails
+  (one indexed query over the case's latest events, stopping where the cap is reached). Any
+  command that changes the case (a timer fired, a task completed) logs an event and so ends the
+  run; it also moves the timer rows back to the workflow's own due times.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, func, insert, or_, select, update
+
+from pathways.base import clock
+from pathways.engine.actors import SYSTEM
+from pathways.engine.conflicts import command
+from pathways.engine.errors import CaseNotActive, Conflict
+from pathways.store.db import Store
+from pathways.store.models import CaseEvent, Timer
+
+log = logging.getLogger("pathways.engine")
+
+#: Due timers claimed per query.
+TIMER_BATCH = 50
+#: How long a worker's claim on a due timer lasts; a stopped worker's claims lapse after it.
+TIMER_LEASE_SECONDS = 60
+#: The postponement after a case's first failure to advance on its timers; it doubles per failure.
+TIMER_RETRY_SECONDS = 60
+#: The longest postponement, however often the case failed.
+TIMER_RETRY_MAX_SECONDS = 6 * 3600
+FAILED = "TimerFailed"
+#: Past failures beyond this many postpone by the maximum anyway: the event query reads no further.
+_COUNTED = (TIMER_RETRY_MAX_SECONDS // TIMER_RETRY_SECONDS).bit_length()
+
+#: Advances one case on its due timers in a transaction of its own.
+Advance = Callable[[int], None]
+
+
+def fire_due(store: Store, advance: Advance, limit: int) -> int:
+    """Claim and fire due timers until none is due or `limit` cases were tried; returns how many advanced."""
+    advanced = tried = 0
+    while tried < limit:
+        claimed, token = claim_due(store, min(TIMER_BATCH, limit - tried))
+        if not claimed:
+            break
+        advanced += sum(fire_case(store, advance, case_id, token) for case_id in claimed)
+        tried += len(claimed)
+    return advanced
+
+
+def next_due(store: Store) -> datetime | None:
+    """The earliest due time of a timer nobody holds (claimed timers are being fired)."""
+    now = clock.now()
+    with store.unit_of_work(write=False) as uow:
+        due = uow.session.scalar(select(func.min(Timer.due_at)).where(
+            or_(Timer.claimed_until.is_(None), Timer.claimed_until <= now)))
+        return clock.aware(due) if due is not None else None
+
+
+def claim_due(store: Store, batch: int) -> tuple[list[int], datetime]:
+    """Claim the earliest due, unclaimed timers; returns their cases (earliest first) and the claim."""
+    now = clock.now()
+    token = now + timedelta(seconds=TIMER_LEASE_SECONDS)
+    with command(store) as uow:
+        due = (select(Timer.id)
+               .where(Timer.due_at <= now, or_(Timer.claimed_until.is_(None), Timer.claimed_until <= now))
+               .order_by(Timer.due_at).limit(batch))
+        if uow.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        claimed = uow.session.connection().execute(
+            update(Timer).where(Timer.id.in_(due.scalar_subquery())).values(claimed_until=token)
+            .returning(Timer.case_id, Timer.due_at)).all()
+        uow.commit()
+    return list(dict.fromkeys(case_id for case_id, _ in sorted(claimed, key=lambda r: r[1]))), token
+
+
+def fire_case(store: Store, advance: Advance, case_id: int, token: datetime) -> bool:
+    """Advance one claimed case; True if it advanced. Never raises an `Exception`."""
+    try:
+        advance(case_id)
+        return True
+    except CaseNotActive as exc:  # timer rows outlived their case: no retry can succeed
+        _failed(store, case_id, exc)
+    except Conflict:  # another command changed the case first: let the timer be claimed again
+        _guarded(release, store, case_id, token)
+    except Exception as exc:
+        _failed(store, case_id, exc)
+    return False
+
+
+def _failed(store: Store, case_id: int, exc: Exception) -> None:
+    """Log the error in full under a new reference, then postpone and record (see the module docstring)."""
+    reference = secrets.token_hex(4)
+    log.error("timers of case %d failed to advance it (reference %s)", case_id, reference, exc_info=exc)
+    _guarded(record_failure, store, case_id, exc, reference)
+
+
+def release(store: Store, case_id: int, token: datetime) -> None:
+    """Give back this worker's claims on the case's timers."""
+    with command(store) as uow:
+        uow.session.connection().execute(update(Timer).where(
+            Timer.case_id == case_id, Timer.claimed_until == token).values(claimed_until=None))
+        uow.commit()
+
+
+def backoff(failures: int) -> timedelta:
+    """The postponement after the `failures`-th consecutive failure (1 for the first)."""
+    exponent = min(max(failures, 1) - 1, _COUNTED)
+    return timedelta(seconds=min(TIMER_RETRY_SECONDS * 2 ** exponent, TIMER_RETRY_MAX_SECONDS))
+
+
+def record_failure(store: Store, case_id: int, error: Exception, reference: str) -> None:
+    """Postpone the case's due timers by the back-off, unclaimed, and log `TimerFailed` on the case."""
+    now = clock.now()
+    with command(store) as uow:
+        conn = uow.session.connection()
+        due = conn.execute(select(Timer.id, Timer.element_id).where(
+            Timer.case_id == case_id, Timer.due_at <= now)).all()
+        if not due:  # a concurrent command (a cancellation) took the timers: nothing waits, nothing to record
+            return
+        retry_at = now + backoff(1 + failures_before(conn, case_id))
+        conn.execute(update(Timer).where(Timer.id.in_([timer_id for timer_id, _ in due])).values(
+            due_at=retry_at, claimed_until=None))
+        elements = sorted({element for _, element in due})
+        conn.execute(insert(CaseEvent).values(  # timer rows imply their case: they go with it (cascade)
+            case_id=case_id, at=now, actor=SYSTEM, kind=FAILED, element_id=elements[0], before=None,
+            after={"elements": elements, "error": type(error).__name__, "reference": reference,
+                   "retry_at": retry_at.isoformat()}))
+        uow.commit()
+
+
+def failures_before(conn: Connection, case_id: int) -> int:
+    """How many times in a row the case failed to advance on its timers, up to the back-off's cap."""
+    kinds = conn.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)
+                         .order_by(CaseEvent.id.desc()).limit(_COUNTED)).all()
+    return next((i for i, kind in enumerate(kinds) if kind != FAILED), len(kinds))
+
+
+def _guarded(step: Callable[..., None], *args: object) -> None:
+    """Run a bookkeeping step; if it fails too, log it and go on (the claim lapses after the lease)."""
+    try:
+        step(*args)
+    except Exception:
+        log.exception("timer bookkeeping (%s) failed", step.__name__)
