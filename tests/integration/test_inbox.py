@@ -245,7 +245,7 @@ def _offer_rows(world: World) -> set[tuple[str, str, str, object, int]]:
     from pathways.store.models import TaskOffer
 
     with world.store.unit_of_work(write=False) as uow:
-        return {(agency, o.task_id, o.role, inbox.clock_aware(o.due_at), o.priority)
+        return {(agency, o.task_id, o.role, clock.aware(o.due_at), o.priority)
                 for o, agency in uow.session.execute(select(TaskOffer, Agency.code).join(
                     Agency, Agency.id == TaskOffer.agency_id))}
 
@@ -261,7 +261,7 @@ def _offers_by_rule(world: World) -> set[tuple[str, str, str, object, int]]:
         for case_id, code, kind in s.execute(select(CaseAgency.case_id, Agency.code, Agency.kind).join(
                 Agency, Agency.id == CaseAgency.agency_id)):
             agencies.setdefault(case_id, []).append((code, kind))
-        return {(code, t.id, role, inbox.clock_aware(t.due_at), t.priority)
+        return {(code, t.id, role, clock.aware(t.due_at), t.priority)
                 for t in s.scalars(select(HumanTask).where(HumanTask.status == "open", HumanTask.claimed_by.is_(None)))
                 for role in t.roles for code, kind in agencies.get(t.case_id, []) if roles.agency_kind(role) == kind}
 
