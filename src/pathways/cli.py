@@ -408,7 +408,11 @@ def case_start(key: str, data: str, agencies: tuple[str, ...], beneficiary: str)
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--data") from None
     if not isinstance(initial, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--data")
-    case_id = _services().engine.start_case(Actor("cli"), key, initial, agencies, beneficiary)
+    from pathways.tasks.cases import checked_start
+
+    pathways = _services()
+    version, initial = checked_start(pathways.store, pathways.engine, key, initial, beneficiary)
+    case_id = pathways.engine.start_case(Actor("cli"), key, initial, agencies, beneficiary, version=version)
     click.echo(f"started case {case_id}")
 
 

@@ -2,7 +2,8 @@
 
 SpiffWorkflow's CamundaParser reads `camunda:formData` but not `camunda:candidateGroups`,
 `camunda:dueDate` or `camunda:priority`, and it evaluates timer text as Python. The subclasses
-here add those attributes to user-task specs and build timers that accept literal ISO 8601.
+here add those attributes to user-task specs, read start forms, and build timers that accept
+literal ISO 8601.
 """
 
 from __future__ import annotations
@@ -133,7 +134,16 @@ class _TimerMixin:
 
 
 class PathwaysStartEventParser(_TimerMixin, CamundaStartEventParser):  # type: ignore[misc]
-    pass
+    """A start event may carry a start form (`camunda:formData`, as Camunda Modeler writes it):
+    the fields a case may be started with (docs/bpmn-conventions.md, "Start data")."""
+
+    get_form = UserTaskParser.get_form
+    get_enum_field = UserTaskParser.get_enum_field
+
+    def create_task(self) -> Any:
+        task = super().create_task()
+        task.form = self.get_form()
+        return task
 
 
 class PathwaysCatchEventParser(_TimerMixin, CamundaIntermediateCatchEventParser):  # type: ignore[misc]

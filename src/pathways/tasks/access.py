@@ -7,6 +7,8 @@ admins manage accounts and definitions but see case data only on the same terms.
 Sensitive fields are marked in the BPMN with the form-field property `sensitive` = `true`. Such a
 field's value is visible to the roles that work the task collecting it, plus the roles listed in
 the field property `visible_to` (comma-separated role keys). Everyone else gets the data without it.
+A role counts only in an agency of its own kind (`held_roles`): an OPS account that was somehow
+granted an NGO role does not see what the NGO's role sees.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from pathways.engine.errors import NotFound
+from pathways.engine.roles import RoleVocabulary
 from pathways.engine.runtime import Definition, task_roles
 from pathways.store.models import Case, CaseAgency, User
 
@@ -60,9 +63,25 @@ def sensitive_fields(definition: Definition) -> dict[str, frozenset[str]]:
     return {field_id: frozenset(roles) for field_id, roles in found.items()}
 
 
+def held_roles(user: User, vocabulary: RoleVocabulary, kind: str | None = None) -> set[str]:
+    """The user's roles that count for case work and visibility: those of their agency's kind.
+
+    Tasks are offered for these roles only, and sensitive values shown for these only. Built-in
+    roles (admin, designer, auditor) have no kind and never count here. `kind` is the user's
+    agency kind, read from the agency `accounts` loads with the user unless given.
+    """
+    kind = kind if kind is not None else user.agency.kind
+    return {role for role in user.roles if vocabulary.agency_kind(role) == kind}
+
+
 def hidden_fields(sensitive: SensitiveFields, user_roles: Iterable[str]) -> set[str]:
     held = set(user_roles)
     return {field_id for field_id, allowed in sensitive.items() if not allowed & held}
+
+
+def hidden_from(definition: Definition, user: User) -> set[str]:
+    """The sensitive fields of a pathway version whose values `user` may not see."""
+    return hidden_fields(sensitive_fields(definition), held_roles(user, definition.roles))
 
 
 def redact(data: Mapping[str, Any] | None, hidden: set[str]) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from pathways.base import clock
 from pathways.engine.errors import InvalidData, PathwaysError
-from pathways.engine.roles import RoleVocabulary
+from pathways.engine.roles import BUILTIN_ROLES, RoleVocabulary
 from pathways.store.db import Store
 from pathways.store.models import Agency, ApiToken, User, UserRole
 from pathways.tasks.passwords import check_password, hash_password
@@ -80,6 +80,7 @@ def create_user(store: Store, roles: RoleVocabulary, username: str, agency_code:
         agency = s.scalars(select(Agency).where(Agency.code == agency_code)).first()
         if agency is None:
             raise InvalidData(f"unknown agency {agency_code!r}", fields={"agency": "unknown"})
+        check_role_kinds(roles, role_keys, agency)
         if s.scalar(select(User.id).where(User.username == username)) is not None:
             raise InvalidData(f"user {username!r} already exists", fields={"username": "already exists"})
         user = User(username=username, full_name=full_name or username, agency_id=agency.id,
@@ -87,6 +88,19 @@ def create_user(store: Store, roles: RoleVocabulary, username: str, agency_code:
         s.add(user)
         uow.commit()
         return _load_user(store, user.id)
+
+
+def check_role_kinds(roles: RoleVocabulary, role_keys: Iterable[str], agency: Agency) -> None:
+    """Refuse a role of another agency kind than the account's agency (an OPS worker with an NGO role).
+
+    Such a role would never be offered tasks nor show sensitive values (`access.held_roles`), so
+    granting it is always a mistake, or an attempt to widen someone's access: say so at once.
+    Built-in roles (admin, designer) belong to the platform, not to an agency kind: any agency may hold them.
+    """
+    foreign = [r for r in role_keys if r not in BUILTIN_ROLES and roles.agency_kind(r) != agency.kind]
+    if foreign:
+        raise InvalidData(f"role(s) {', '.join(foreign)} belong to another kind of agency than {agency.code} "
+                          f"({agency.kind})", fields={"roles": "not of this agency's kind: " + ", ".join(foreign)})
 
 
 def authenticate(store: Store, username: str, password: str) -> User:

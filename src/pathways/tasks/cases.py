@@ -8,7 +8,7 @@ own short transaction, writes inside the engine command's transaction (`audit.re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from pathways.base import clock
 from pathways.base.values import jsonable
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import InvalidData, NotAllowed
-from pathways.engine.runtime import CaseRuntime
+from pathways.engine.runtime import CaseRuntime, Definition
 from pathways.store.db import Store
 from pathways.store.models import (
     Agency,
@@ -38,14 +38,13 @@ from pathways.store.models import (
 from pathways.tasks import audit
 from pathways.tasks.access import (
     case_visible_to,
-    hidden_fields,
+    hidden_from,
     is_case_worker,
     redact,
     redact_event,
-    sensitive_fields,
     visible_case,
 )
-from pathways.tasks.forms import read_fields
+from pathways.tasks.forms import SYSTEM_START_FIELDS, read_fields, start_form
 
 STATUSES = ("active", "completed", "cancelled", "closed")
 SORTS: dict[str, Any] = {"id": Case.id, "created": Case.created_at, "updated": Case.updated_at, "stage": Case.stage,
@@ -87,12 +86,48 @@ def start_case(store: Store, engine: Engine, user: User, key: str, data: dict[st
     if user.agency.code not in codes:
         raise InvalidData("your own agency must take part in the case",
                           fields={"agencies": f"must include {user.agency.code}"})
-    with store.unit_of_work(write=False) as uow:
-        if uow.session.scalar(select(PathwayVersion.id).where(PathwayVersion.key == key).limit(1)) is None:
-            raise InvalidData(f"no deployed pathway {key!r}", fields={"pathway": "no such pathway"})
-    case_id = engine.start_case(Actor(user.username, user.id), key, data, codes, beneficiary,
+    version, data = checked_start(store, engine, key, data, beneficiary)
+    case_id = engine.start_case(Actor(user.username, user.id), key, data, codes, beneficiary, version=version,
                                 within=audit.recorder(user, "case.start", detail={"pathway": key, "agencies": codes}))
     return case_detail(store, engine, user, case_id, audit_action=None)
+
+
+def checked_start(store: Store, engine: Engine, key: str, data: Mapping[str, Any],
+                  beneficiary: str = "") -> tuple[int, dict[str, Any]]:
+    """The latest version of pathway `key` and the start data it accepts (`start_data`).
+
+    Start the case on that version: it is the one whose start form checked the data, even if a
+    newer one is deployed meanwhile.
+    """
+    with store.unit_of_work(write=False) as uow:
+        latest = uow.session.execute(select(PathwayVersion.id, PathwayVersion.version).where(
+            PathwayVersion.key == key).order_by(PathwayVersion.version.desc()).limit(1)).first()
+        if latest is None:
+            raise InvalidData(f"no deployed pathway {key!r}", fields={"pathway": "no such pathway"})
+        return latest.version, start_data(engine.definition(uow.session, latest.id), data, beneficiary)
+
+
+def start_data(definition: Definition, data: Mapping[str, Any], beneficiary: str = "") -> dict[str, Any]:
+    """The data a case of `definition` may start with: its start form's fields, checked, and the pseudonym.
+
+    Any other key is refused, naming it: a case worker must not pre-fill the fields another role's
+    task collects (they would show as that role's answers). The pseudonym is the `beneficiary`
+    the case is started for; a `beneficiary_pseudonym` in `data` must agree with it.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidData("the start data must be a JSON object", fields={"data": "must be an object"})
+    system = {k: v for k, v in data.items() if k in SYSTEM_START_FIELDS}
+    form = start_form(definition)
+    unknown = sorted(set(data) - set(form.ids) - SYSTEM_START_FIELDS)
+    if unknown:
+        raise InvalidData("the pathway does not take these fields as start data: " + ", ".join(unknown),
+                          fields={f"data.{k}": "not a start field of this pathway" for k in unknown})
+    pseudonym = system.get("beneficiary_pseudonym", beneficiary)
+    if beneficiary and pseudonym != beneficiary:
+        raise InvalidData("beneficiary_pseudonym must be the case's beneficiary",
+                          fields={"data.beneficiary_pseudonym": "must equal beneficiary"})
+    started = form.validate({k: v for k, v in data.items() if k not in SYSTEM_START_FIELDS}) if form.ids else {}
+    return {**started, **({"beneficiary_pseudonym": pseudonym} if pseudonym else {})}
 
 
 def send_message(store: Store, engine: Engine, user: User, case_id: int, name: str,
@@ -146,7 +181,7 @@ def case_detail(store: Store, engine: Engine, user: User, case_id: int,
         s = uow.session
         case = visible_case(s, user, case_id)
         definition = engine.definition(s, case.pathway_version_id)
-        hidden = hidden_fields(sensitive_fields(definition), user.roles)
+        hidden = hidden_from(definition, user)
         snapshot = s.get(CaseState, case.id)
         data = jsonable(CaseRuntime.restore(definition, snapshot.state).data()) if snapshot and snapshot.state else {}
         detail = {
@@ -207,7 +242,7 @@ def case_view(store: Store, engine: Engine, user: User, case_id: int) -> dict[st
         s = uow.session
         case = visible_case(s, user, case_id)
         definition = engine.definition(s, case.pathway_version_id)
-        hidden = hidden_fields(sensitive_fields(definition), user.roles)
+        hidden = hidden_from(definition, user)
         timers = [{"element": t.element_id, "due_at": clock.aware(t.due_at)}
                   for t in s.scalars(select(Timer).where(Timer.case_id == case.id).order_by(Timer.due_at))]
         blob = s.get(DefinitionBlob, case.pathway_version.files[0]) if case.pathway_version.files else None

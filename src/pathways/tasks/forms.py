@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 
 import marshmallow as ma
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 
 from pathways.engine.errors import InvalidData
 from pathways.engine.runtime import Definition
@@ -323,6 +324,21 @@ def form_for(version_id: int, task_spec: Any) -> Form:
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return form
+
+
+#: start data every pathway takes: the pseudonym the case is started for (set by the start service)
+SYSTEM_START_FIELDS = frozenset({"beneficiary_pseudonym"})
+
+
+def start_form(definition: Definition) -> Form:
+    """The start form of a version: the form fields of its main process's start events.
+
+    A case may be started only with these fields (and `SYSTEM_START_FIELDS`); a pathway without a
+    start form takes no start data, so nobody can pre-fill the fields of a task's form.
+    """
+    starts = sorted((spec for spec in definition.spec.task_specs.values()
+                     if isinstance(spec, StartEvent) and read_fields(spec)), key=lambda spec: str(spec.bpmn_id))
+    return form_for(definition.version_id, starts[0]) if starts else Form((), FormSchema(()))
 
 
 def task_spec(definition: Definition, element_id: str) -> Any:

@@ -27,6 +27,7 @@ from pathways.engine.roles import RoleVocabulary
 from pathways.store.db import Store
 from pathways.store.models import Agency, Case, CaseAgency, HumanTask, PathwayVersion, TaskOffer, User
 from pathways.tasks import audit
+from pathways.tasks.access import held_roles
 
 VIEWS = ("all", "mine", "unclaimed", "overdue", "due_today")
 SORTS = ("due", "priority", "created", "name")
@@ -85,11 +86,6 @@ def agency_kind(s: Session, user: User) -> str:
     if isinstance(loaded, Agency):
         return loaded.kind
     return s.scalars(select(Agency.kind).where(Agency.id == user.agency_id)).one()
-
-
-def offered_roles(user: User, kind: str, vocabulary: RoleVocabulary) -> set[str]:
-    """The user's roles that can be offered tasks: those of their agency's kind."""
-    return {role for role in user.roles if vocabulary.agency_kind(role) == kind}
 
 
 _KeyRows = Select[str, datetime | None, datetime, int, bool]  # id, due_at, created_at, priority, mine
@@ -198,7 +194,7 @@ def list_tasks(s: Session, user: User, vocabulary: RoleVocabulary, query: InboxQ
     """One page of the user's inbox and the total (two queries)."""
     query.check()
     now = clock.now()
-    keys = _Views(user, offered_roles(user, agency_kind(s, user), vocabulary), now).keys(query.view)
+    keys = _Views(user, held_roles(user, vocabulary, agency_kind(s, user)), now).keys(query.view)
     chosen = _chosen(keys, query)
     page = (chosen.order_by(*_order(query, keys.c)).limit(query.per_page)
             .offset((query.page - 1) * query.per_page).subquery("page"))
@@ -236,7 +232,7 @@ def count_tasks(s: Session, user: User, vocabulary: RoleVocabulary, query: Inbox
                 ) -> dict[str, int]:
     """How many tasks each view holds (one query); the filters of `query` apply, its view not."""
     query = query or InboxQuery()
-    views = _Views(user, offered_roles(user, agency_kind(s, user), vocabulary), clock.now())
+    views = _Views(user, held_roles(user, vocabulary, agency_kind(s, user)), clock.now())
     keys = views.keys("all")
     within = {"all": true(), "mine": keys.c.mine, "unclaimed": not_(keys.c.mine),
               "overdue": and_(*views.window("overdue", keys.c.due_at)),

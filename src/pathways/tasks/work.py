@@ -47,7 +47,7 @@ def _load(s: Session, user: User, task_id: str) -> tuple[HumanTask, Case]:
 
 
 def _offered(s: Session, engine: Engine, user: User, task: HumanTask) -> bool:
-    return bool(set(task.roles) & inbox.offered_roles(user, inbox.agency_kind(s, user), engine.roles))
+    return bool(set(task.roles) & access.held_roles(user, engine.roles, inbox.agency_kind(s, user)))
 
 
 def _require_open(task: HumanTask) -> None:
@@ -209,7 +209,7 @@ def get_task(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
         s = uow.session
         task, case = _load(s, user, task_id)
         definition = engine.definition(s, case.pathway_version_id)
-        hidden = access.hidden_fields(access.sensitive_fields(definition), user.roles)
+        hidden = access.hidden_from(definition, user)
         values, case_data = _values(s, definition, task)
         offered = _offered(s, engine, user, task)
         result = {
