@@ -6,11 +6,14 @@ PostgreSQL through psycopg 3 in production, comes from PATHWAYS_DATABASE_URL.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///instance/pathways.db"
@@ -64,11 +67,19 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def _sqlite_busy(error: OperationalError) -> bool:
+    """SQLITE_BUSY or one of its extended codes (BUSY_SNAPSHOT: another writer committed since our reads)."""
+    orig = error.orig
+    return isinstance(orig, sqlite3.OperationalError) and (getattr(orig, "sqlite_errorcode", 0) & 0xFF) == 5
+
+
 class UnitOfWork:
     """One command, one transaction: rolls back unless `commit()` was called."""
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session],
+                 write_factory: sessionmaker[Session] | None = None) -> None:
         self._factory = session_factory
+        self._write_factory = write_factory or session_factory
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
@@ -84,6 +95,34 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+
+    def commit_appending(self, append: Callable[[Session], None]) -> None:
+        """End a read by appending rows (`append(session)` adds them) in the read's own transaction.
+
+        For what a read must leave behind, its audit entry: the rows commit with the read or the
+        call raises, so the caller never returns data without them, and no second transaction is
+        opened on the usual path. The objects the read loaded are detached first (still loaded,
+        as `close()` leaves them), so a rollback below cannot expire them under the caller.
+
+        A read unit of work on SQLite began deferred (`BEGIN`, no write lock while reading); the
+        insert upgrades it to a writer. SQLite refuses that upgrade at once, without waiting in
+        the busy timeout, when another writer holds the lock or committed since the reads began
+        (SQLITE_BUSY, BUSY_SNAPSHOT). The reads are done by then, so the rows are written in a
+        write transaction of their own (`BEGIN IMMEDIATE`), which waits its turn like any command.
+        """
+        s = self.session
+        s.expunge_all()
+        append(s)
+        try:
+            s.commit()
+            return
+        except OperationalError as error:
+            if not _sqlite_busy(error):
+                raise
+            s.rollback()
+        with self._write_factory() as writer:
+            append(writer)
+            writer.commit()
 
     @property
     def dialect(self) -> str:
@@ -103,7 +142,7 @@ class Store:
 
     def unit_of_work(self, write: bool = True) -> UnitOfWork:
         """A transaction for one command (`write=True`) or one read-only query."""
-        return UnitOfWork(self.write_sessions if write else self.sessions)
+        return UnitOfWork(self.write_sessions if write else self.sessions, self.write_sessions)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -194,17 +194,16 @@ def task_page(task_id: str) -> tuple[str, int]:
 @login_required
 def complete(task_id: str) -> Response | tuple[str, int]:
     engine = services(current_app).engine
-    task = work.get_task(engine, g.user, task_id)
-    data = submitted_values(task["form"]["fields"])
+    data = submitted_values(work.form_fields(engine, g.user, task_id))
     try:
-        work.complete(engine, g.user, task_id, data)
+        done = work.complete(engine, g.user, task_id, data)
     except InvalidData as exc:
         errors = exc.details.get("fields")
         return _page(task_id, 400, submitted=data, errors=errors if isinstance(errors, dict) else {})
     except Conflict as exc:
         return _back(task_id, exc)
-    flash(_("Task “%(name)s” completed.", name=task["name"]))
-    session["completed_task"] = {"beneficiary": task["case"]["beneficiary"] or f"#{task['case_id']}",
+    flash(_("Task “%(name)s” completed.", name=done["name"]))
+    session["completed_task"] = {"beneficiary": done["beneficiary"] or f"#{done['case_id']}",
                                  "next": work.opened_after(engine, g.user, task_id)}
     return redirect(url_for("web.inbox"))
 
