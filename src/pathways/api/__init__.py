@@ -1,8 +1,9 @@
 """The REST API: flask-smorest blueprints under /api/v1, one OpenAPI document, one error shape.
 
 `init_app(app)` sets up the `Api` (the document is served at /api/v1/openapi.json, a browsable
-reference at /api/v1/docs with Swagger UI assets served from the app, never from a CDN), the error
-handlers (`pathways.api.errors`) and every blueprint. Blueprints subclass `Blueprint` below so a
+reference at /api/v1/docs with Swagger UI assets served from the app, never from a CDN) and every
+blueprint; errors of paths under `PREFIX` are answered by `pathways.api.errors.handle` (the app
+routes them there). Blueprints subclass `Blueprint` below so a
 request that fails validation answers 400 (webargs' default is 422) and documents it that way.
 """
 
@@ -40,7 +41,7 @@ class Api(flask_smorest.Api):
 
 
 def init_app(app: Flask) -> Api:
-    from pathways.api import auth, cases, definitions, errors, health, reports, tasks
+    from pathways.api import auth, cases, definitions, health, reports, tasks
 
     app.config.update(
         API_TITLE="pathways API",
@@ -59,7 +60,6 @@ def init_app(app: Flask) -> Api:
         },
     )
     api = Api(app)
-    errors.init_app(app)
     app.register_blueprint(health.bp)
     for blp in (auth.blp, definitions.blp, cases.blp, tasks.blp, reports.blp):
         api.register_blueprint(blp)

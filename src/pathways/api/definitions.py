@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Any
 
 from flask import Response, current_app, request
@@ -24,8 +23,7 @@ from pathways.api.schemas import (
     VersionQuerySchema,
 )
 from pathways.core import services
-from pathways.engine.definitions import SourceFile
-from pathways.tasks import definitions
+from pathways.tasks import definitions, uploads
 
 blp = Blueprint("definitions", __name__, url_prefix="/api/v1/definitions",
                 description="Deployed pathway definitions (BPMN/DMN): browse, upload, draw.")
@@ -61,17 +59,7 @@ def upload_definitions() -> dict[str, Any]:
     """
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType("send the files as multipart/form-data parts named 'file'")
-    files = []
-    for number, part in enumerate(request.files.getlist("file"), start=1):
-        content = part.read()
-        if not content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-            raise UnsupportedMediaType(f"part {number} ({part.filename or 'unnamed'}) is not an XML document")
-        try:
-            content.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UnsupportedMediaType(f"part {number} ({part.filename or 'unnamed'}) is not UTF-8") from None
-        name = PurePath((part.filename or "").replace("\\", "/")).name or f"upload-{number}.bpmn"
-        files.append(SourceFile(name, content))
+    files = uploads.read_uploads((part.filename, part.read()) for part in request.files.getlist("file"))
     pathways = services(current_app)
     return definitions.upload(pathways.store, pathways.roles, current_user(), files)
 
