@@ -23,8 +23,9 @@ def create_app(config: Config | None = None) -> Flask:
     pathways = Pathways(config)
     app.extensions["pathways"] = pathways
 
-    from pathways import api
+    from pathways import api, limits
 
+    limits.init_app(app)
     api.init_app(app)
     from pathways import web
 

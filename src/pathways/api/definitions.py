@@ -16,6 +16,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from pathways.api import Blueprint
 from pathways.api.auth import auth_required, current_user, role_required
+from pathways.api.errors import ErrorSchema
 from pathways.api.schemas import (
     DefinitionDetailSchema,
     DefinitionSummarySchema,
@@ -51,6 +52,11 @@ def list_definitions() -> list[dict[str, Any]]:
 @role_required("designer", "admin")
 @blp.doc(requestBody=UPLOAD_BODY)
 @blp.response(201, UploadResultSchema)
+@blp.alt_response(400, schema=ErrorSchema, description="Lint problems (`problems`), or no file: nothing deployed")
+@blp.alt_response(403, schema=ErrorSchema, description="Needs the designer or admin role")
+@blp.alt_response(413, schema=ErrorSchema, description="The body is larger than the upload limit")
+@blp.alt_response(415, schema=ErrorSchema,
+                  description="Not multipart/form-data, or a part that is not an XML document in UTF-8")
 def upload_definitions() -> dict[str, Any]:
     """Upload BPMN/DMN files: lint them with the deployed files they need, then deploy.
 
