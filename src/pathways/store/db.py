@@ -17,6 +17,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///instance/pathways.db"
+#: the execution option of a write transaction (on SQLite it begins with `BEGIN IMMEDIATE`)
+WRITE = "pathways_write"
 
 
 def normalise_url(url: str) -> str:
@@ -59,7 +61,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # A command takes the write lock at BEGIN, so two writers queue (busy timeout) instead of one
     # failing to upgrade its read lock; reads begin deferred and never wait for writers (WAL).
-    write = conn.get_execution_options().get("pathways_write", False)
+    write = conn.get_execution_options().get(WRITE, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
@@ -76,10 +78,8 @@ def _sqlite_busy(error: OperationalError) -> bool:
 class UnitOfWork:
     """One command, one transaction: rolls back unless `commit()` was called."""
 
-    def __init__(self, session_factory: sessionmaker[Session],
-                 write_factory: sessionmaker[Session] | None = None) -> None:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
-        self._write_factory = write_factory or session_factory
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
@@ -108,7 +108,8 @@ class UnitOfWork:
         insert upgrades it to a writer. SQLite refuses that upgrade at once, without waiting in
         the busy timeout, when another writer holds the lock or committed since the reads began
         (SQLITE_BUSY, BUSY_SNAPSHOT). The reads are done by then, so the rows are written in a
-        write transaction of their own (`BEGIN IMMEDIATE`), which waits its turn like any command.
+        write transaction of their own (`BEGIN IMMEDIATE`) on the same session, which waits its
+        turn like any command.
         """
         s = self.session
         s.expunge_all()
@@ -120,9 +121,11 @@ class UnitOfWork:
             if not _sqlite_busy(error):
                 raise
             s.rollback()
-        with self._write_factory() as writer:
-            append(writer)
-            writer.commit()
+        # the same session and, from the pool, most likely the same connection: a second session
+        # here would hold two connections per request thread and overflow the pool
+        s.connection(execution_options={WRITE: True})
+        append(s)
+        s.commit()
 
     @property
     def dialect(self) -> str:
@@ -137,12 +140,12 @@ class Store:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        writer = self.engine.execution_options(pathways_write=True)
+        writer = self.engine.execution_options(**{WRITE: True})
         self.write_sessions = sessionmaker(writer, expire_on_commit=False)
 
     def unit_of_work(self, write: bool = True) -> UnitOfWork:
         """A transaction for one command (`write=True`) or one read-only query."""
-        return UnitOfWork(self.write_sessions if write else self.sessions, self.write_sessions)
+        return UnitOfWork(self.write_sessions if write else self.sessions)
 
     def dispose(self) -> None:
         self.engine.dispose()
