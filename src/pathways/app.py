@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import atexit
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from pathways.config import Config
 from pathways.core import Pathways
+from pathways.engine.errors import PathwaysError
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -20,12 +23,14 @@ def create_app(config: Config | None = None) -> Flask:
     pathways = Pathways(config)
     app.extensions["pathways"] = pathways
 
-    from pathways import api
+    from pathways import api, limits
 
+    limits.init_app(app)
     api.init_app(app)
     from pathways import web
 
     web.init_app(app)
+    _route_errors(app)
     if config.run_scheduler:
         from pathways.scheduler import TimerScheduler
 
@@ -34,3 +39,23 @@ def create_app(config: Config | None = None) -> Flask:
         atexit.register(scheduler.shutdown)
         app.extensions["pathways_scheduler"] = scheduler
     return app
+
+
+def _route_errors(app: Flask) -> None:
+    """Errors of API paths answer the API's JSON shape, every other path an HTML page.
+
+    One handler per class, app-wide, so an unknown address or a 405 (raised before any blueprint
+    is chosen) is answered like the rest of its side; blueprints may still register their own
+    (the designer's 413).
+    """
+    from pathways import api
+    from pathways.api import errors as api_errors
+    from pathways.web import errors as web_errors
+
+    def answer(error: BaseException) -> Response | tuple[str, int]:
+        if request.path == api.PREFIX or request.path.startswith(api.PREFIX + "/"):
+            return api_errors.handle(error)
+        return web_errors.handle(error)
+
+    for cls in (PathwaysError, HTTPException, Exception):
+        app.register_error_handler(cls, answer)

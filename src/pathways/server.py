@@ -24,6 +24,7 @@ from types import FrameType
 from typing import Any
 
 from pathways.config import Config
+from pathways.limits import GUNICORN_REQUEST_LINE
 
 
 class ServerUnavailable(Exception):
@@ -75,6 +76,8 @@ def serve_gunicorn(config: Config, host: str, port: int, workers: int, threads: 
         "keepalive": 5,
         "preload_app": False,  # the app, its pool and its scheduler are made in each worker
         "control_socket_disable": True,  # no gunicornc socket in $HOME, no extra thread in the master
+        # let long addresses through to the app, which answers 414 in its own shape (pathways.limits)
+        "limit_request_line": GUNICORN_REQUEST_LINE,
     }
 
     class PathwaysApplication(BaseApplication):  # type: ignore[misc]

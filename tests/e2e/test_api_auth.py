@@ -67,7 +67,8 @@ def test_validation_errors_are_400_with_fields(client, bearer):
 
 def test_http_errors_share_the_json_shape(client, bearer):
     _error(client.get("/api/v1/nothing-here"), 404, "not_found")
-    _error(client.get("/no/such/page"), 404, "not_found")
+    page = client.get("/no/such/page")  # outside /api/v1: the pages' HTML error page (tests/e2e/test_web_errors.py)
+    assert (page.status_code, page.mimetype) == (404, "text/html")
     response = client.put("/api/v1/auth/token")
     _error(response, 405, "method_not_allowed")
     assert "POST" in response.headers["Allow"]

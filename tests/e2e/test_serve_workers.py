@@ -109,6 +109,9 @@ def test_serve_workers_answers_and_stops_on_sigterm(workers, _template_db, tmp_p
             assert status == 200, done
         status, page = _call(port, "GET", "/api/v1/tasks?view=all", token=token)
         assert status == 200 and page["total"] >= 1
+        # an address over gunicorn's default 4,094-byte request line reaches the app: JSON 414
+        status, refused = _call(port, "GET", "/api/v1/tasks?q=" + "x" * 5000, token=token)
+        assert status == 414 and refused["code"] == "uri_too_long", refused
         status, body = _call(port, "POST", "/api/v1/auth/token", {"username": "admin", "password": "demo"})
         status, health = _call(port, "GET", "/api/v1/health", token=body["token"])
         assert health["dialect"] == "sqlite" and health["cases"]["active"] == 6

@@ -103,7 +103,8 @@ def test_complete_by_an_offered_user_claims_it_and_is_audited_in_the_same_transa
     task = world.task(case, "identify")
     result = _call(world, work.complete, "anna", task, {**IDENTIFY, "needs_crisis_support": "true"})
     assert result == {"id": task, "status": "completed", "case_id": case, "case_status": "active",
-                      "stage": "Interwencja kryzysowa"}
+                      "stage": "Interwencja kryzysowa", "name": "Identyfikacja i diagnoza wstępna",
+                      "beneficiary": "BEN-1"}
     row = world.row(task)
     assert row.status == "completed" and row.claimed_by == row.completed_by == world.users["anna"].id
     [entry] = _audit(world, "task.complete")

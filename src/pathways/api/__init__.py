@@ -1,8 +1,9 @@
 """The REST API: flask-smorest blueprints under /api/v1, one OpenAPI document, one error shape.
 
 `init_app(app)` sets up the `Api` (the document is served at /api/v1/openapi.json, a browsable
-reference at /api/v1/docs with Swagger UI assets served from the app, never from a CDN), the error
-handlers (`pathways.api.errors`) and every blueprint. Blueprints subclass `Blueprint` below so a
+reference at /api/v1/docs with Swagger UI assets served from the app, never from a CDN) and every
+blueprint; errors of paths under `PREFIX` are answered by `pathways.api.errors.handle` (the app
+routes them there). Blueprints subclass `Blueprint` below so a
 request that fails validation answers 400 (webargs' default is 422) and documents it that way.
 """
 
@@ -16,6 +17,7 @@ from webargs.flaskparser import FlaskParser
 
 from pathways import __version__
 from pathways.api.errors import ErrorSchema
+from pathways.limits import MAX_REQUEST_TARGET
 
 PREFIX = "/api/v1"
 DOCS_ASSETS = f"{PREFIX}/docs/assets/"
@@ -40,7 +42,7 @@ class Api(flask_smorest.Api):
 
 
 def init_app(app: Flask) -> Api:
-    from pathways.api import auth, cases, definitions, errors, health, reports, tasks
+    from pathways.api import auth, cases, definitions, health, reports, tasks
 
     app.config.update(
         API_TITLE="pathways API",
@@ -59,11 +61,11 @@ def init_app(app: Flask) -> Api:
         },
     )
     api = Api(app)
-    errors.init_app(app)
     app.register_blueprint(health.bp)
     for blp in (auth.blp, definitions.blp, cases.blp, tasks.blp, reports.blp):
         api.register_blueprint(blp)
     _validation_is_400(api)
+    _document_long_addresses(api)
     app.add_url_rule(f"{DOCS_ASSETS}<path:filename>", "swagger_ui_asset", _swagger_asset)
     app.extensions["pathways_api"] = api
     return api
@@ -78,6 +80,18 @@ def _validation_is_400(api: Api) -> None:
                 responses.setdefault("400", responses.pop("422"))
                 if responses["400"] == "UNPROCESSABLE_ENTITY":
                     responses["400"] = "BAD_REQUEST"
+
+
+def _document_long_addresses(api: Api) -> None:
+    """Every operation may answer 414 (pathways.limits): say so, with the error shape."""
+    api.spec.components.response("URI_TOO_LONG", {
+        "description": f"The address (path and query) is longer than {MAX_REQUEST_TARGET:,} bytes",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    })
+    for operations in api.spec._paths.values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("414", {"$ref": "#/components/responses/URI_TOO_LONG"})
 
 
 def _swagger_asset(filename: str) -> Any:

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Any
 
 from flask import Response, current_app, request
@@ -17,6 +16,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from pathways.api import Blueprint
 from pathways.api.auth import auth_required, current_user, role_required
+from pathways.api.errors import ErrorSchema
 from pathways.api.schemas import (
     DefinitionDetailSchema,
     DefinitionSummarySchema,
@@ -24,8 +24,7 @@ from pathways.api.schemas import (
     VersionQuerySchema,
 )
 from pathways.core import services
-from pathways.engine.definitions import SourceFile
-from pathways.tasks import definitions
+from pathways.tasks import definitions, uploads
 
 blp = Blueprint("definitions", __name__, url_prefix="/api/v1/definitions",
                 description="Deployed pathway definitions (BPMN/DMN): browse, upload, draw.")
@@ -53,6 +52,11 @@ def list_definitions() -> list[dict[str, Any]]:
 @role_required("designer", "admin")
 @blp.doc(requestBody=UPLOAD_BODY)
 @blp.response(201, UploadResultSchema)
+@blp.alt_response(400, schema=ErrorSchema, description="Lint problems (`problems`), or no file: nothing deployed")
+@blp.alt_response(403, schema=ErrorSchema, description="Needs the designer or admin role")
+@blp.alt_response(413, schema=ErrorSchema, description="The body is larger than the upload limit")
+@blp.alt_response(415, schema=ErrorSchema,
+                  description="Not multipart/form-data, or a part that is not an XML document in UTF-8")
 def upload_definitions() -> dict[str, Any]:
     """Upload BPMN/DMN files: lint them with the deployed files they need, then deploy.
 
@@ -61,17 +65,7 @@ def upload_definitions() -> dict[str, Any]:
     """
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType("send the files as multipart/form-data parts named 'file'")
-    files = []
-    for number, part in enumerate(request.files.getlist("file"), start=1):
-        content = part.read()
-        if not content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-            raise UnsupportedMediaType(f"part {number} ({part.filename or 'unnamed'}) is not an XML document")
-        try:
-            content.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UnsupportedMediaType(f"part {number} ({part.filename or 'unnamed'}) is not UTF-8") from None
-        name = PurePath((part.filename or "").replace("\\", "/")).name or f"upload-{number}.bpmn"
-        files.append(SourceFile(name, content))
+    files = uploads.read_uploads((part.filename, part.read()) for part in request.files.getlist("file"))
     pathways = services(current_app)
     return definitions.upload(pathways.store, pathways.roles, current_user(), files)
 

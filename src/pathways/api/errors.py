@@ -3,9 +3,11 @@
     {"status": 400, "code": "invalid_data", "message": "...", "fields": {"field": "message"}}
 
 `fields` appears for invalid input (per field), `problems` for a definition that fails lint.
-Handlers are registered by class: domain errors (`PathwaysError` and subclasses), werkzeug's
-HTTP errors (unknown route, 405, 413, 415, webargs validation) and, last, any other exception,
-which is logged and answered with a generic 500 (never a traceback).
+`handle` answers every error of an API path (`pathways.app` routes them here, the pages' to
+`pathways.web.errors`): domain errors (`PathwaysError` and subclasses) with the status of the
+shared table (`pathways.tasks.statuses`), werkzeug's HTTP errors (unknown route, 405, 413, 414,
+415, webargs validation) with theirs and, last, any other exception, which is logged and
+answered with a generic 500 (never a traceback).
 """
 
 from __future__ import annotations
@@ -14,32 +16,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, Response, current_app, jsonify
+from flask import Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
-from pathways.engine.errors import (
-    Conflict,
-    InvalidData,
-    InvalidDefinition,
-    MessageNotExpected,
-    NotAllowed,
-    NotFound,
-    PathwaysError,
-)
-from pathways.tasks.accounts import NotAuthenticated
+from pathways.engine.errors import PathwaysError
+from pathways.tasks.statuses import STATUS, STATUS_BY_CODE, domain_status
 
-#: domain error class -> HTTP status (the most specific class in an error's MRO wins)
-STATUS: dict[type[PathwaysError], int] = {
-    NotAuthenticated: 401,
-    NotAllowed: 403,
-    NotFound: 404,
-    Conflict: 409,
-    MessageNotExpected: 409,
-    InvalidData: 400,
-    InvalidDefinition: 400,
-}
-#: error code -> HTTP status, for errors of modules imported lazily (pathways.diagram.NoDiagram)
-STATUS_BY_CODE = {"no_diagram": 404}
+__all__ = ["STATUS", "STATUS_BY_CODE", "domain_status", "error_response", "handle"]
 
 HTTP_CODES = {
     400: "invalid_data",
@@ -49,6 +32,7 @@ HTTP_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
 }
 
@@ -79,13 +63,6 @@ def error_response(status: int, code: str, message: str, headers: Mapping[str, s
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
-
-
-def domain_status(error: PathwaysError) -> int:
-    for cls in type(error).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return STATUS_BY_CODE.get(error.code, 400)
 
 
 def handle_domain_error(error: PathwaysError) -> Response:
@@ -121,10 +98,13 @@ def handle_unexpected(error: BaseException) -> Response:
     return error_response(500, "internal_error", "something went wrong on the server; it was logged")
 
 
-def init_app(app: Flask) -> None:
-    app.register_error_handler(PathwaysError, handle_domain_error)
-    app.register_error_handler(HTTPException, handle_http_error)
-    app.register_error_handler(Exception, handle_unexpected)
+def handle(error: BaseException) -> Response:
+    """Any error raised while serving an API path, in the JSON shape (the app routes them here)."""
+    if isinstance(error, PathwaysError):
+        return handle_domain_error(error)
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    return handle_unexpected(error)
 
 
 def _strip_locations(messages: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -26,6 +26,13 @@ blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="Figures for supervisors: stages, funnel, times, tasks, hours, benefits, outcomes, ESF.")
 
 
+#: the files `format=csv|xlsx` answers, beside the JSON figure (a Content-Disposition names them)
+EXPORTS = {
+    CONTENT_TYPES["csv"].split(";")[0]: {"schema": {"type": "string"}},
+    CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+}
+
+
 class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -76,6 +83,9 @@ def list_figures() -> list[dict[str, str]]:
 @role_required(*reports.REPORT_ROLES)
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.response(200, FigureSchema)
+@blp.doc(responses={"200": {  # flask-smorest documents one content type per response: all three here
+    "description": "The figure as JSON, or with `format=csv|xlsx` a file to save (Content-Disposition)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Figure"}}, **EXPORTS}}})
 @blp.alt_response(404, description="No such figure")
 def get_figure(args: dict[str, Any], figure: str) -> Any:
     """One figure for a pathway (or all), an agency (or all) and a period; `format=csv|xlsx` for a file."""

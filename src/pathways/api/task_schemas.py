@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from pathways.api.schemas import StrictSchema
+from pathways.tasks import work
 from pathways.tasks.inbox import MAX_ID, MAX_PER_PAGE, SORTS, VIEWS
 
 SORT_CHOICES = [f"{sign}{key}" for key in SORTS for sign in ("", "-")]
@@ -179,4 +180,5 @@ class CompletedSchema(ma.Schema):
 
 
 class CommentInSchema(StrictSchema):
-    text = ma.fields.String(required=True, metadata={"description": "1 to 4000 characters"})
+    text = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=work.MAX_COMMENT), metadata={
+        "description": f"1 to {work.MAX_COMMENT} characters, not only blank space (it is stripped)"})

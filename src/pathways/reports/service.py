@@ -63,13 +63,8 @@ def build(store: Store, engine: Engine, user: User | None, names: Sequence[str],
         _check(uow.session, scope)
         ctx = Context(uow.session, engine, user, scope, clock.now(), lang)
         figures = {name: FIGURES[name](ctx) for name in names}
-    detail: dict[str, Any] = {"figures": list(names), **scope.as_dict(), "format": export}
-    if user is None:
-        with store.unit_of_work() as uow:
-            audit.record(uow.session, None, "report.read", detail={**detail, "via": "cli"})
-            uow.commit()
-    else:
-        audit.record_read(store, user, "report.read", detail=detail)
+        detail: dict[str, Any] = {"figures": list(names), **scope.as_dict(), "format": export}
+        audit.record_read(uow, user, "report.read", detail=detail if user is not None else {**detail, "via": "cli"})
     return figures
 
 

@@ -6,14 +6,19 @@ PostgreSQL through psycopg 3 in production, comes from PATHWAYS_DATABASE_URL.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///instance/pathways.db"
+#: the execution option of a write transaction (on SQLite it begins with `BEGIN IMMEDIATE`)
+WRITE = "pathways_write"
 
 
 def normalise_url(url: str) -> str:
@@ -56,12 +61,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # A command takes the write lock at BEGIN, so two writers queue (busy timeout) instead of one
     # failing to upgrade its read lock; reads begin deferred and never wait for writers (WAL).
-    write = conn.get_execution_options().get("pathways_write", False)
+    write = conn.get_execution_options().get(WRITE, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def _sqlite_busy(error: OperationalError) -> bool:
+    """SQLITE_BUSY or one of its extended codes (BUSY_SNAPSHOT: another writer committed since our reads)."""
+    orig = error.orig
+    return isinstance(orig, sqlite3.OperationalError) and (getattr(orig, "sqlite_errorcode", 0) & 0xFF) == 5
 
 
 class UnitOfWork:
@@ -85,6 +96,37 @@ class UnitOfWork:
     def commit(self) -> None:
         self.session.commit()
 
+    def commit_appending(self, append: Callable[[Session], None]) -> None:
+        """End a read by appending rows (`append(session)` adds them) in the read's own transaction.
+
+        For what a read must leave behind, its audit entry: the rows commit with the read or the
+        call raises, so the caller never returns data without them, and no second transaction is
+        opened on the usual path. The objects the read loaded are detached first (still loaded,
+        as `close()` leaves them), so a rollback below cannot expire them under the caller.
+
+        A read unit of work on SQLite began deferred (`BEGIN`, no write lock while reading); the
+        insert upgrades it to a writer. SQLite refuses that upgrade at once, without waiting in
+        the busy timeout, when another writer holds the lock or committed since the reads began
+        (SQLITE_BUSY, BUSY_SNAPSHOT). The reads are done by then, so the rows are written in a
+        write transaction of their own (`BEGIN IMMEDIATE`) on the same session, which waits its
+        turn like any command.
+        """
+        s = self.session
+        s.expunge_all()
+        append(s)
+        try:
+            s.commit()
+            return
+        except OperationalError as error:
+            if not _sqlite_busy(error):
+                raise
+            s.rollback()
+        # the same session and, from the pool, most likely the same connection: a second session
+        # here would hold two connections per request thread and overflow the pool
+        s.connection(execution_options={WRITE: True})
+        append(s)
+        s.commit()
+
     @property
     def dialect(self) -> str:
         bind = self.session.get_bind()
@@ -98,7 +140,7 @@ class Store:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        writer = self.engine.execution_options(pathways_write=True)
+        writer = self.engine.execution_options(**{WRITE: True})
         self.write_sessions = sessionmaker(writer, expire_on_commit=False)
 
     def unit_of_work(self, write: bool = True) -> UnitOfWork:

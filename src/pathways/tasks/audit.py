@@ -1,8 +1,9 @@
 """The audit log: every read and write of case data, with user, time and action.
 
 Callers add the entry in the same session (and so the same transaction) as the work it records;
-engine commands take it through `recorder(...)` as their `within`; a read is recorded in its own
-short write transaction by `record_read`.
+engine commands take it through `recorder(...)` as their `within`; a read ends with `record_read`,
+which commits its entry in the read's own transaction (no second transaction, and on SQLite no
+write lock while the read runs): the read returns nothing unless its entry was written.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from pathways.base import clock
 from pathways.engine.cases import Within
-from pathways.store.db import Store
+from pathways.store.db import UnitOfWork
 from pathways.store.models import AuditEntry, User
 
 
@@ -25,12 +26,15 @@ def record(s: Session, user: User | None, action: str, *, case_id: int | None = 
                      action=action, case_id=case_id, task_id=task_id, detail=detail))
 
 
-def record_read(store: Store, user: User, action: str, *, case_id: int | None = None,
+def record_read(uow: UnitOfWork, user: User | None, action: str, *, case_id: int | None = None,
                 task_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    """Record a read in its own transaction."""
-    with store.unit_of_work() as uow:
-        record(uow.session, user, action, case_id=case_id, task_id=task_id, detail=detail)
-        uow.commit()
+    """End the read `uow` ran with its audit entry, committed in that transaction (see
+    `UnitOfWork.commit_appending`); raises, and so fails the read, when the entry cannot be written.
+
+    Call it last inside the read's `with` block, once the answer is built: a read that fails
+    before it leaves no entry, one that returns always has one.
+    """
+    uow.commit_appending(lambda s: record(s, user, action, case_id=case_id, task_id=task_id, detail=detail))
 
 
 def recorder(user: User, action: str, *, task_id: str | None = None,

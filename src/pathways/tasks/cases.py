@@ -168,7 +168,7 @@ def list_cases(store: Store, user: User, query: CaseQuery,
         agencies = _agency_codes(s, ids)
         open_counts = dict(s.execute(select(HumanTask.case_id, func.count()).where(
             HumanTask.case_id.in_(ids), HumanTask.status == "open").group_by(HumanTask.case_id)).all())
-    audit.record_read(store, user, "case.list", detail={k: v for k, v in asdict(query).items() if v is not None})
+        audit.record_read(uow, user, "case.list", detail={k: v for k, v in asdict(query).items() if v is not None})
     items = [{**_summary(case, name), "agencies": agencies.get(case.id, []), "open_tasks": open_counts.get(case.id, 0)}
              for case, name, _ in rows]
     return {"items": items, "total": total, "page": query.page, "per_page": query.per_page}
@@ -203,8 +203,8 @@ def case_detail(store: Store, engine: Engine, user: User, case_id: int,
                           "element": m.element_id, "task_id": m.task_id, "at": clock.aware(m.at)}
                          for m in s.scalars(select(Measure).where(Measure.case_id == case.id).order_by(Measure.id))],
         }
-    if audit_action:
-        audit.record_read(store, user, audit_action, case_id=case_id)
+        if audit_action:
+            audit.record_read(uow, user, audit_action, case_id=case_id)
     return detail
 
 

@@ -248,9 +248,9 @@ def inbox(store: Store, user: User, vocabulary: RoleVocabulary, query: InboxQuer
     """The user's inbox page; the read is audited (`task.list`) with the cases it showed."""
     with store.unit_of_work(write=False) as uow:
         page = list_tasks(uow.session, user, vocabulary, query)
-    shown = sorted({item["case_id"] for item in page.items})
-    filters = {k: v for k, v in asdict(query).items() if v is not None}
-    audit.record_read(store, user, "task.list", detail={"query": filters, "total": page.total, "cases": shown})
+        shown = sorted({item["case_id"] for item in page.items})
+        filters = {k: v for k, v in asdict(query).items() if v is not None}
+        audit.record_read(uow, user, "task.list", detail={"query": filters, "total": page.total, "cases": shown})
     return page
 
 

@@ -194,7 +194,24 @@ def complete(engine: Engine, user: User, task_id: str, data: Any) -> dict[str, A
 
     outcome: dict[str, Any] = {}
     case_id = engine.complete_task(Actor(user.username, user.id), task_id, clean, within=keep_claim_and_audit)
-    return {"id": task_id, "status": "completed", "case_id": case_id, **outcome}
+    # the name and pseudonym, read above, let a page say what was done without reading the task again
+    return {"id": task_id, "status": "completed", "case_id": case_id, **outcome, "name": task.name,
+            "beneficiary": case.beneficiary}
+
+
+def form_fields(engine: Engine, user: User, task_id: str) -> list[dict[str, Any]]:
+    """The task's form fields without values: what a posted form is read with (ids, types, which are
+    read-only or hidden from the user) before `complete` checks it.
+
+    Reads no case data, so it writes no audit entry: a page posting a form does not log a read
+    before a completion that may be refused (the refused page reads the task again, audited).
+    """
+    with engine.store.unit_of_work(write=False) as uow:
+        s = uow.session
+        task, case = _load(s, user, task_id)
+        definition = engine.definition(s, case.pathway_version_id)
+        hidden = access.hidden_fields(access.sensitive_fields(definition), user.roles)
+        return _form(definition, task).describe({}, hidden)
 
 
 def _form(definition: Definition, task: HumanTask) -> forms.Form:
@@ -219,7 +236,7 @@ def get_task(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
             "comments": comment_rows(s, task_id),
             "can": _abilities(user, task, offered),
         }
-    audit.record_read(engine.store, user, "task.read", case_id=case.id, task_id=task_id)
+        audit.record_read(uow, user, "task.read", case_id=case.id, task_id=task_id)
     return result
 
 
@@ -306,7 +323,7 @@ def list_comments(engine: Engine, user: User, task_id: str) -> list[dict[str, An
     with engine.store.unit_of_work(write=False) as uow:
         task, _ = _load(uow.session, user, task_id)
         rows = comment_rows(uow.session, task_id)
-    audit.record_read(engine.store, user, "task.comments", case_id=task.case_id, task_id=task_id)
+        audit.record_read(uow, user, "task.comments", case_id=task.case_id, task_id=task_id)
     return rows
 
 

@@ -22,10 +22,11 @@ from werkzeug.wrappers import Response
 
 from pathways.base import clock
 from pathways.core import services
-from pathways.engine.errors import InvalidData, PathwaysError
+from pathways.engine.errors import InvalidData
 from pathways.reports.filters import CaseFilter
 from pathways.tasks import cases
 from pathways.tasks.access import MAX_ID, is_case_worker
+from pathways.web.diagrams import draw
 from pathways.web.i18n import current_locale, role_names
 from pathways.web.session import bp, login_required
 
@@ -191,12 +192,8 @@ def start_case() -> Response | tuple[str, int]:
 
 def _diagram(view: dict[str, Any]) -> tuple[Markup | None, str | None]:
     """The case's diagram with its position highlighted; (None, message) when it cannot be drawn."""
-    if not view["diagram"]:
-        return None, _("This pathway version has no diagram file.")
-    try:
-        from pathways.diagram import Badge, render_svg
-    except ImportError:  # pragma: no cover - the diagram package is part of the install
-        return None, _("Diagrams cannot be drawn by this installation.")
+    from pathways.diagram import Badge
+
     open_elements = Counter(t["element"] for t in view["open_tasks"])
     waiting = {t["element"]: t for t in view["timers"]}
     badges: dict[str, list[Any]] = {}
@@ -209,13 +206,8 @@ def _diagram(view: dict[str, Any]) -> tuple[Markup | None, str | None]:
                             count=count)
     for element, timer in waiting.items():
         titles[element] = _("Timer waiting until %(when)s", when=when(timer["due_at"]))
-    try:
-        svg = render_svg(view["diagram"], process_id=view["pathway"], highlight=[*open_elements, *waiting],
-                         badges=badges, titles=titles)
-    except PathwaysError:
-        return None, _("The diagram of this pathway cannot be drawn (the file has no layout).")
-    start = svg.find("<svg")
-    return Markup(svg[start:] if start >= 0 else svg), None  # noqa: S704 - escaped by the renderer
+    return draw(view["diagram"] or None, view["pathway"], highlight=[*open_elements, *waiting], badges=badges,
+                titles=titles)
 
 
 def _task_groups(view: dict[str, Any]) -> list[dict[str, Any]]:

@@ -11,23 +11,21 @@ around them is translated.
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Any
 
 from flask import current_app, g, render_template, request
 from flask_babel import gettext as _
-from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pathways.core import services
 from pathways.engine.definitions import SourceFile
-from pathways.engine.errors import InvalidDefinition, NotAllowed, PathwaysError
-from pathways.tasks import definitions
+from pathways.engine.errors import InvalidDefinition, NotAllowed
+from pathways.tasks import definitions, uploads
 from pathways.web.cases import HELPERS
+from pathways.web.diagrams import draw
 from pathways.web.session import bp, login_required
 
 DESIGN_ROLES = frozenset({"designer", "admin"})
-SUFFIXES = (".bpmn", ".dmn", ".xml")
 
 
 def _require_designer() -> None:
@@ -57,22 +55,17 @@ def designer() -> tuple[str, int]:
 
 def _read_parts() -> tuple[list[SourceFile], str | None]:
     """The uploaded files, or a message saying why they cannot be linted at all."""
-    parts = [p for p in request.files.getlist("file") if p.filename]
+    parts = [p for p in request.files.getlist("file") if p.filename]  # a form sent with no file chosen
     if not parts:
         return [], _("Choose one or more BPMN or DMN files to upload.")
-    files = []
-    for number, part in enumerate(parts, start=1):
-        name = PurePath((part.filename or "").replace("\\", "/")).name or f"upload-{number}.bpmn"
-        content = part.read()
-        if not content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-            return [], _("%(file)s is not an XML document: upload BPMN or DMN files as the modeler saves them.",
-                         file=name)
-        try:
-            content.decode("utf-8")
-        except UnicodeDecodeError:
+    try:
+        return uploads.read_uploads((part.filename, part.read()) for part in parts), None
+    except uploads.UnreadableUpload as refused:
+        name = refused.details["file"]
+        if refused.details["reason"] == "not_utf8":
             return [], _("%(file)s is not UTF-8 text: save it again from the modeler.", file=name)
-        files.append(SourceFile(name, content))
-    return files, None
+        return [], _("%(file)s is not an XML document: upload BPMN or DMN files as the modeler saves them.",
+                     file=name)
 
 
 @bp.post("/designer/upload", endpoint="designer_upload")
@@ -107,27 +100,13 @@ def _version_arg() -> int | None:
     return int(text) if text.isdigit() and len(text) < 10 else None
 
 
-def _diagram(key: str, version: int) -> tuple[Markup | None, str | None]:
-    pathways = services(current_app)
-    try:
-        from pathways.diagram import render_svg
-
-        content = definitions.diagram_source(pathways.store, key, version)
-        svg = render_svg(content, process_id=key)
-    except ImportError:  # pragma: no cover - the diagram package is part of the install
-        return None, _("Diagrams cannot be drawn by this installation.")
-    except PathwaysError:
-        return None, _("This version cannot be drawn: its BPMN file has no diagram layout (save it from the "
-                       "modeler with its diagram).")
-    start = svg.find("<svg")
-    return Markup(svg[start:] if start >= 0 else svg), None  # noqa: S704 - escaped by the renderer
-
-
 @bp.get("/designer/<string:key>", endpoint="designer_pathway")
 @login_required
 def pathway(key: str) -> str:
     _require_designer()
     pathways = services(current_app)
     detail = definitions.definition_detail(pathways.store, pathways.engine, key, _version_arg())
-    svg, no_diagram = _diagram(key, detail["version"])
+    svg, no_diagram = draw(definitions.diagram_source(pathways.store, key, detail["version"]), key, no_layout=_(
+        "This version cannot be drawn: its BPMN file has no diagram layout (save it from the modeler with its "
+        "diagram)."))
     return render_template("designer_pathway.html", d=detail, svg=svg, no_diagram=no_diagram, **HELPERS)

@@ -23,11 +23,12 @@ from markupsafe import Markup
 
 from pathways import reports
 from pathways.core import services
-from pathways.engine.errors import InvalidData, NotAllowed, NotFound, PathwaysError
+from pathways.engine.errors import InvalidData, NotAllowed, NotFound
 from pathways.reports import CaseFilter, Figure, Scope
 from pathways.reports.export import CONTENT_TYPES, filename, render
 from pathways.reports.labels import translate
 from pathways.web.charts import Bar, Step, bar_chart, funnel_chart
+from pathways.web.diagrams import draw
 from pathways.web.i18n import current_locale
 from pathways.web.session import bp, login_required
 
@@ -249,7 +250,7 @@ def export(figure: str, fmt: str) -> Response:
 
 def _diagram(key: str, figure: Figure) -> tuple[Markup | None, str | None]:
     """The pathway's diagram with per-activity badges: open (blue), overdue (red), completed (green)."""
-    from pathways.diagram import Badge, render_svg
+    from pathways.diagram import Badge
     from pathways.tasks.definitions import diagram_source
 
     badges: dict[str, list[Any]] = {}
@@ -268,10 +269,4 @@ def _diagram(key: str, figure: Figure) -> tuple[Markup | None, str | None]:
         titles[row["element"]] = _("%(name)s: open %(open)s, overdue %(overdue)s, completed %(completed)s",
                                    name=row["name"], open=number(row["open"]), overdue=number(row["overdue"]),
                                    completed=number(row["completed"]))
-    try:
-        svg = render_svg(diagram_source(services(current_app).store, key), process_id=key, badges=badges,
-                         titles=titles)
-    except PathwaysError:
-        return None, _("The diagram of this pathway cannot be drawn (the file has no layout).")
-    start = svg.find("<svg")
-    return Markup(svg[start:] if start >= 0 else svg), None  # noqa: S704 - escaped by the renderer
+    return draw(diagram_source(services(current_app).store, key), key, badges=badges, titles=titles)

@@ -14,17 +14,14 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from babel.dates import format_date
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from pathways.core import services
-from pathways.engine.errors import Conflict, InvalidData, MessageNotExpected, NotAllowed, NotFound, PathwaysError
+from pathways.engine.errors import Conflict, InvalidData, PathwaysError
 from pathways.tasks import forms, work
 from pathways.web.i18n import current_locale
 from pathways.web.inbox import priority_label
@@ -202,17 +199,16 @@ def task_page(task_id: str) -> tuple[str, int]:
 @login_required
 def complete(task_id: str) -> Response | tuple[str, int]:
     engine = services(current_app).engine
-    task = work.get_task(engine, g.user, task_id)
-    data = submitted_values(task["form"]["fields"])
+    data = submitted_values(work.form_fields(engine, g.user, task_id))
     try:
-        work.complete(engine, g.user, task_id, data)
+        done = work.complete(engine, g.user, task_id, data)
     except InvalidData as exc:
         errors = exc.details.get("fields")
         return _page(task_id, 400, submitted=data, errors=errors if isinstance(errors, dict) else {})
     except Conflict as exc:
         return _back(task_id, exc)
-    flash(_("Task “%(name)s” completed.", name=task["name"]))
-    session["completed_task"] = {"beneficiary": task["case"]["beneficiary"] or f"#{task['case_id']}",
+    flash(_("Task “%(name)s” completed.", name=done["name"]))
+    session["completed_task"] = {"beneficiary": done["beneficiary"] or f"#{done['case_id']}",
                                  "next": work.opened_after(engine, g.user, task_id)}
     return redirect(url_for("web.inbox"))
 
@@ -277,44 +273,3 @@ def _back(task_id: str, error: PathwaysError) -> Response:
     flash(messages.get(error.code, _("Someone else claimed this task or changed the case first. "
                                      "Here it is as it is now.")))
     return redirect(url_for("web.task", task_id=task_id))
-
-
-
-# -- error pages of every page of the `web` blueprint ---------------------------------------------
-# The API answers JSON (pathways.api.errors); a page answers a page in the page's language.
-ERRORS = {
-    400: (_l("The request was not valid"), _l("Reload the page and try again.")),
-    403: (_l("Not allowed"), _l("You can see this, but your roles do not allow this action.")),
-    404: (_l("Not found"), _l("There is no such page, or it belongs to a case your agency does not take part in.")),
-    405: (_l("Not allowed"), _l("This address does not accept this kind of request.")),
-    500: (_l("Something went wrong"), _l("The error was logged. Try again, or go back to your inbox.")),
-}
-
-
-def error_page(status: int) -> tuple[str, int]:
-    title, text = ERRORS.get(status, ERRORS[400])
-    return render_template("error.html", status=status, title=title, text=text), status
-
-
-@bp.errorhandler(PathwaysError)
-def domain_error(error: PathwaysError) -> Response | tuple[str, int]:
-    if isinstance(error, NotFound) or error.code == "no_diagram":
-        return error_page(404)
-    if isinstance(error, NotAllowed):
-        return error_page(403)
-    if isinstance(error, Conflict | MessageNotExpected):
-        flash(_("Someone else changed this first. Here it is as it is now."))
-        return redirect(_safe_next(request.referrer and urlsplit(request.referrer).path))
-    return error_page(400)
-
-
-@bp.errorhandler(HTTPException)
-def http_error(error: HTTPException) -> tuple[str, int]:
-    status = error.code or 500
-    return error_page(status if status in ERRORS else (500 if status >= 500 else 400))
-
-
-@bp.errorhandler(Exception)
-def unexpected(error: Exception) -> tuple[str, int]:
-    current_app.logger.error("unhandled error while serving a page", exc_info=error)
-    return error_page(500)

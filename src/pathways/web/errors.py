@@ -1,0 +1,83 @@
+"""Error pages: every page's failure answered with a page in the user's language and the right status.
+
+The status of a domain error comes from the table the API uses (`pathways.tasks.statuses`), so a
+page and the API call behind it answer alike: NotAllowed 403, NotFound 404, Conflict 409, invalid
+input 400. werkzeug's HTTP errors keep their status. Any other exception is a bug: it is logged
+with its traceback and the user gets a generic 500 page that shows none of it.
+
+`handle` answers for the pages; the app routes errors of API paths to `pathways.api.errors`
+(`pathways.app`), so API clients keep the JSON shape.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from pathways.engine.errors import PathwaysError
+from pathways.tasks.statuses import domain_status
+
+#: status -> (title, what to do), in the page's language
+ERRORS = {
+    400: (_l("The request was not valid"), _l("Reload the page and try again.")),
+    403: (_l("Not allowed"), _l("You can see this, but your roles do not allow this action.")),
+    404: (_l("Not found"), _l("There is no such page, or it belongs to a case your agency does not take part in.")),
+    405: (_l("Not allowed"), _l("This address does not accept this kind of request.")),
+    409: (_l("Someone else was first"),
+          _l("Someone else changed this first: nothing you sent was saved. Go back and reload the page "
+             "to see it as it is now.")),
+    413: (_l("Too large"), _l("The request is larger than the server accepts.")),
+    414: (_l("The address is too long"), _l("Choose fewer filters or a shorter search, and try again.")),
+    500: (_l("Something went wrong"), _l("The error was logged. Try again, or go back to your inbox.")),
+}
+
+
+def error_page(status: int) -> tuple[str, int]:
+    """The error page of a status (a 4xx without its own text reads as 400, a 5xx as 500)."""
+    shown = status if status in ERRORS else (500 if status >= 500 else 400)
+    title, text = ERRORS[shown]
+    return render_template("error.html", status=status, title=title, text=text, back=_back()), status
+
+
+def _back() -> str | None:
+    """The page the user came from on this site (its path only), for a "go back" link."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    path = parts.path or "/"
+    return path if path.startswith("/") and not path.startswith("//") and path != request.path else None
+
+
+def domain_error(error: PathwaysError) -> Response | tuple[str, int]:
+    status = domain_status(error)
+    if status == 401:  # the session's user is gone: sign in again, then come back
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    return error_page(status)
+
+
+def http_error(error: HTTPException) -> tuple[str, int]:
+    status = error.code or 500
+    if status >= 500:
+        return unexpected(error)
+    return error_page(status)
+
+
+def unexpected(error: BaseException) -> tuple[str, int]:
+    current_app.logger.error("unhandled error while serving a page", exc_info=error)
+    return error_page(500)
+
+
+def handle(error: BaseException) -> Response | tuple[str, int]:
+    """Any error raised while serving a page, as a page."""
+    if isinstance(error, PathwaysError):
+        return domain_error(error)
+    if isinstance(error, HTTPException):
+        return http_error(error)
+    return unexpected(error)
