@@ -35,6 +35,7 @@ import http.client
 import json
 import multiprocessing as mp
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -89,7 +90,7 @@ def free_port() -> int:
 @contextmanager
 def server(url: str, port: int, workers: int, threads: int) -> Iterator[subprocess.Popen[bytes]]:
     env = {**os.environ, "PATHWAYS_DATABASE_URL": url, "PATHWAYS_WORKFLOWS_DIR": str(WORKFLOWS),
-           "PATHWAYS_SECRET_KEY": "bench"}
+           "PATHWAYS_SECRET_KEY": secrets.token_urlsafe(32), "PATHWAYS_SECURE_COOKIES": "0"}
     exe = Path(sys.executable).parent / "pathways"
     proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                              "--threads", str(threads)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from pathways.config import Config
 from pathways.engine.definitions import DocumentIndex, build_spec, collect
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.runtime import Definition
@@ -11,6 +14,21 @@ from pathways.engine.runtime import Definition
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: a key made at random per test run: no test relies on a value written in the source
+TEST_SECRET_KEY = secrets.token_urlsafe(32)
+
+
+@dataclass
+class TestConfig(Config):
+    """The configuration tests build apps from: workflows/, no scheduler, a random secret key, and
+    cookies without the Secure flag (the test client and the browser tests speak plain http)."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    workflows_dir: Path = WORKFLOWS
+    secret_key: str = field(default_factory=lambda: TEST_SECRET_KEY)
+    run_scheduler: bool = False
+    secure_cookies: bool = False
 
 
 def load_definition(key: str, *paths: Path, roles: RoleVocabulary | None = None) -> Definition:

@@ -10,15 +10,18 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from pathways.config import Config
+from pathways import http_security
+from pathways.config import Config, require_secret_key
 from pathways.core import Pathways
 from pathways.engine.errors import PathwaysError
 
 
 def create_app(config: Config | None = None) -> Flask:
+    """The app of `config` (default: the environment); InsecureConfig without a strong secret key."""
     config = config or Config()
     app = Flask(__name__)
-    app.config["SECRET_KEY"] = config.secret_key
+    app.config["SECRET_KEY"] = require_secret_key(config.secret_key)
+    http_security.init_app(app, config)
     app.config["MAX_CONTENT_LENGTH"] = config.max_upload_bytes
     pathways = Pathways(config)
     app.extensions["pathways"] = pathways

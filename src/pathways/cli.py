@@ -19,7 +19,7 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from pathways.config import Config
+from pathways.config import Config, InsecureConfig, require_secret_key
 from pathways.core import Pathways
 from pathways.engine.errors import InvalidDefinition, PathwaysError
 
@@ -32,6 +32,24 @@ _UNDEFINED_TABLE, _UNDEFINED_COLUMN = "42P01", "42703"
 
 def _services() -> Pathways:
     return Pathways(Config())
+
+
+def _require_secret(config: Config) -> None:
+    """`serve` and `worker` never run with a missing or short secret key: one line, exit 1."""
+    try:
+        require_secret_key(config.secret_key)
+    except InsecureConfig as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _cli_actor() -> str:
+    """Who ran an account command, for the audit log: the operating-system user."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for the uid (a bare container)
+        return "cli"
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -258,6 +276,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None, threads
     workers = workers or config.workers
     if workers < 1:
         raise click.BadParameter(f"must be at least 1, not {workers}", param_hint="PATHWAYS_WORKERS")
+    _require_secret(config)
     try:
         if workers > 1:
             check_gunicorn()
@@ -277,21 +296,30 @@ def worker() -> None:
 
     config = Config()
     _require_schema(config)
+    _require_secret(config)
     services = Pathways(config)
     click.echo("pathways worker: firing timers at their due time (Ctrl+C to stop)")
     with contextlib.suppress(KeyboardInterrupt):
         TimerScheduler(services.engine, blocking=True, max_sleep=config.timer_max_sleep).start()
 
 
-@main.command(help="Set up the database, deploy workflows/, load demo data, and serve.")
+@main.command(help="Set up the database, deploy workflows/, load demo data, and serve (plain http, demo users "
+                    "with the password 'demo': never for real data).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Prepare everything but do not start the server.")
 @click.pass_context
 @friendly
 def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
-    from pathways.demo import PASSWORD, USERS, load_demo
+    import os
 
+    from pathways.demo import PASSWORD, USERS, demo_secret_key, load_demo
+
+    # A demo serves plain http on loopback: a random key kept in instance/ (so sessions survive a
+    # restart), and cookies without the Secure flag, unless the environment says otherwise.
+    if "PATHWAYS_SECRET_KEY" not in os.environ:
+        os.environ["PATHWAYS_SECRET_KEY"] = demo_secret_key()
+    os.environ.setdefault("PATHWAYS_SECURE_COOKIES", "0")
     services = _services()
     services.upgrade_db()
     report = services.deploy()
@@ -339,15 +367,71 @@ def user() -> None:
 def user_add(username: str, agency_code: str, roles: tuple[str, ...], full_name: str, password_stdin: bool) -> None:
     from pathways.tasks.accounts import create_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     services = _services()
     services.upgrade_db()
-    created = create_user(services.store, services.roles, username, agency_code, roles, password, full_name)
+    created = create_user(services.store, services.roles, username, agency_code, roles, password, full_name,
+                          by=_cli_actor())
     click.echo(f"added user {created.username} of {created.agency.code} "
                f"with role(s) {', '.join(sorted(created.roles))}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@user.command("disable", help="Disable a user: they cannot log in, and every session and token of theirs ends.")
+@click.argument("username")
+@friendly
+def user_disable(username: str) -> None:
+    from pathways.tasks.accounts import set_active
+
+    set_active(_services().store, username, False, by=_cli_actor())
+    click.echo(f"disabled {username}; their sessions and tokens have ended")
+
+
+@user.command("enable", help="Enable a disabled user again.")
+@click.argument("username")
+@friendly
+def user_enable(username: str) -> None:
+    from pathways.tasks.accounts import set_active
+
+    set_active(_services().store, username, True, by=_cli_actor())
+    click.echo(f"enabled {username}")
+
+
+@user.command("set-password", help="Set a user's password (prompts for it); their sessions and tokens end.")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@friendly
+def user_set_password(username: str, password_stdin: bool) -> None:
+    from pathways.tasks.accounts import set_password
+
+    set_password(_services().store, username, _read_password(password_stdin), by=_cli_actor())
+    click.echo(f"password of {username} set; their sessions and tokens have ended")
+
+
+@user.command("revoke", help="End every page session and revoke every API token of a user (a lost device).")
+@click.argument("username")
+@friendly
+def user_revoke(username: str) -> None:
+    from pathways.tasks.accounts import revoke_access
+
+    ended, revoked = revoke_access(_services().store, username, by=_cli_actor())
+    click.echo(f"{username}: {ended} session(s) ended, {revoked} token(s) revoked")
+
+
+@user.command("list", help="List users: agency, roles, active or disabled, last login.")
+@friendly
+def user_list() -> None:
+    from pathways.tasks.accounts import list_users
+
+    for account in list_users(_services().store):
+        last = _iso(account.last_login_at) or "never"
+        state = "active" if account.active else "disabled"
+        click.echo(f"{account.username}\t{account.agency}\t{','.join(account.roles)}\t{state}\t{last}")
 
 
 @main.command(help="Export a report FIGURE (stages, funnel, stage-times, activities, open-tasks, workload, hours, "

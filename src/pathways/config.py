@@ -1,4 +1,10 @@
-"""Configuration from the environment (PATHWAYS_*)."""
+"""Configuration from the environment (PATHWAYS_*).
+
+There is no built-in secret: `PATHWAYS_SECRET_KEY` signs the session cookies, and a value known
+to anyone (a default in the source, a short word) would let them forge one. `create_app` refuses
+to build an app without a key of at least `MIN_SECRET_BYTES`; `pathways demo` makes a random one
+and keeps it in `instance/secret_key`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pathways.store.db import DEFAULT_URL
+
+#: 32 bytes: as long as the HMAC-SHA1 output itsdangerous signs with, and out of reach of guessing
+MIN_SECRET_BYTES = 32
+
+
+class InsecureConfig(Exception):
+    """The configuration would run the server with a guessable secret; the message says what to set."""
 
 
 def _env(name: str, default: str) -> str:
@@ -22,11 +35,16 @@ def _seconds(name: str, default: str) -> float:
         raise ValueError(f"PATHWAYS_{name} must be a number of seconds, not {raw!r}") from None
 
 
+def _flag(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
 @dataclass
 class Config:
     database_url: str = field(default_factory=lambda: _env("DATABASE_URL", DEFAULT_URL))
     workflows_dir: Path = field(default_factory=lambda: Path(_env("WORKFLOWS_DIR", "workflows")))
-    secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", "dev-only-change-me"))
+    #: signs the session cookies; required (no default), at least MIN_SECRET_BYTES long
+    secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", ""))
     run_scheduler: bool = field(default_factory=lambda: _env("SCHEDULER", "1") == "1")
     #: how long an API bearer token lives
     token_hours: float = field(default_factory=lambda: float(_env("TOKEN_HOURS", "12")))
@@ -37,7 +55,26 @@ class Config:
     #: the longest a timer scheduler sleeps, in seconds, when it knows of no earlier due timer: how
     #: late it may notice a timer that another process (a second server, the CLI) wrote
     timer_max_sleep: float = field(default_factory=lambda: _seconds("TIMER_MAX_SLEEP", "60"))
+    #: a page session ends after this many minutes without a request
+    session_idle_minutes: float = field(default_factory=lambda: float(_env("SESSION_IDLE_MINUTES", "30")))
+    #: ... and this many hours after signing in, however active
+    session_hours: float = field(default_factory=lambda: float(_env("SESSION_HOURS", "12")))
+    #: the session cookie is sent over HTTPS only (off only for plain-http demos and tests)
+    secure_cookies: bool = field(default_factory=lambda: _flag("SECURE_COOKIES", True))
+    #: reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted (0: none)
+    proxy_hops: int = field(default_factory=lambda: int(_env("PROXY_HOPS", "0")))
 
     @property
     def roles_file(self) -> Path:
         return self.workflows_dir / "roles.toml"
+
+
+def require_secret_key(key: str) -> str:
+    """The key itself, or InsecureConfig: a server must never sign sessions with a known value."""
+    hint = ("set PATHWAYS_SECRET_KEY to a random value, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    if not key:
+        raise InsecureConfig(f"PATHWAYS_SECRET_KEY is not set: {hint}")
+    if len(key.encode("utf-8")) < MIN_SECRET_BYTES:
+        raise InsecureConfig(f"PATHWAYS_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes: {hint}")
+    return key

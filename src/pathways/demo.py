@@ -1,9 +1,15 @@
 """Demo data: three agencies of one partnership, a user per role, and a few cases in flight.
 
-Idempotent: running it twice creates nothing new. Every demo user's password is `demo`.
+Idempotent: running it twice creates nothing new. Every demo user's password is `demo`, far
+below the password policy (`accounts.check_password_policy`): the demo writes its users directly,
+bypassing the policy on purpose, and is never for real data.
 """
 
 from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -28,6 +34,29 @@ USERS = [
 ]
 PARTNERS = ["mops-bartoszyce", "pup-bartoszyce", "ngo-bartoszyce", "partnership"]
 PASSWORD = "demo"
+#: where `pathways demo` keeps its generated secret key (beside the demo database)
+SECRET_KEY_FILE = Path("instance") / "secret_key"
+
+
+def demo_secret_key(path: Path = SECRET_KEY_FILE) -> str:
+    """The demo's secret key: made at random on the first run, then read back (mode 0600).
+
+    A fixed demo key in the source would be a key everyone knows; a fresh one per run would sign
+    everybody out at each restart.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+        descriptor = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key
 
 
 def load_demo(store: Store, engine: Engine) -> list[int]:

@@ -25,22 +25,20 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from pathways.app import create_app
-from pathways.config import Config
 from pathways.core import services
 from pathways.demo import PASSWORD, load_demo
 from pathways.engine.errors import InvalidDefinition
 from pathways.store.models import Base
 from pathways.tasks.accounts import add_agency, create_user
 from tests.conftest import POSTGRES_URL, _postgres_store
-from tests.helpers import WORKFLOWS
+from tests.helpers import WORKFLOWS, TestConfig
 
 OUTSIDER = "olga.far"
 OUTSIDER_AGENCY = "ngo-far-away"
 
 
 def make_app(database_url: str) -> Flask:
-    return create_app(Config(database_url=database_url, workflows_dir=WORKFLOWS, run_scheduler=False,
-                             secret_key="test"))
+    return create_app(TestConfig(database_url=database_url))
 
 
 def deploy_workflows(app: Flask) -> None:
@@ -62,7 +60,7 @@ def seed(app: Flask) -> None:
     load_demo(pathways.store, pathways.engine)
     add_agency(pathways.store, OUTSIDER_AGENCY, "NGO", "Fundacja Daleko", "Suwałki")
     create_user(pathways.store, pathways.roles, OUTSIDER, OUTSIDER_AGENCY, ["ngo.psychologist"], PASSWORD,
-                "Olga Daleka")
+                "Olga Daleka", check_policy=False)
 
 
 @pytest.fixture(scope="session")

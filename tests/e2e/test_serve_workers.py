@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from pathways.cli import main
 from tests.e2e.api_fixtures import _template_db  # noqa: F401  (a fixture)
-from tests.helpers import WORKFLOWS
+from tests.helpers import TEST_SECRET_KEY, WORKFLOWS
 
 IDENTIFY = {"needs_crisis_support": True, "risk_level": "low", "intake_date": "2026-11-02"}
 PARTNERS = ["mops-bartoszyce", "pup-bartoszyce", "ngo-bartoszyce", "partnership"]
@@ -72,7 +72,7 @@ def test_serve_workers_answers_and_stops_on_sigterm(workers, _template_db, tmp_p
     shutil.copyfile(_template_db, database)
     port = _free_port()
     env = {**os.environ, "PATHWAYS_DATABASE_URL": f"sqlite:///{database}", "PATHWAYS_WORKFLOWS_DIR": str(WORKFLOWS),
-           "PATHWAYS_SECRET_KEY": "test"}
+           "PATHWAYS_SECRET_KEY": TEST_SECRET_KEY}
     env.pop("PATHWAYS_WORKERS", None)
     out, err = (tmp_path / "stdout.txt").open("w+"), (tmp_path / "stderr.txt").open("w+")
     server = subprocess.Popen([sys.executable, "-m", "pathways.cli", "serve", "--port", str(port),
@@ -133,6 +133,7 @@ def test_serve_workers_answers_and_stops_on_sigterm(workers, _template_db, tmp_p
 
 def test_serve_workers_without_gunicorn_is_one_clear_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "gunicorn.app.base", None)  # as on Windows: the import fails
+    monkeypatch.setenv("PATHWAYS_SECRET_KEY", TEST_SECRET_KEY)
     result = CliRunner().invoke(main, ["serve", "--workers", "2"])
     assert result.exit_code == 1
     assert "needs gunicorn" in result.output and "--workers 1" in result.output

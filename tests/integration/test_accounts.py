@@ -11,6 +11,8 @@ from pathways.engine.errors import InvalidData
 from pathways.store.models import ApiToken, User
 from pathways.tasks import accounts
 
+STRONG = "lantern-orchard-47"
+
 
 @pytest.fixture
 def agency(store):
@@ -18,25 +20,25 @@ def agency(store):
 
 
 def test_create_user_and_authenticate(store, roles, agency):
-    user = accounts.create_user(store, roles, "ala", "mops-x", ["ops.social_worker", "designer"], "secret", "Ala K")
+    user = accounts.create_user(store, roles, "ala", "mops-x", ["ops.social_worker", "designer"], STRONG, "Ala K")
     assert user.agency.code == "mops-x" and user.roles == {"ops.social_worker", "designer"}
     with store.unit_of_work(write=False) as uow:
         stored = uow.session.scalars(select(User).where(User.username == "ala")).one()
-    assert stored.password_hash.startswith("scrypt:") and "secret" not in stored.password_hash
-    assert accounts.authenticate(store, "ala", "secret").id == user.id
-    for username, password in (("ala", "wrong"), ("nobody", "secret"), ("ala", "")):
+    assert stored.password_hash.startswith("scrypt:") and STRONG not in stored.password_hash
+    assert accounts.authenticate(store, "ala", STRONG).id == user.id
+    for username, password in (("ala", "wrong"), ("nobody", STRONG), ("ala", "")):
         with pytest.raises(accounts.NotAuthenticated, match="wrong username or password"):
             accounts.authenticate(store, username, password)
 
 
 def test_create_user_refuses_bad_input(store, roles, agency):
     with pytest.raises(InvalidData, match="unknown role"):
-        accounts.create_user(store, roles, "ala", "mops-x", ["ops.wizard"], "secret")
+        accounts.create_user(store, roles, "ala", "mops-x", ["ops.wizard"], STRONG)
     with pytest.raises(InvalidData, match="unknown agency"):
-        accounts.create_user(store, roles, "ala", "nowhere", ["ops.social_worker"], "secret")
-    accounts.create_user(store, roles, "ala", "mops-x", ["ops.social_worker"], "secret")
+        accounts.create_user(store, roles, "ala", "nowhere", ["ops.social_worker"], STRONG)
+    accounts.create_user(store, roles, "ala", "mops-x", ["ops.social_worker"], STRONG)
     with pytest.raises(InvalidData, match="already exists"):
-        accounts.create_user(store, roles, "ala", "mops-x", ["ops.social_worker"], "secret")
+        accounts.create_user(store, roles, "ala", "mops-x", ["ops.social_worker"], STRONG)
     with pytest.raises(InvalidData, match="already exists"):
         accounts.add_agency(store, "mops-x", "OPS", "again")
     with pytest.raises(InvalidData, match="unknown agency kind"):
@@ -44,7 +46,7 @@ def test_create_user_refuses_bad_input(store, roles, agency):
 
 
 def test_tokens_resolve_expire_and_revoke(store, roles, agency, frozen_clock):
-    user = accounts.create_user(store, roles, "ala", "mops-x", ["ops.social_worker"], "secret")
+    user = accounts.create_user(store, roles, "ala", "mops-x", ["ops.social_worker"], STRONG)
     issued = accounts.issue_token(store, user, hours=2)
     assert issued.expires_at == frozen_clock() + timedelta(hours=2)
     with store.unit_of_work(write=False) as uow:
@@ -65,12 +67,12 @@ def test_tokens_resolve_expire_and_revoke(store, roles, agency, frozen_clock):
 
 
 def test_disabled_user_cannot_log_in_or_use_a_token(store, roles, agency):
-    user = accounts.create_user(store, roles, "ala", "mops-x", ["ops.social_worker"], "secret")
+    user = accounts.create_user(store, roles, "ala", "mops-x", ["ops.social_worker"], STRONG)
     issued = accounts.issue_token(store, user)
     with store.unit_of_work() as uow:
         uow.session.get(User, user.id).active = False
         uow.commit()
     with pytest.raises(accounts.NotAuthenticated):
-        accounts.authenticate(store, "ala", "secret")
+        accounts.authenticate(store, "ala", STRONG)
     with pytest.raises(accounts.NotAuthenticated, match="disabled"):
         accounts.resolve_token(store, issued.token)

@@ -19,7 +19,6 @@ from openpyxl import load_workbook
 
 from pathways import reports
 from pathways.app import create_app
-from pathways.config import Config
 from pathways.demo import PASSWORD
 from pathways.engine.cases import Actor
 from pathways.engine.errors import InvalidData, NotAllowed, NotFound
@@ -29,6 +28,7 @@ from pathways.tasks import work
 from pathways.tasks.accounts import create_user
 from tests.bartoszyce import CLIENTS, REPORTED_BENEFITS_TOTAL, REPORTED_HOURS, REPORTED_OUTCOMES, Replay
 from tests.conftest import WORKFLOWS
+from tests.helpers import TestConfig
 from tests.pathway_driver import PathwayDriver
 
 KEY = "disability_employment_partnership"
@@ -259,9 +259,8 @@ def test_bartoszyce_figures(store, engine, driver):
 @pytest.fixture
 def api(store, engine, driver, partnership):
     """The app on the same database, and a supervisor of the test partnership who can log in."""
-    create_user(store, engine.roles, "sup.r", "sup-test", [SUP], PASSWORD, "Supervisor R")
-    app = create_app(Config(database_url=store.engine.url.render_as_string(hide_password=False),
-                            workflows_dir=WORKFLOWS, run_scheduler=False, secret_key="test"))
+    create_user(store, engine.roles, "sup.r", "sup-test", [SUP], PASSWORD, "Supervisor R", check_policy=False)
+    app = create_app(TestConfig(database_url=store.engine.url.render_as_string(hide_password=False)))
     client = app.test_client()
     token = client.post("/api/v1/auth/token", json={"username": "sup.r", "password": PASSWORD}).get_json()["token"]
     yield client, {"Authorization": f"Bearer {token}"}, driver.user(SUP)
@@ -330,7 +329,8 @@ def test_exports_keep_polish_letters_and_numbers(store, engine, api):
 
 def test_api_refuses_case_workers_and_bad_filters(store, engine, api, driver):
     client, headers, _supervisor = api
-    create_user(store, engine.roles, "worker.r", "ops-test", ["ops.social_worker"], PASSWORD, "Worker")
+    create_user(store, engine.roles, "worker.r", "ops-test", ["ops.social_worker"], PASSWORD, "Worker",
+                check_policy=False)
     token = client.post("/api/v1/auth/token", json={"username": "worker.r", "password": PASSWORD}).get_json()["token"]
     assert client.get("/api/v1/reports/stages", headers={"Authorization": f"Bearer {token}"}).status_code == 403
     assert client.get("/api/v1/reports/stages").status_code == 401

@@ -1,9 +1,9 @@
 """The REST API: flask-smorest blueprints under /api/v1, one OpenAPI document, one error shape.
 
 `init_app(app)` sets up the `Api` (the document is served at /api/v1/openapi.json, a browsable
-reference at /api/v1/docs with Swagger UI assets served from the app, never from a CDN) and every
-blueprint; errors of paths under `PREFIX` are answered by `pathways.api.errors.handle` (the app
-routes them there). Blueprints subclass `Blueprint` below so a
+reference at /api/v1/docs (`pathways.api.docs`) with Swagger UI assets served from the app, never
+from a CDN, and no inline script) and every blueprint; errors of paths under `PREFIX` are answered
+by `pathways.api.errors.handle` (the app routes them there). Blueprints subclass `Blueprint` below so a
 request that fails validation answers 400 (webargs' default is 422) and documents it that way.
 """
 
@@ -42,7 +42,7 @@ class Api(flask_smorest.Api):
 
 
 def init_app(app: Flask) -> Api:
-    from pathways.api import auth, cases, definitions, health, reports, tasks
+    from pathways.api import auth, cases, definitions, docs, health, reports, tasks
 
     app.config.update(
         API_TITLE="pathways API",
@@ -50,9 +50,7 @@ def init_app(app: Flask) -> Api:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX=PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS,
-        OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
+        PATHWAYS_SWAGGER_UI_CONFIG={"persistAuthorization": True},
         API_SPEC_OPTIONS={
             "info": {"description": "Cases, tasks and pathway definitions of pathways. "
                                     "Authenticate with POST /api/v1/auth/token, then send "
@@ -62,6 +60,7 @@ def init_app(app: Flask) -> Api:
     )
     api = Api(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(docs.bp, url_prefix=PREFIX)
     for blp in (auth.blp, definitions.blp, cases.blp, tasks.blp, reports.blp):
         api.register_blueprint(blp)
     _validation_is_400(api)

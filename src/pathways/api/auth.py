@@ -20,11 +20,12 @@ from typing import Any, TypeVar, cast
 from flask import current_app, g, request
 
 from pathways.api import BEARER, Blueprint
+from pathways.api.errors import ErrorSchema
 from pathways.api.schemas import LoginSchema, TokenSchema, UserSchema
 from pathways.core import services
 from pathways.engine.errors import NotAllowed
 from pathways.store.models import User
-from pathways.tasks import accounts, audit
+from pathways.tasks import accounts
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -92,15 +93,16 @@ def role_required(*roles: str) -> Callable[[F], F]:
 @blp.route("/token", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(201, TokenSchema)
+@blp.alt_response(429, schema=ErrorSchema, description="Too many failed logins for this account name or address.",
+                  headers={"Retry-After": {"description": "seconds until a login may be tried again",
+                                           "schema": {"type": "integer"}}})
 @blp.doc(security=[])
 def create_token(args: dict[str, Any]) -> dict[str, Any]:
-    """Log in: exchange a username and password for a bearer token."""
+    """Log in: exchange a username and password for a bearer token (failed logins are throttled)."""
     pathways = services(current_app)
-    user = accounts.authenticate(pathways.store, args["username"], args["password"])
+    attempt = accounts.LoginAttempt(args["username"], args["password"], request.remote_addr or "", "api")
+    user = accounts.log_in(pathways.store, attempt)
     issued = accounts.issue_token(pathways.store, user, pathways.config.token_hours)
-    with pathways.store.unit_of_work() as uow:
-        audit.record(uow.session, user, "auth.login")
-        uow.commit()
     return {"token": issued.token, "expires_at": issued.expires_at, "user": user}
 
 

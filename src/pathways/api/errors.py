@@ -20,6 +20,7 @@ from flask import Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from pathways.engine.errors import PathwaysError
+from pathways.tasks.accounts import TooManyAttempts
 from pathways.tasks.statuses import STATUS, STATUS_BY_CODE, domain_status
 
 __all__ = ["STATUS", "STATUS_BY_CODE", "domain_status", "error_response", "handle"]
@@ -34,6 +35,7 @@ HTTP_CODES = {
     413: "too_large",
     414: "uri_too_long",
     415: "unsupported_media_type",
+    429: "too_many_attempts",
 }
 
 
@@ -68,6 +70,8 @@ def error_response(status: int, code: str, message: str, headers: Mapping[str, s
 def handle_domain_error(error: PathwaysError) -> Response:
     status = domain_status(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(error, TooManyAttempts):
+        headers = {"Retry-After": str(error.retry_after)}
     fields = error.details.get("fields")
     problems = error.details.get("problems")
     return error_response(status, error.code, error.message, headers,

@@ -136,7 +136,7 @@ def _document(title: str, canvas: _Canvas, overlay: Node) -> str:
     view = (canvas.extent or Bounds(0, 0, 100, 100)).grow(MARGIN)
     svg = Node("svg", xmlns="http://www.w3.org/2000/svg", class_="bpmn-diagram", role="img",
                viewBox=f"{num(view.x)} {num(view.y)} {num(view.w)} {num(view.h)}", width=view.w, height=view.h,
-               font_family="sans-serif", style="font-family: sans-serif")
+               font_family="sans-serif")
     svg.add(Node("title", title))
     svg.add(Node("rect", x=view.x, y=view.y, width=view.w, height=view.h, fill="#ffffff", class_="bpmn-background"))
     svg.extend(canvas.nodes)

@@ -55,6 +55,7 @@ class User(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     agency: Mapped[Agency] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -281,6 +282,37 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A signed-in page session: the cookie carries a random id, only its SHA-256 is stored.
+
+    Deleting the row ends the session on the server (logout, disabling the user, a new password),
+    whatever copy of the cookie is still around. `last_seen_at` moves at most once a minute.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Base):
+    """Failed logins of one account name or one client address in the current window.
+
+    `key` is the SHA-256 of `account:<name as typed, casefolded>` or `address:<ip>`, so the table
+    holds neither typed names nor addresses; names that match no user are counted like real ones.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(Base):

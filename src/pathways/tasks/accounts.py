@@ -1,28 +1,39 @@
-"""Accounts: agencies, users with roles, passwords, and bearer tokens.
+"""Accounts: agencies, users with roles, passwords, logging in, bearer tokens, account changes.
 
 A token is `secrets.token_urlsafe(32)`, shown once; only its SHA-256 is stored, so a copy of the
 database gives no working token. Tokens expire (`hours`, default 12) and can be revoked.
-Passwords are hashed with scrypt (`pathways.tasks.passwords`).
+Passwords are hashed with scrypt (`pathways.tasks.passwords`) and must pass
+`check_password_policy`.
+
+Logging in goes through `log_in`, for the API and the pages alike: it refuses locked account
+names and client addresses (`TooManyAttempts`, before any hashing), checks the password (a
+dummy hash for unknown names, so both take the same time), counts failures (`throttle`) and
+audits them. Disabling a user or setting a password ends all their sessions and tokens at once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from pathways.base import clock
-from pathways.engine.errors import InvalidData, PathwaysError
+from pathways.engine.errors import InvalidData, NotFound, PathwaysError
 from pathways.engine.roles import BUILTIN_ROLES, RoleVocabulary
 from pathways.store.db import Store
 from pathways.store.models import Agency, ApiToken, User, UserRole
+from pathways.tasks import audit, sessions, throttle
 from pathways.tasks.passwords import check_password, hash_password
+from pathways.tasks.throttle import DEFAULT_LIMITS, LoginLimits
 
 AGENCY_KINDS = ("OPS", "PUP", "NGO", "SUPERVISION")
 DEFAULT_TOKEN_HOURS = 12.0
@@ -37,6 +48,29 @@ class NotAuthenticated(PathwaysError):
     """No valid credentials: a wrong password, or a token missing, unknown, expired or revoked."""
 
     code = "unauthorized"
+
+
+class TooManyAttempts(PathwaysError):
+    """Too many failed logins for this account name or from this address: wait `retry_after` s.
+
+    The same for names that match no user, so the answer tells nobody which names exist.
+    """
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many failed logins: try again later", retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """Credentials as typed, and where they came from (`channel`: api or web)."""
+
+    username: str
+    password: str
+    address: str = ""
+    channel: str = "api"
 
 
 @dataclass(frozen=True)
@@ -65,8 +99,12 @@ def add_agency(store: Store, code: str, kind: str, name: str, city: str = "") ->
 
 
 def create_user(store: Store, roles: RoleVocabulary, username: str, agency_code: str, role_keys: Iterable[str],
-                password: str, full_name: str = "") -> User:
-    """Create an active user; every role must exist in the vocabulary (or be built in)."""
+                password: str, full_name: str = "", *, check_policy: bool = True, by: str = "") -> User:
+    """Create an active user; every role must exist in the vocabulary (or be built in).
+
+    The password must pass `check_password_policy`; `check_policy=False` is for demo data and
+    tests only (their users share one short password), never for an entry point a person uses.
+    """
     role_keys = list(dict.fromkeys(role_keys))
     unknown = [r for r in role_keys if r not in roles]
     if unknown:
@@ -75,6 +113,8 @@ def create_user(store: Store, roles: RoleVocabulary, username: str, agency_code:
         raise InvalidData("a username is required", fields={"username": "required"})
     if not password:
         raise InvalidData("a password is required", fields={"password": "required"})
+    if check_policy:
+        check_password_policy(password, username)
     with store.unit_of_work() as uow:
         s = uow.session
         agency = s.scalars(select(Agency).where(Agency.code == agency_code)).first()
@@ -86,6 +126,8 @@ def create_user(store: Store, roles: RoleVocabulary, username: str, agency_code:
         user = User(username=username, full_name=full_name or username, agency_id=agency.id,
                     password_hash=hash_password(password), role_rows=[UserRole(role=r) for r in role_keys])
         s.add(user)
+        s.flush()
+        audit.record(s, user, "account.created", detail={"by": by, "agency": agency_code, "roles": role_keys})
         uow.commit()
         return _load_user(store, user.id)
 
@@ -104,9 +146,12 @@ def check_role_kinds(roles: RoleVocabulary, role_keys: Iterable[str], agency: Ag
 
 
 def authenticate(store: Store, username: str, password: str) -> User:
-    """The active user with these credentials; NotAuthenticated otherwise (same message either way)."""
+    """The active user with these credentials; NotAuthenticated otherwise (same message either way).
+
+    Not throttled and not audited: the entry points (API, pages) log in through `log_in`.
+    """
     with store.unit_of_work(write=False) as uow:
-        user = uow.session.scalars(select(User).where(User.username == username)).first()
+        user = _user_or_none(uow.session, username)
         stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     with _HASHING:
         valid = check_password(stored, password)
@@ -115,12 +160,85 @@ def authenticate(store: Store, username: str, password: str) -> User:
     return _load_user(store, user.id)
 
 
+def log_in(store: Store, attempt: LoginAttempt, limits: LoginLimits = DEFAULT_LIMITS) -> User:
+    """The user these credentials belong to, for the API and the pages alike.
+
+    TooManyAttempts while the account name or the address is locked (checked before hashing, so
+    a locked name answers as fast whether it exists or not, and a right password does not help);
+    NotAuthenticated for wrong credentials, counted and audited (`auth.failed`, with the name as
+    typed, never the password). Success clears the account's count and stamps `last_login_at`;
+    the address's count stays, or one valid account would reset an attacker's budget.
+    """
+    keys = [throttle.account_key(attempt.username), throttle.address_key(attempt.address)]
+    with store.unit_of_work(write=False) as uow:
+        wait = throttle.locked_for(uow.session, keys)
+    if wait:
+        _record_failure(store, attempt, limits, "locked")
+        raise TooManyAttempts(wait)
+    try:
+        user = authenticate(store, attempt.username, attempt.password)
+    except NotAuthenticated:
+        if _record_failure(store, attempt, limits, "wrong credentials"):
+            with store.unit_of_work(write=False) as uow:
+                raise TooManyAttempts(throttle.locked_for(uow.session, keys)) from None
+        raise
+    with store.unit_of_work() as uow:
+        throttle.reset(uow.session, keys[0])
+        found = uow.session.get(User, user.id)
+        if found is not None:
+            found.last_login_at = clock.now()
+        uow.commit()
+    return user
+
+
+def _record_failure(store: Store, attempt: LoginAttempt, limits: LoginLimits, reason: str) -> bool:
+    """Audit a refused login, and count it unless a lock refused it (a lock is not prolonged by
+    knocking on it); True if the account name or the address is now locked."""
+    with store.unit_of_work() as uow:
+        s = uow.session
+        locked = reason == "locked"
+        if not locked:
+            throttle.forget_stale(s, limits)
+            by_account = throttle.record_failure(s, throttle.account_key(attempt.username), limits.per_account, limits)
+            by_address = throttle.record_failure(s, throttle.address_key(attempt.address), limits.per_address, limits)
+            locked = by_account or by_address
+        known = _user_or_none(s, attempt.username)
+        audit.record(s, known, "auth.failed", detail={
+            "username": _printable(attempt.username), "address": attempt.address, "channel": attempt.channel,
+            "reason": reason, "locked": locked})
+        uow.commit()
+    return locked
+
+
+def _user_or_none(s: Session, username: str) -> User | None:
+    """The user of this name; None for a name no database could store (NUL, a lone surrogate),
+    which PostgreSQL would refuse to even compare."""
+    if "\x00" in username or (not username.isascii() and _unencodable(username)):
+        return None
+    return s.scalars(select(User).where(User.username == username)).first()
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _printable(text: str) -> str:
+    """A typed name as the audit log can store it on any database: no NUL, no lone surrogate, bounded."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")[:200]
+
+
 def issue_token(store: Store, user: User, hours: float = DEFAULT_TOKEN_HOURS) -> IssuedToken:
+    """A new bearer token of `user`, audited `auth.login` in the same transaction."""
     token = secrets.token_urlsafe(32)
     expires_at = clock.now() + timedelta(hours=hours)
     with store.unit_of_work() as uow:
         uow.session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), created_at=clock.now(),
                                  expires_at=expires_at))
+        audit.record(uow.session, user, "auth.login")
         uow.commit()
     return IssuedToken(token, expires_at, user)
 
@@ -144,10 +262,12 @@ def resolve_token(store: Store, token: str | None) -> User:
 
 
 def revoke_token(store: Store, token: str) -> None:
+    """Log out of the API: the token is revoked (audited `auth.logout`)."""
     with store.unit_of_work() as uow:
         row = uow.session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
         if row is not None and row.revoked_at is None:
             row.revoked_at = clock.now()
+            audit.record(uow.session, uow.session.get(User, row.user_id), "auth.logout")
             uow.commit()
 
 
@@ -163,10 +283,123 @@ def _load_user(store: Store, user_id: int) -> User:
 
 
 
-def load_active_user(store: Store, user_id: int) -> User:
-    """The active user with this id (agency and roles loaded), for a signed-in page session."""
+# -- the password policy --------------------------------------------------------------------------
+MIN_PASSWORD_LENGTH = 12
+#: a password whose core contains one of these is refused whatever surrounds it
+_FORBIDDEN_WORDS = ("password", "pathways", "haslo")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
+_EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+
+
+def _core(password: str) -> str:
+    """What a guesser tries first: lowercased, digits and punctuation cut from both ends, common
+    letter-for-symbol swaps undone (`P@ssw0rd2024!` -> `password`)."""
+    return _EDGES.sub("", password.casefold()).translate(_LEET)
+
+
+@cache
+def _common_cores() -> frozenset[str]:
+    text = resources.files("pathways.tasks").joinpath("data/common_passwords.txt").read_text(encoding="utf-8")
+    lines = (line.strip() for line in text.splitlines())
+    return frozenset(_core(line) for line in lines if line and not line.startswith("#"))
+
+
+def check_password_policy(password: str, username: str = "") -> None:
+    """InvalidData (field `password`) unless the password is long and not an obvious guess.
+
+    At least MIN_PASSWORD_LENGTH characters; not a common password (the shipped list) or a
+    variant of one (digits or punctuation added at the ends, letters swapped for look-alikes);
+    without `password`/`pathways` in it; not containing the username; not one character
+    repeated. Length matters most: these rules only remove what a guesser tries first.
+    """
+    problem = _password_problem(password, username)
+    if problem:
+        raise InvalidData(f"the password is too weak: {problem}", fields={"password": problem})
+
+
+def _password_problem(password: str, username: str) -> str | None:
+    core = _core(password)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"use at least {MIN_PASSWORD_LENGTH} characters"
+    if username.strip() and username.strip().casefold() in password.casefold():
+        return "it must not contain the username"
+    if not core or len(set(password)) < 5:
+        return "it is too simple (too few different characters, or only digits and punctuation)"
+    if core in _common_cores() or any(word in core for word in _FORBIDDEN_WORDS):
+        return "it is a common password, or a variant of one"
+    return None
+
+
+# -- account changes (the `pathways user ...` commands) -----------------------------------------
+@dataclass(frozen=True)
+class AccountSummary:
+    username: str
+    full_name: str
+    agency: str
+    roles: list[str]
+    active: bool
+    last_login_at: datetime | None
+
+
+def list_users(store: Store) -> list[AccountSummary]:
+    """Every user with agency, roles, state and last login, by username."""
     with store.unit_of_work(write=False) as uow:
-        user = _query_user(uow.session, user_id)
-    if user is None or not user.active:
-        raise NotAuthenticated("the account is disabled or no longer exists")
+        users = uow.session.scalars(select(User).options(joinedload(User.agency)).order_by(User.username)).all()
+        return [_summarise(u) for u in users]
+
+
+def _summarise(user: User) -> AccountSummary:
+    return AccountSummary(user.username, user.full_name, user.agency.code, sorted(user.roles), user.active,
+                          clock.aware(user.last_login_at))
+
+
+def set_active(store: Store, username: str, active: bool, *, by: str) -> AccountSummary:
+    """Enable or disable a user; disabling ends every session and token of theirs at once."""
+    with store.unit_of_work() as uow:
+        user = _user_named(uow.session, username)
+        user.active = active
+        ended = sessions.end_all_access(uow.session, user.id) if not active else (0, 0)
+        audit.record(uow.session, user, "account.disabled" if not active else "account.enabled",
+                     detail={"by": by, "sessions_ended": ended[0], "tokens_revoked": ended[1]})
+        uow.commit()
+    return _summary(store, username)
+
+
+def set_password(store: Store, username: str, password: str, *, by: str) -> AccountSummary:
+    """A new password (policy checked); every session and token of the user ends with the old one."""
+    check_password_policy(password, username)
+    hashed = hash_password(password)
+    with store.unit_of_work() as uow:
+        user = _user_named(uow.session, username)
+        user.password_hash = hashed
+        ended = sessions.end_all_access(uow.session, user.id)
+        throttle.reset(uow.session, throttle.account_key(username))
+        audit.record(uow.session, user, "account.password_set",
+                     detail={"by": by, "sessions_ended": ended[0], "tokens_revoked": ended[1]})
+        uow.commit()
+    return _summary(store, username)
+
+
+def revoke_access(store: Store, username: str, *, by: str) -> tuple[int, int]:
+    """End every session and revoke every token of a user (a lost laptop); (sessions, tokens)."""
+    with store.unit_of_work() as uow:
+        user = _user_named(uow.session, username)
+        ended = sessions.end_all_access(uow.session, user.id)
+        audit.record(uow.session, user, "account.revoked",
+                     detail={"by": by, "sessions_ended": ended[0], "tokens_revoked": ended[1]})
+        uow.commit()
+    return ended
+
+
+def _user_named(s: Session, username: str) -> User:
+    user = s.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user {username!r}")
     return user
+
+
+def _summary(store: Store, username: str) -> AccountSummary:
+    with store.unit_of_work(write=False) as uow:
+        user = uow.session.scalars(select(User).options(joinedload(User.agency))
+                                   .where(User.username == username)).one()
+        return _summarise(user)

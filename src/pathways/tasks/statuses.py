@@ -16,12 +16,13 @@ from pathways.engine.errors import (
     NotFound,
     PathwaysError,
 )
-from pathways.tasks.accounts import NotAuthenticated
+from pathways.tasks.accounts import NotAuthenticated, TooManyAttempts
 from pathways.tasks.uploads import UnreadableUpload
 
 #: domain error class -> HTTP status (the most specific class in an error's MRO wins)
 STATUS: dict[type[PathwaysError], int] = {
     NotAuthenticated: 401,
+    TooManyAttempts: 429,
     NotAllowed: 403,
     NotFound: 404,
     Conflict: 409,

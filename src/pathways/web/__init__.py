@@ -1,8 +1,10 @@
 """Server-rendered pages for case workers, designers and supervisors, in Polish (default) and English.
 
 The pages call the same services as the API (`pathways.tasks.*`), so a page never shows what the
-API would refuse the same user. Sessions are signed cookies (HttpOnly, SameSite=Lax); every form
-carries a CSRF token (Flask-WTF). No asset comes from another host: public offices run closed
+API would refuse the same user. Sessions live on the server (`pathways.tasks.sessions`; the signed
+cookie, HttpOnly, SameSite=Lax, Secure by default, carries their id); every form carries a CSRF
+token (Flask-WTF); no page runs inline script (the Content-Security-Policy of
+`pathways.http_security`). No asset comes from another host: public offices run closed
 networks.
 """
 

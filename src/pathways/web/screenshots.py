@@ -53,7 +53,8 @@ def workflows_dir() -> Path:
 def demo_app(database: Path, workflows: Path | None = None) -> Flask:
     """An app on a new SQLite file with workflows/ deployed and the demo data loaded."""
     app = create_app(Config(database_url=f"sqlite:///{database}", workflows_dir=workflows or workflows_dir(),
-                            run_scheduler=False, secret_key=secrets.token_hex(16)))
+                            run_scheduler=False, secret_key=secrets.token_urlsafe(32),
+                            secure_cookies=False))
     pathways = services(app)
     pathways.upgrade_db()
     try:

@@ -1,4 +1,8 @@
-"""Logging in and out of the pages, choosing the language, and the signed-in user of a request."""
+"""Logging in and out of the pages, choosing the language, and the signed-in user of a request.
+
+The signed cookie carries a server-side session id (`pathways.tasks.sessions`), never the user's
+id: logging out, the idle timeout and the absolute lifetime end the session on the server.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from pathways.core import services
-from pathways.engine.errors import PathwaysError
-from pathways.tasks import accounts
+from pathways.tasks import accounts, sessions
 from pathways.web.i18n import LANGUAGES
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -26,17 +29,21 @@ def protect_forms() -> None:
     current_app.extensions["csrf"].protect()
 
 
+def _limits() -> sessions.SessionLimits:
+    config = services(current_app).config
+    return sessions.SessionLimits.of(config.session_idle_minutes, config.session_hours)
+
+
 @bp.before_request
 def load_user() -> None:
     """Put the signed-in user (agency and roles loaded) on `g.user`, or None."""
     g.user = None
-    user_id = session.get("user_id")
-    if user_id is None:
+    session_id = session.get("sid")
+    if session_id is None:
         return
-    try:
-        g.user = accounts.load_active_user(services(current_app).store, int(user_id))
-    except PathwaysError:
-        session.pop("user_id", None)
+    g.user = sessions.resolve_session(services(current_app).store, session_id, _limits())
+    if g.user is None:
+        session.pop("sid", None)
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,31 +67,40 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str:
-    error = None
+def login() -> Response | tuple[str, int, dict[str, str]]:
+    error, status, headers = None, 200, {}
     username = request.form.get("username", "").strip()
     if request.method == "POST":
+        pathways = services(current_app)
+        attempt = accounts.LoginAttempt(username, request.form.get("password", ""), request.remote_addr or "", "web")
         try:
-            user = accounts.authenticate(services(current_app).store, username, request.form.get("password", ""))
+            user = accounts.log_in(pathways.store, attempt)
+        except accounts.TooManyAttempts as exc:
+            error, status, headers = _("Too many failed sign-ins. Try again later."), 429, {
+                "Retry-After": str(exc.retry_after)}
         except accounts.NotAuthenticated:
-            error = _("Wrong username or password.")
+            error, status = _("Wrong username or password."), 401
         else:
-            lang = session.get("lang")
-            session.clear()  # a new session on login: no fixation
-            session["user_id"] = user.id
-            if lang:
-                session["lang"] = lang
+            _restart_session(sessions.open_session(pathways.store, user, _limits(), address=attempt.address))
             return redirect(_safe_next(request.args.get("next")))
-    status = 401 if error else 200
-    return render_template("login.html", error=error, username=username), status  # type: ignore[return-value]
+    return render_template("login.html", error=error, username=username), status, headers
+
+
+def _restart_session(session_id: str | None) -> None:
+    """A fresh cookie (no fixation: nothing of the old one but the language) with this session id."""
+    lang = session.get("lang")
+    session.clear()
+    if session_id:
+        session["sid"] = session_id
+    if lang:
+        session["lang"] = lang
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    """Ends the session on the server: a copy of the cookie kept anywhere opens nothing."""
+    sessions.end_session(services(current_app).store, session.get("sid"))
+    _restart_session(None)
     flash(_("You have been signed out."))
     return redirect(url_for("web.login"))
 
