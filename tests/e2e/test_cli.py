@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ from tests.helpers import WORKFLOWS
 @pytest.fixture
 def run(tmp_path):
     env = {**os.environ, "PATHWAYS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "PATHWAYS_WORKFLOWS_DIR": str(WORKFLOWS)}
+           "PATHWAYS_WORKFLOWS_DIR": str(WORKFLOWS), "PATHWAYS_SECRET_KEY": secrets.token_urlsafe(32)}
 
     def call(*args: str, **more_env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "pathways.cli", *args], capture_output=True, text=True,
