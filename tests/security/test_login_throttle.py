@@ -57,8 +57,8 @@ def test_unknown_names_answer_exactly_like_known_ones(any_app, frozen_clock):  #
 def test_unknown_names_cost_a_password_hash_too(any_app, monkeypatch, frozen_clock):  # noqa: F811 - fixture
     """Similar timing: a name that matches no user is checked against a dummy hash."""
     checks = []
-    real = accounts.check_password_hash
-    monkeypatch.setattr(accounts, "check_password_hash", lambda h, p: checks.append(h) or real(h, p))
+    real = accounts.check_password
+    monkeypatch.setattr(accounts, "check_password", lambda h, p: checks.append(h) or real(h, p))
     client = any_app.test_client()
     _api(client, "ewa.pup", "wrong")
     _api(client, "no.such.user", "wrong")
