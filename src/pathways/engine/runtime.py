@@ -7,6 +7,8 @@ entered, completion. `pathways.engine.cases` turns those reports into rows in on
 
 from __future__ import annotations
 
+import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +26,8 @@ from pathways.engine import history, measures, state, timers
 from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, TaskNotOpen
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.sandbox import make_script_engine
+
+_log = logging.getLogger("pathways.engine")
 
 _STAGE_SEEN = "pathways_stage_entered"
 _OUTCOME_SEEN = "pathways_outcome_recorded"
@@ -74,17 +78,44 @@ def task_roles(spec: Any, roles: RoleVocabulary) -> tuple[str, ...]:
 
 
 def _run(action: Any, *args: Any) -> Any:
-    """Run a workflow action, turning script failures into a located ScriptError."""
+    """Run a workflow action, turning script failures into a located ScriptError (see `_located`)."""
     try:
         return action(*args)
     except SpiffWorkflowException as exc:
-        cause: BaseException | None = exc
-        while cause is not None and not isinstance(cause, ScriptError):
-            cause = cause.__cause__ or getattr(cause, "error", None) or cause.__context__
-        task = getattr(exc, "task", None)
-        where = f" at {task.task_spec.bpmn_id}" if task is not None else ""
-        message = cause.message if isinstance(cause, ScriptError) else str(exc)
-        raise ScriptError(f"the pathway failed{where}: {message}") from exc
+        raise _located(exc) from exc
+
+
+def _located(exc: SpiffWorkflowException) -> ScriptError:
+    """The error a user sees for a failing script, condition or expression: never a case value.
+
+    A Python exception's text often quotes the data it failed on (`KeyError: 'Kowalska'`,
+    `invalid literal for int(): '8 lat'`), and the person reading the error may not be allowed to
+    see that field. So the message names the element, the line and the kind of error (the
+    exception's class, and for a `NameError` the missing name, which comes from the script, not
+    the case), plus a short reference; the full text goes to the server log (logger
+    `pathways.engine`) under the same reference. Our own sandbox refusals (`ScriptError`, worded
+    without values) pass through as they are.
+    """
+    cause: BaseException | None = exc
+    original: BaseException = exc
+    while cause is not None and not isinstance(cause, ScriptError):
+        if not isinstance(cause, SpiffWorkflowException):
+            original = cause
+        cause = cause.__cause__ or getattr(cause, "error", None) or cause.__context__
+    task = getattr(exc, "task", None)
+    element = task.task_spec.bpmn_id if task is not None else None
+    where = f" at {element}" if element else ""
+    if isinstance(cause, ScriptError):
+        return ScriptError(f"the pathway failed{where}: {cause.message}", element=element)
+    kind = type(original).__name__
+    if isinstance(original, NameError) and original.name:
+        kind = f"{kind}: {original.name!r} is not defined"
+    line = getattr(exc, "line_number", None)
+    at_line = f" (line {line})" if isinstance(line, int) and line > 0 else ""
+    reference = secrets.token_hex(4)
+    _log.error("script failure %s%s: %s", reference, where, exc, exc_info=exc)
+    return ScriptError(f"the pathway failed{where}{at_line}: {kind}; reference {reference} in the server log",
+                       element=element, error=type(original).__name__, reference=reference)
 
 
 class CaseRuntime:
@@ -257,12 +288,16 @@ class CaseRuntime:
         """When a task opened at `opened_at` is due, from its `camunda:dueDate` (None if unset)."""
         if not task.due_text:
             return None
-        text = task.due_text
+        text, computed = task.due_text, None
         if not timers.is_iso_literal(text):
-            value = _run(self.workflow.script_engine.evaluate, self.task(task.id), text)
-            text = value.isoformat() if isinstance(value, datetime) else str(value)
+            computed = _run(self.workflow.script_engine.evaluate, self.task(task.id), text)
+            text = computed.isoformat() if isinstance(computed, datetime) else str(computed)
         kind = "duration" if text.upper().startswith("P") else "date"
         try:
             return timers.parse_timer_value(kind, text, opened_at)
         except ValueError as exc:
-            raise ScriptError(f"dueDate of {task.element_id}: {exc}") from None
+            if computed is None:  # the designer's own literal: safe to quote
+                raise ScriptError(f"dueDate of {task.element_id}: {exc}") from None
+            # an expression over case data: say what kind of value it gave, never the value
+            raise ScriptError(f"dueDate of {task.element_id}: the expression gave no ISO 8601 date or "
+                              f"duration (a {type(computed).__name__})", element=task.element_id) from None

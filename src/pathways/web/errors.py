@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from pathways.engine.errors import PathwaysError
+from pathways.engine.errors import PathwaysError, ScriptError
 from pathways.tasks.statuses import domain_status
 
 #: status -> (title, what to do), in the page's language
@@ -36,11 +36,22 @@ ERRORS = {
 }
 
 
-def error_page(status: int) -> tuple[str, int]:
-    """The error page of a status (a 4xx without its own text reads as 400, a 5xx as 500)."""
+#: a script, condition or expression of the pathway failed: the designer's to fix, not the user's
+PATHWAY_FAILED = (_l("The pathway failed at this step"),
+                  _l("Nothing you entered was saved. Tell the pathway's designer what is written below: it "
+                     "names the step and a reference to the details in the server log."))
+
+
+def error_page(status: int, detail: str | None = None, texts: tuple[str, str] | None = None) -> tuple[str, int]:
+    """The error page of a status (a 4xx without its own text reads as 400, a 5xx as 500).
+
+    `detail` is shown as it is: only for messages made to be shown (a `ScriptError` names the
+    element, the kind of error and a log reference, never a case value).
+    """
     shown = status if status in ERRORS else (500 if status >= 500 else 400)
-    title, text = ERRORS[shown]
-    return render_template("error.html", status=status, title=title, text=text, back=_back()), status
+    title, text = texts or ERRORS[shown]
+    return render_template("error.html", status=status, title=title, text=text, detail=detail,
+                           back=_back()), status
 
 
 def _back() -> str | None:
@@ -59,6 +70,8 @@ def domain_error(error: PathwaysError) -> Response | tuple[str, int]:
     status = domain_status(error)
     if status == 401:  # the session's user is gone: sign in again, then come back
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    if isinstance(error, ScriptError):
+        return error_page(status, error.message, PATHWAY_FAILED)
     return error_page(status)
 
 
