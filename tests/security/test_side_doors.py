@@ -11,25 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from pathways.core import services
-from pathways.engine.cases import Actor
 from pathways.engine.errors import InvalidData
-from pathways.store.models import Case, HumanTask, User, UserRole
+from pathways.store.models import Case, User, UserRole
 from pathways.tasks.accounts import create_user
 from tests.e2e.api_fixtures import login, make_app
+from tests.e2e.test_api_cases import SHELTER, _complete_crisis
 from tests.helpers import FIXTURES, WORKFLOWS
-
-SHELTER = "Schronisko przy ul. Ukrytej 3"
-
-
-def _complete_crisis(app, case_id: int = 2) -> None:
-    pathways = services(app)
-    with pathways.store.unit_of_work(write=False) as uow:
-        s = uow.session
-        task_id = s.scalars(select(HumanTask.id).where(HumanTask.case_id == case_id,
-                                                       HumanTask.element_id == "crisis_intervention")).one()
-        marek = s.scalars(select(User).where(User.username == "marek.ngo")).one()
-    pathways.engine.complete_task(Actor(marek.username, marek.id), task_id,
-                                  {"hours": 3, "shelter_location": SHELTER, "outcome": "stabilised"})
 
 
 def _grant_directly(app, username: str, role: str) -> None:
