@@ -77,6 +77,7 @@ class CaseQuery:
             raise InvalidData("invalid case query", fields=problems)
 
 
+@audit.refusals("case.start")
 def start_case(store: Store, engine: Engine, user: User, key: str, data: dict[str, Any],
                agencies: list[str] | None = None, beneficiary: str = "") -> dict[str, Any]:
     """Start a case of pathway `key` with the given participating agencies (the user's by default)."""
@@ -130,6 +131,7 @@ def start_data(definition: Definition, data: Mapping[str, Any], beneficiary: str
     return {**started, **({"beneficiary_pseudonym": pseudonym} if pseudonym else {})}
 
 
+@audit.refusals("case.message")
 def send_message(store: Store, engine: Engine, user: User, case_id: int, name: str,
                  payload: dict[str, Any]) -> dict[str, Any]:
     """Deliver a BPMN message to a visible case (a case worker's action)."""
@@ -174,6 +176,7 @@ def list_cases(store: Store, user: User, query: CaseQuery,
     return {"items": items, "total": total, "page": query.page, "per_page": query.per_page}
 
 
+@audit.refusals("case.read")
 def case_detail(store: Store, engine: Engine, user: User, case_id: int,
                 audit_action: str | None = "case.read") -> dict[str, Any]:
     """A visible case: stage and history, agencies, open tasks, redacted data and timeline, measures."""
@@ -228,6 +231,7 @@ def case_choices(store: Store, user: User) -> dict[str, Any]:
         }
 
 
+@audit.refusals("case.read")
 def case_view(store: Store, engine: Engine, user: User, case_id: int) -> dict[str, Any]:
     """`case_detail` plus what a page draws beside it (the API's answer stays as it is).
 
