@@ -251,7 +251,7 @@ def diagram(files: tuple[str, ...], out: str | None, out_dir: str | None, proces
 def deploy(paths: tuple[str, ...]) -> None:
     services = _services()
     services.upgrade_db()
-    report = services.deploy(list(paths) or None)
+    report = services.deploy(list(paths) or None, deployed_by=_cli_actor())
     for key, version in report.created:
         click.echo(f"deployed {key} version {version}")
     for key, version in report.unchanged:
@@ -322,7 +322,7 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     os.environ.setdefault("PATHWAYS_SECURE_COOKIES", "0")
     services = _services()
     services.upgrade_db()
-    report = services.deploy()
+    report = services.deploy(deployed_by=_cli_actor())
     click.echo(f"deployed {len(report.created)} new, {len(report.unchanged)} unchanged pathway version(s)")
     cases = load_demo(services.store, services.engine)
     click.echo(f"demo cases: {', '.join(map(str, cases))}; users: "

@@ -78,7 +78,7 @@ def upload() -> tuple[str, int]:
         return _render_index(error=error, status=400)
     pathways = services(current_app)
     try:
-        result = definitions.upload(pathways.store, pathways.roles, g.user, files)
+        result = definitions.upload(pathways.store, pathways.roles, g.user, files, pathways.deployers)
     except InvalidDefinition as failure:
         problems = failure.details.get("problems")
         if not isinstance(problems, list) or not problems:
