@@ -24,7 +24,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -262,6 +262,23 @@ def _conditions(query: AuditQuery) -> list[ColumnElement[bool]]:
     if query.until is not None:
         where.append(AuditEntry.at < _utc(query.until))
     return where
+
+
+def parse_time(text: str | None, *, field: str, end: bool = False) -> datetime | None:
+    """A period bound as people type it: `YYYY-MM-DD` (a Warsaw day: its start, or with `end` the
+    start of the next day, so `to=2026-12-03` includes that day) or an ISO 8601 time (without a
+    zone: Warsaw's). InvalidData naming `field` otherwise; None for nothing typed."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            start = datetime(day.year, day.month, day.day, tzinfo=clock.WARSAW)
+            return start + timedelta(days=1) if end else start
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidData(f"{field}: not a date or time", fields={field: "YYYY-MM-DD or an ISO 8601 time"}) from None
 
 
 def _utc(value: datetime) -> datetime:
