@@ -295,8 +295,8 @@ def worker() -> None:
     from pathways.scheduler import TimerScheduler
 
     config = Config()
-    _require_schema(config)
     _require_secret(config)
+    _require_schema(config)
     services = Pathways(config)
     click.echo("pathways worker: firing timers at their due time (Ctrl+C to stop)")
     with contextlib.suppress(KeyboardInterrupt):
