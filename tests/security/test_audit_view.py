@@ -21,7 +21,7 @@ from pathways.tasks import throttle
 from pathways.tasks.accounts import create_user
 from tests.e2e.api_fixtures import OUTSIDER, login
 from tests.helpers import WORKFLOWS
-from tests.security.web import sign_in
+from tests.security.web import csrf, sign_in
 
 AUDITOR, DESIGNER = "ida.audit", "dan.design"
 AUDIT = "/api/v1/audit"
@@ -93,17 +93,13 @@ def test_the_page_in_polish_and_english(app):
     web = app.test_client()
     sign_in(web, AUDITOR)
     polish = web.get("/audit").get_data(as_text=True)
-    assert "Dziennik audytu" in polish and "Filtruj" in polish
-    english = web.get("/audit", headers={"Accept-Language": "en"})
-    web.post("/language", data={"lang": "en", "csrf_token": _csrf(web)})
+    assert "Dziennik audytu" in polish and "Filtruj" in polish and "Czynność" in polish
+    web.post("/language", data={"lang": "en", "csrf_token": csrf(web, "/audit")})
     english = web.get("/audit").get_data(as_text=True)
-    assert "Audit log" in english and "<script" not in english and "style=" not in english
-
-
-def _csrf(web):
-    import re
-
-    return re.search(r'name="csrf_token" value="([^"]+)"', web.get("/audit").get_data(as_text=True)).group(1)
+    assert "Audit log" in english and "Action" in english
+    assert "<script" not in english and "style=" not in english  # the CSP allows neither inline
+    invalid = web.get("/audit?from=soon&case=x")
+    assert invalid.status_code == 400 and 'aria-invalid="true"' in invalid.get_data(as_text=True)
 
 
 # -- reading is audited ------------------------------------------------------------------------------
