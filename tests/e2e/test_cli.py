@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.helpers import WORKFLOWS
+from tests.helpers import TEST_SECRET_KEY, WORKFLOWS
 
 
 @pytest.fixture
@@ -104,7 +104,8 @@ def test_every_command_on_an_unmigrated_database_says_so_in_one_line(run, tmp_pa
     for args in [("case", "show", "5"), ("case", "show", "5", "--json"),
                  ("case", "start", "intake_referral", "--beneficiary", "BEN-7"), ("report", "stages"),
                  ("report", "esf", "--format", "csv"), ("worker",), ("serve", "--port", "1")]:
-        line = one_line_error(run(*args))
+        # with a secret key: `serve` and `worker` check it first (tests/security/test_secret_key.py)
+        line = one_line_error(run(*args, PATHWAYS_SECRET_KEY=TEST_SECRET_KEY))
         assert line == "Error: the database is not set up: run `pathways db upgrade`", (args, line)
         assert "BEN-7" not in line
 
