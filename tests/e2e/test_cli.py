@@ -14,8 +14,9 @@ from tests.helpers import TEST_SECRET_KEY, WORKFLOWS
 
 @pytest.fixture
 def run(tmp_path):
+    # a secret key: `serve` and `worker` check it before the database (tests/security/test_secret_key.py)
     env = {**os.environ, "PATHWAYS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-           "PATHWAYS_WORKFLOWS_DIR": str(WORKFLOWS)}
+           "PATHWAYS_WORKFLOWS_DIR": str(WORKFLOWS), "PATHWAYS_SECRET_KEY": TEST_SECRET_KEY}
 
     def call(*args: str, **more_env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "pathways.cli", *args], capture_output=True, text=True,
@@ -104,8 +105,7 @@ def test_every_command_on_an_unmigrated_database_says_so_in_one_line(run, tmp_pa
     for args in [("case", "show", "5"), ("case", "show", "5", "--json"),
                  ("case", "start", "intake_referral", "--beneficiary", "BEN-7"), ("report", "stages"),
                  ("report", "esf", "--format", "csv"), ("worker",), ("serve", "--port", "1")]:
-        # with a secret key: `serve` and `worker` check it first (tests/security/test_secret_key.py)
-        line = one_line_error(run(*args, PATHWAYS_SECRET_KEY=TEST_SECRET_KEY))
+        line = one_line_error(run(*args))
         assert line == "Error: the database is not set up: run `pathways db upgrade`", (args, line)
         assert "BEN-7" not in line
 
