@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select, update
+from sqlalchemy.orm import joinedload
 
 from pathways.base import clock
 from pathways.engine.cases import Actor, Engine
@@ -15,7 +16,7 @@ from pathways.engine.deploy import deploy
 from pathways.engine.errors import InvalidData
 from pathways.engine.roles import RoleVocabulary
 from pathways.store.db import Store
-from pathways.store.models import Agency, HumanTask, User
+from pathways.store.models import Agency, HumanTask, User, UserRole
 from pathways.tasks import accounts, inbox, work
 from pathways.tasks.inbox import InboxQuery
 from tests.helpers import WORKFLOWS
@@ -33,6 +34,8 @@ USERS = {
     "misfit": ("ngo", ["ops.social_worker"]),  # an OPS role in an NGO: never offered OPS tasks
     "teresa": ("sup", ["supervision.supervisor"]),
 }
+#: users holding a role of another agency kind (an old account, a hand-edited database)
+MISFITS = ("misfit",)
 CASE_AGENCIES = ["ops", "pup", "ngo", "sup"]
 IDENTIFY = {"needs_crisis_support": True, "risk_level": "high", "intake_date": "2026-11-02", "notes": "n"}
 
@@ -73,9 +76,16 @@ class World:
 def build_world(store: Store, engine: Engine) -> World:
     for code, kind in AGENCIES:
         accounts.add_agency(store, code, kind, code)
-    users = {name: accounts.create_user(store, engine.roles, name, agency, roles, "pw", name.title(),
-                                        check_policy=False)
+    users = {name: accounts.create_user(store, engine.roles, name, agency, [] if name in MISFITS else roles, "pw",
+                                        name.title(), check_policy=False)
              for name, (agency, roles) in USERS.items()}
+    for name in MISFITS:  # a role of another agency kind: refused by create_user, so written past it
+        with store.unit_of_work() as uow:
+            uow.session.add_all(UserRole(user_id=users[name].id, role=r) for r in USERS[name][1])
+            uow.commit()
+        with store.unit_of_work(write=False) as uow:
+            users[name] = uow.session.scalars(select(User).options(joinedload(User.agency))
+                                              .where(User.id == users[name].id)).one()
     return World(store, engine, users)
 
 
