@@ -35,7 +35,16 @@ def test_demo_server_answers(tmp_path):
             except OSError:
                 time.sleep(0.2)
         assert body is not None, server.stderr.read() if server.poll() is not None else "server did not answer"
-        assert body["status"] == "ok" and body["database"] == "sqlite"
+        assert body == {"status": "ok", "database": "up"}  # anonymous: nothing more (docs/api.md)
+        login = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/auth/token", method="POST",
+                                       data=json.dumps({"username": "admin", "password": "demo"}).encode(),
+                                       headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(login, timeout=5) as response:
+            token = json.load(response)["token"]
+        as_admin = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/health",
+                                          headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(as_admin, timeout=5) as response:  # an admin sees what is deployed
+            body = json.load(response)
         deployed = {p["key"]: p["version"] for p in body["pathways"]}
         assert deployed == {path.stem: 1 for path in WORKFLOWS.glob("*.bpmn")}
         assert body["cases"] == {"active": 3} and body["open_tasks"] == 4

@@ -133,13 +133,14 @@ def test_claiming_a_task_someone_else_took_says_so(api_app, web):  # noqa: F811 
 def test_overdue_rows_are_marked_in_colour_and_text_and_due_today_too(api_app, web):  # noqa: F811 - fixture
     task = open_task(api_app, "crisis_intervention")
     due = task.due_at.replace(tzinfo=clock.now().tzinfo) if task.due_at.tzinfo is None else task.due_at
-    sign_in(web, "marek.ngo")
     frozen = clock.FrozenClock(due - timedelta(seconds=1)).install()
     try:
+        sign_in(web, "marek.ngo")  # at the frozen time: a session idle longer than 30 minutes ends
         page = page_of(web)
         assert '<tr class="due-today">' in page and ">Dziś</span>" in page
         assert re.search(r'Termin dziś <span class="count">1</span>', page)
         frozen.advance(hours=1)
+        sign_in(web, "marek.ngo")
         page = page_of(web)
         assert '<tr class="overdue">' in page and "⚠ Po terminie" in page
         assert re.search(r'Po terminie <span class="count">1</span>', page)
