@@ -251,7 +251,7 @@ def diagram(files: tuple[str, ...], out: str | None, out_dir: str | None, proces
 def deploy(paths: tuple[str, ...]) -> None:
     services = _services()
     services.upgrade_db()
-    report = services.deploy(list(paths) or None)
+    report = services.deploy(list(paths) or None, deployed_by=_cli_actor())
     for key, version in report.created:
         click.echo(f"deployed {key} version {version}")
     for key, version in report.unchanged:
@@ -322,7 +322,7 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     os.environ.setdefault("PATHWAYS_SECURE_COOKIES", "0")
     services = _services()
     services.upgrade_db()
-    report = services.deploy()
+    report = services.deploy(deployed_by=_cli_actor())
     click.echo(f"deployed {len(report.created)} new, {len(report.unchanged)} unchanged pathway version(s)")
     cases = load_demo(services.store, services.engine)
     click.echo(f"demo cases: {', '.join(map(str, cases))}; users: "
@@ -360,7 +360,8 @@ def user() -> None:
 @user.command("add", help="Add a user of an agency with one or more roles (prompts for the password).")
 @click.argument("username")
 @click.option("--agency", "agency_code", required=True, help="Code of the user's agency.")
-@click.option("--role", "roles", multiple=True, required=True, help="A role key from roles.toml, admin or designer.")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="A role key from roles.toml, or a built-in role: admin, designer, auditor.")
 @click.option("--full-name", default="", help="The user's full name (default: the username).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @friendly
@@ -459,7 +460,8 @@ def report(figure: str, pathway: str | None, agency: str | None, date_from: date
     services = _services()
     user = reports.user_named(services.store, username) if username else None
     scope = reports.Scope(pathway, agency, date_from.date() if date_from else None, date_to.date() if date_to else None)
-    found = reports.build(services.store, services.engine, user, [figure], scope, lang, export=fmt)[figure]
+    found = reports.build(services.store, services.engine, user, [figure], scope, lang, export=fmt,
+                          actor=_cli_actor())[figure]
     if fmt == "json":
         data = (json.dumps(found.as_json(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     else:
@@ -467,6 +469,39 @@ def report(figure: str, pathway: str | None, agency: str | None, date_from: date
     if out:
         Path(out).write_bytes(data)
         click.echo(f"{figure}: {len(found.rows)} row(s) written to {out}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+@main.command("audit", help="Export the audit log (newest first; every matching entry), as JSON or CSV. "
+                            "The read is itself audited.")
+@click.option("--user", "username", help="Only this username (exact; `cli:<os user>` for commands).")
+@click.option("--case", "case_id", type=click.IntRange(1, 2**31 - 1), help="Only entries about this case.")
+@click.option("--action", help="Only this action (case.read), or a prefix ending in a dot (auth.).")
+@click.option("--from", "date_from", help="From this day (YYYY-MM-DD, Warsaw) or ISO 8601 time.")
+@click.option("--to", "date_to", help="Up to this day (included) or before this ISO 8601 time.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write to this file.")
+@friendly
+def audit_log(username: str | None, case_id: int | None, action: str | None, date_from: str | None,
+              date_to: str | None, fmt: str, out: str | None) -> None:
+    from pathlib import Path
+
+    from pathways.reports.audit_log import audit_csv
+    from pathways.tasks import audit
+
+    query = audit.AuditQuery(user=username, case=case_id, action=action,
+                             since=audit.parse_time(date_from, field="from"),
+                             until=audit.parse_time(date_to, field="to", end=True))
+    entries = audit.export_log(_services().store, None, query, fmt=fmt, actor=_cli_actor())
+    if fmt == "csv":
+        data = audit_csv(entries)
+    else:
+        data = (json.dumps(entries, default=_iso, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    if out:
+        Path(out).write_bytes(data)
+        click.echo(f"audit: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} written to {out}", err=True)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -505,11 +540,9 @@ def case_start(key: str, data: str, agencies: tuple[str, ...], beneficiary: str)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @friendly
 def case_show(case_id: int, as_json: bool) -> None:
-    from pathways.engine.views import case_summary
+    from pathways.tasks.cases import operator_case
 
-    services = _services()
-    with services.store.unit_of_work(write=False) as uow:
-        summary = case_summary(uow.session, case_id)
+    summary = operator_case(_services().store, case_id, actor=_cli_actor())
     if as_json:
         click.echo(json.dumps(summary, default=_iso, indent=2, ensure_ascii=False))
         return

@@ -15,6 +15,7 @@ from pathways.engine.deploy import DeployReport, deploy
 from pathways.engine.roles import RoleVocabulary
 from pathways.store import schema
 from pathways.store.db import Store
+from pathways.tasks.deployers import DeployPolicy
 
 
 class Pathways:
@@ -23,12 +24,14 @@ class Pathways:
         self.store = Store(self.config.database_url)
         self.roles = RoleVocabulary.load(self.config.roles_file)
         self.engine = Engine(self.store, self.roles)
+        self.deployers = DeployPolicy.load(self.config.workflows_dir / "deployers.toml")
 
     def upgrade_db(self) -> None:
         schema.upgrade(self.store.engine)
 
-    def deploy(self, paths: list[str | Path] | None = None) -> DeployReport:
-        return deploy(self.store, collect(paths or [self.config.workflows_dir]), self.roles)
+    def deploy(self, paths: list[str | Path] | None = None, deployed_by: str | None = None) -> DeployReport:
+        """Deploy files on the server (the CLI, the demo): never restricted by `deployers`."""
+        return deploy(self.store, collect(paths or [self.config.workflows_dir]), self.roles, deployed_by=deployed_by)
 
     def close(self) -> None:
         self.store.dispose()

@@ -25,7 +25,7 @@ def test_list_and_detail(client, bearer):
     listed = client.get("/api/v1/definitions", headers=headers).get_json()
     intake = next(d for d in listed if d["key"] == "intake_referral")
     assert intake == {"key": "intake_referral", "name": "Przyjęcie i skierowanie", "latest_version": 1,
-                      "versions": 1, "deployed_at": intake["deployed_at"]}
+                      "versions": 1, "deployed_at": intake["deployed_at"], "deployed_by": None}
     detail = client.get("/api/v1/definitions/intake_referral", headers=headers).get_json()
     assert detail["version"] == 1 and [v["version"] for v in detail["versions"]] == [1]
     assert detail["files"] == ["intake_referral.bpmn"]

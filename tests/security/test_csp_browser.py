@@ -8,7 +8,7 @@ from typing import Any
 from tests.e2e.test_browser import browser, server, signed_in  # noqa: F401 - fixtures
 
 PAGES = ["/inbox", "/inbox?view=mine", "/cases", "/cases/1", "/cases/2", "/designer", "/supervisor",
-         "/supervisor/esf", "/no/such/page"]
+         "/supervisor/esf", "/audit", "/audit?action=auth.&from=x", "/no/such/page"]
 
 
 #: what Chromium logs for a page answered with an error status (a refused form is a 400): not a problem
@@ -71,3 +71,24 @@ def test_the_api_reference_works_under_the_policy(server, browser):  # noqa: F81
     assert "pathways API" in page.locator(".swagger-ui .title").inner_text()
     assert problems == []
     context.close()
+
+
+def test_the_audit_page_on_a_phone(server, browser):  # noqa: F811 - fixtures
+    """390 px wide (a phone): the filters and entries fit the width, no CSP violation, no console error."""
+    base, _app = server
+    page = signed_in(browser, base, "admin")
+    page.set_viewport_size({"width": 390, "height": 844})
+    problems = _watch(page)
+    page.goto(f"{base}/audit")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text() == "Dziennik audytu"
+    assert page.locator("table.audit-list tbody tr").count() > 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the screen
+    assert not page.locator("table.audit-list thead").is_visible()  # entries stacked, each value labelled
+    page.fill("#a-action", "web.login")
+    page.get_by_role("button", name="Filtruj").click()
+    page.wait_for_load_state("networkidle")
+    actions = page.locator("table.audit-list tbody td[data-label='Czynność']").all_inner_texts()
+    assert actions and set(actions) == {"web.login"}
+    assert problems == []
+    page.context.close()

@@ -23,9 +23,8 @@ from pathways.api import BEARER, Blueprint
 from pathways.api.errors import ErrorSchema
 from pathways.api.schemas import LoginSchema, TokenSchema, UserSchema
 from pathways.core import services
-from pathways.engine.errors import NotAllowed
 from pathways.store.models import User
-from pathways.tasks import accounts
+from pathways.tasks import accounts, audit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,8 +52,10 @@ def has_role(user: User, *roles: str) -> bool:
 
 
 def require_role(user: User, *roles: str) -> None:
+    """NotAllowed unless the user holds one of `roles`; the refusal is audited (`tasks.audit`)."""
     if not has_role(user, *roles):
-        raise NotAllowed(f"this needs one of the roles: {', '.join(roles)}")
+        audit.require_role(services(current_app).store, user, roles, request.endpoint or "api",
+                           f"this needs one of the roles: {', '.join(roles)}")
 
 
 def _document_security(wrapper: Any, func: Any, roles: tuple[str, ...]) -> None:

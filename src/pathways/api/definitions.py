@@ -2,7 +2,7 @@
 
     GET  /api/v1/definitions
     GET  /api/v1/definitions/{key}[?version=N]
-    POST /api/v1/definitions                      multipart `file` parts; designer or admin
+    POST /api/v1/definitions                      multipart `file` parts; designer or admin, deployers.toml
     GET  /api/v1/definitions/{key}/diagram.svg[?version=N]
 """
 
@@ -53,7 +53,8 @@ def list_definitions() -> list[dict[str, Any]]:
 @blp.doc(requestBody=UPLOAD_BODY)
 @blp.response(201, UploadResultSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="Lint problems (`problems`), or no file: nothing deployed")
-@blp.alt_response(403, schema=ErrorSchema, description="Needs the designer or admin role")
+@blp.alt_response(403, schema=ErrorSchema, description="Needs the designer or admin role, and an agency that "
+                  "`workflows/deployers.toml` allows to deploy each changed pathway (refusals are audited)")
 @blp.alt_response(413, schema=ErrorSchema, description="The body is larger than the upload limit")
 @blp.alt_response(415, schema=ErrorSchema,
                   description="Not multipart/form-data, or a part that is not an XML document in UTF-8")
@@ -67,7 +68,7 @@ def upload_definitions() -> dict[str, Any]:
         raise UnsupportedMediaType("send the files as multipart/form-data parts named 'file'")
     files = uploads.read_uploads((part.filename, part.read()) for part in request.files.getlist("file"))
     pathways = services(current_app)
-    return definitions.upload(pathways.store, pathways.roles, current_user(), files)
+    return definitions.upload(pathways.store, pathways.roles, current_user(), files, pathways.deployers)
 
 
 @blp.route("/<string:key>", methods=["GET"])

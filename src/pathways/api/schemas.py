@@ -54,6 +54,8 @@ class DefinitionSummarySchema(ma.Schema):
     latest_version = ma.fields.Integer()
     versions = ma.fields.Integer(metadata={"description": "how many versions are deployed"})
     deployed_at = ma.fields.DateTime(metadata={"description": "when the latest version was deployed"})
+    deployed_by = ma.fields.String(allow_none=True, metadata={
+        "description": "who deployed the latest version: a username, or `cli:<os user>` for `pathways deploy`"})
 
 
 class VersionQuerySchema(StrictSchema):
@@ -65,6 +67,7 @@ class VersionSchema(ma.Schema):
     version = ma.fields.Integer()
     name = ma.fields.String()
     deployed_at = ma.fields.DateTime()
+    deployed_by = ma.fields.String(allow_none=True, metadata={"description": "a username, or `cli:<os user>`"})
 
 
 class LaneSchema(ma.Schema):
@@ -105,6 +108,7 @@ class DefinitionDetailSchema(ma.Schema):
     name = ma.fields.String()
     version = ma.fields.Integer(metadata={"description": "the version the structure below describes"})
     deployed_at = ma.fields.DateTime()
+    deployed_by = ma.fields.String(allow_none=True, metadata={"description": "a username, or `cli:<os user>`"})
     files = ma.fields.List(ma.fields.String())
     versions = ma.fields.List(ma.fields.Nested(VersionSchema))
     stages = ma.fields.List(ma.fields.String())

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pathways.engine.definitions import DocumentIndex, SourceFile, bundles
-from pathways.engine.errors import Conflict, InvalidDefinition
+from pathways.engine.errors import Conflict, InvalidDefinition, NotAllowed
 from pathways.engine.lint import lint
 from pathways.engine.roles import RoleVocabulary
 from pathways.store.db import Store
@@ -22,8 +22,14 @@ class DeployReport:
     unchanged: list[tuple[str, int]] = field(default_factory=list)
 
 
-def deploy(store: Store, files: Iterable[SourceFile], roles: RoleVocabulary) -> DeployReport:
-    """Deploy every executable process in `files`; nothing is written if any file has an error."""
+def deploy(store: Store, files: Iterable[SourceFile], roles: RoleVocabulary, *, deployed_by: str | None = None,
+           may_deploy: Callable[[str], bool] | None = None) -> DeployReport:
+    """Deploy every executable process in `files`; nothing is written if any file has an error.
+
+    `deployed_by` is kept on each new version. `may_deploy(key)` is asked, in the deploying
+    transaction, for each pathway that would get a new version: NotAllowed (with `pathways`, the
+    refused keys) and nothing written if it says no to any.
+    """
     files = list(files)
     errors = [p for p in lint(files, roles) if p.severity == "error"]
     if errors:
@@ -43,9 +49,12 @@ def deploy(store: Store, files: Iterable[SourceFile], roles: RoleVocabulary) -> 
                     s.add(DefinitionBlob(hash=source.hash, filename=source.filename,
                                          content=source.content.decode("utf-8")))
             number = (latest.version if latest else 0) + 1
-            s.add(PathwayVersion(key=bundle.key, version=number, name=bundle.name,
+            s.add(PathwayVersion(key=bundle.key, version=number, name=bundle.name, deployed_by=deployed_by,
                                  bundle_hash=bundle.bundle_hash, files=[f.hash for f in bundle.files]))
             report.created.append((bundle.key, number))
+        refused = sorted(key for key, _ in report.created if may_deploy is not None and not may_deploy(key))
+        if refused:
+            raise NotAllowed(f"you may not deploy {', '.join(refused)}", pathways=refused)
         try:
             uow.commit()
         except IntegrityError:

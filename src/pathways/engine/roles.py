@@ -19,6 +19,7 @@ from pathways.engine.errors import InvalidDefinition
 BUILTIN_ROLES = {
     "admin": ("SUPERVISION", "Administrator", "Administrator"),
     "designer": ("SUPERVISION", "Projektant ścieżek", "Pathway designer"),
+    "auditor": ("SUPERVISION", "Audytor (inspektor ochrony danych)", "Auditor (data protection officer)"),
 }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from pathways.base import clock
 from pathways.engine.cases import Engine
-from pathways.engine.errors import InvalidData, NotAllowed, NotFound
+from pathways.engine.errors import InvalidData, NotFound
 from pathways.reports import cases, esf, measures, work
 from pathways.reports.context import Context, visible_to
 from pathways.reports.figure import Figure, Scope
@@ -48,23 +48,26 @@ def may_read_reports(user: User | None) -> bool:
 
 
 def build(store: Store, engine: Engine, user: User | None, names: Sequence[str], scope: Scope,
-          lang: str = "en", export: str = "json") -> dict[str, Figure]:
+          lang: str = "en", export: str = "json", actor: str | None = None) -> dict[str, Figure]:
     """The named figures for the scope, as `user` may see them; one `report.read` audit entry.
 
-    `user=None` is the command line: every case. NotFound for an unknown figure, NotAllowed for
+    `user=None` is the command line: every case, audited as `actor` (`cli:<os user>`). NotFound
+    for an unknown figure, NotAllowed (audited `access.denied`) for
     a user who is not a supervisor or administrator, InvalidData for a bad scope.
     """
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
         raise NotFound(f"no report {', '.join(unknown)}; reports: {', '.join(FIGURES)}")
-    if not may_read_reports(user):
-        raise NotAllowed(f"reports need one of the roles: {', '.join(REPORT_ROLES)}")
+    if user is not None and not may_read_reports(user):
+        audit.require_role(store, user, REPORT_ROLES, "report.read",
+                           f"reports need one of the roles: {', '.join(REPORT_ROLES)}")
     with store.unit_of_work(write=False) as uow:
         _check(uow.session, scope)
         ctx = Context(uow.session, engine, user, scope, clock.now(), lang)
         figures = {name: FIGURES[name](ctx) for name in names}
         detail: dict[str, Any] = {"figures": list(names), **scope.as_dict(), "format": export}
-        audit.record_read(uow, user, "report.read", detail=detail if user is not None else {**detail, "via": "cli"})
+        audit.record_read(uow, user, "report.read", detail=detail if user is not None else {**detail, "via": "cli"},
+                          actor=actor or "cli")
     return figures
 
 

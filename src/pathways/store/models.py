@@ -96,6 +96,8 @@ class PathwayVersion(Base):
     bundle_hash: Mapped[str] = mapped_column(String(64))
     files: Mapped[list[Any]] = mapped_column()  # blob hashes, main file first
     deployed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    #: who deployed it: a username (API, designer page) or `cli:<os user>`; None before 0008
+    deployed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Case(Base):
@@ -316,14 +318,14 @@ class LoginThrottle(Base):
 
 
 class AuditEntry(Base):
-    """Who read or wrote which case data, when (append-only)."""
+    """Who read or wrote which case data, signed in, was refused, when (append-only; tasks/audit.py)."""
 
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    username: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(40))  # e.g. case.read, task.complete, definition.deploy
     case_id: Mapped[int | None] = mapped_column(Integer, index=True)
     task_id: Mapped[str | None] = mapped_column(String(36))

@@ -137,7 +137,7 @@ def check_role_kinds(roles: RoleVocabulary, role_keys: Iterable[str], agency: Ag
 
     Such a role would never be offered tasks nor show sensitive values (`access.held_roles`), so
     granting it is always a mistake, or an attempt to widen someone's access: say so at once.
-    Built-in roles (admin, designer) belong to the platform, not to an agency kind: any agency may hold them.
+    Built-in roles (admin, designer, auditor) belong to the platform, not to an agency kind: any agency may hold them.
     """
     foreign = [r for r in role_keys if r not in BUILTIN_ROLES and roles.agency_kind(r) != agency.kind]
     if foreign:
@@ -165,9 +165,10 @@ def log_in(store: Store, attempt: LoginAttempt, limits: LoginLimits = DEFAULT_LI
 
     TooManyAttempts while the account name or the address is locked (checked before hashing, so
     a locked name answers as fast whether it exists or not, and a right password does not help);
-    NotAuthenticated for wrong credentials, counted and audited (`auth.failed`, with the name as
-    typed, never the password). Success clears the account's count and stamps `last_login_at`;
-    the address's count stays, or one valid account would reset an attacker's budget.
+    NotAuthenticated for wrong credentials, counted and audited (`auth.failed`, with the account
+    when the name is one, else only the name's throttle key; never the typed name or password).
+    Success clears the account's count and stamps `last_login_at`; the address's count stays, or
+    one valid account would reset an attacker's budget.
     """
     keys = [throttle.account_key(attempt.username), throttle.address_key(attempt.address)]
     with store.unit_of_work(write=False) as uow:
@@ -203,9 +204,11 @@ def _record_failure(store: Store, attempt: LoginAttempt, limits: LoginLimits, re
             by_address = throttle.record_failure(s, throttle.address_key(attempt.address), limits.per_address, limits)
             locked = by_account or by_address
         known = _user_or_none(s, attempt.username)
+        # never the name as typed: people type their password into the name field; the throttle's
+        # key (SHA-256 of the casefolded name) lets an auditor match a name they already know
         audit.record(s, known, "auth.failed", detail={
-            "username": _printable(attempt.username), "address": attempt.address, "channel": attempt.channel,
-            "reason": reason, "locked": locked})
+            "account_key": throttle.account_key(attempt.username), "address": attempt.address,
+            "channel": attempt.channel, "reason": reason, "locked": locked})
         uow.commit()
     return locked
 
@@ -224,11 +227,6 @@ def _unencodable(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
-
-
-def _printable(text: str) -> str:
-    """A typed name as the audit log can store it on any database: no NUL, no lone surrogate, bounded."""
-    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")[:200]
 
 
 def issue_token(store: Store, user: User, hours: float = DEFAULT_TOKEN_HOURS) -> IssuedToken:

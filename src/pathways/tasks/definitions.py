@@ -20,13 +20,17 @@ from pathways.base import clock
 from pathways.engine.cases import Engine
 from pathways.engine.definitions import DocumentIndex, SourceFile
 from pathways.engine.deploy import deploy
-from pathways.engine.errors import InvalidDefinition, NotFound
+from pathways.engine.errors import InvalidDefinition, NotAllowed, NotFound
 from pathways.engine.lint import lint
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.runtime import task_roles
 from pathways.store.db import Store
 from pathways.store.models import DefinitionBlob, PathwayVersion, User
 from pathways.tasks import audit
+from pathways.tasks.deployers import DeployPolicy
+
+#: who may deploy through the API and the designer page (the CLI is the server's operator)
+DEPLOY_ROLES = frozenset({"designer", "admin"})
 
 
 def list_definitions(store: Store) -> list[dict[str, Any]]:
@@ -36,7 +40,8 @@ def list_definitions(store: Store) -> list[dict[str, Any]]:
         counts = dict(s.execute(select(PathwayVersion.key, func.count()).group_by(PathwayVersion.key)).all())
         latest = _latest_versions(s)
     return [{"key": v.key, "name": v.name, "latest_version": v.version, "versions": counts[v.key],
-             "deployed_at": clock.aware(v.deployed_at)} for v in sorted(latest, key=lambda v: v.key)]
+             "deployed_at": clock.aware(v.deployed_at), "deployed_by": v.deployed_by}
+            for v in sorted(latest, key=lambda v: v.key)]
 
 
 def list_versions(store: Store) -> list[dict[str, Any]]:
@@ -50,8 +55,10 @@ def list_versions(store: Store) -> list[dict[str, Any]]:
     pathways: dict[str, dict[str, Any]] = {}
     for v in versions:
         entry = pathways.setdefault(v.key, {"key": v.key, "name": v.name, "latest_version": v.version,
-                                            "deployed_at": clock.aware(v.deployed_at), "versions": []})
+                                            "deployed_at": clock.aware(v.deployed_at), "deployed_by": v.deployed_by,
+                                            "versions": []})
         entry["versions"].append({"version": v.version, "name": v.name, "deployed_at": clock.aware(v.deployed_at),
+                                  "deployed_by": v.deployed_by,
                                   "files": [PurePath(names[h]).name for h in v.files if h in names]})
     return list(pathways.values())
 
@@ -72,9 +79,9 @@ def definition_detail(store: Store, engine: Engine, key: str, version: int | Non
     structure = _structure([built.spec, *built.subprocess_specs.values()], engine.roles)
     return {
         "key": key, "name": chosen.name, "version": chosen.version, "deployed_at": clock.aware(chosen.deployed_at),
-        "files": files,
-        "versions": [{"version": v.version, "name": v.name, "deployed_at": clock.aware(v.deployed_at)}
-                     for v in versions],
+        "deployed_by": chosen.deployed_by, "files": files,
+        "versions": [{"version": v.version, "name": v.name, "deployed_at": clock.aware(v.deployed_at),
+                      "deployed_by": v.deployed_by} for v in versions],
         **structure,
     }
 
@@ -94,12 +101,17 @@ def diagram_source(store: Store, key: str, version: int | None = None) -> bytes:
         return blob.content.encode("utf-8")
 
 
-def upload(store: Store, roles: RoleVocabulary, user: User, files: list[SourceFile]) -> dict[str, Any]:
-    """Lint the uploaded files with the deployed files they touch, then deploy them.
+def upload(store: Store, roles: RoleVocabulary, user: User, files: list[SourceFile],
+           policy: DeployPolicy | None = None) -> dict[str, Any]:
+    """Lint the uploaded files with the deployed files they touch, then deploy them as `user`.
 
     Raises InvalidDefinition with `problems` (dicts: file, line, element, message, hint) and
-    deploys nothing when any problem is an error.
+    deploys nothing when any problem is an error. Needs the designer or admin role, and for each
+    pathway that would get a new version, the user's agency allowed by `policy`
+    (`workflows/deployers.toml`): NotAllowed otherwise, audited, nothing deployed.
     """
+    audit.require_role(store, user, DEPLOY_ROLES, "definition.deploy",
+                       "deploying definitions needs the designer or admin role")
     if not files:
         raise InvalidDefinition("no file uploaded: send one or more multipart parts named 'file'", problems=[])
     bundle = _with_deployed(store, files)
@@ -107,7 +119,14 @@ def upload(store: Store, roles: RoleVocabulary, user: User, files: list[SourceFi
     errors = [asdict(p) for p in problems if p.severity == "error"]
     if errors:
         raise InvalidDefinition(f"{len(errors)} problem(s); nothing was deployed", problems=errors)
-    report = deploy(store, bundle, roles)
+    agency = user.agency.code
+    try:
+        report = deploy(store, bundle, roles, deployed_by=user.username,
+                        may_deploy=(lambda key: policy.allows(agency, key)) if policy is not None else None)
+    except NotAllowed as refused:
+        audit.refused(store, user, "definition.deploy", refused,
+                      detail={"pathways": refused.details.get("pathways"), "agency": agency})
+        raise
     _keep(store, files)
     result = {
         "created": [{"key": k, "version": v} for k, v in report.created],

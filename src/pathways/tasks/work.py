@@ -97,6 +97,7 @@ def _brief(task: HumanTask, claimed_by: str | None) -> dict[str, Any]:
 
 
 # -- claim, unclaim, assign ----------------------------------------------------------------------
+@audit.refusals("task.claim")
 def claim(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
     """Take an open, unclaimed task offered to the user. Claiming one's own claim is a no-op."""
     with engine.store.unit_of_work() as uow:
@@ -116,6 +117,7 @@ def claim(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
         return _brief(task, user.username)
 
 
+@audit.refusals("task.unclaim")
 def unclaim(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
     """Give a claimed task back to its roles: the claimer, or a supervisor, may."""
     with engine.store.unit_of_work() as uow:
@@ -134,6 +136,7 @@ def unclaim(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
         return _brief(task, None)
 
 
+@audit.refusals("task.assign")
 def assign(engine: Engine, user: User, task_id: str, username: str) -> dict[str, Any]:
     """Hand a task to a user it is offered to (by an offered user, the claimer or a supervisor)."""
     with engine.store.unit_of_work() as uow:
@@ -160,6 +163,7 @@ def assign(engine: Engine, user: User, task_id: str, username: str) -> dict[str,
 
 
 # -- completion ----------------------------------------------------------------------------------
+@audit.refusals("task.complete")
 def complete(engine: Engine, user: User, task_id: str, data: Any) -> dict[str, Any]:
     """Validate `data` with the task's form and complete the task as the user.
 
@@ -199,6 +203,7 @@ def complete(engine: Engine, user: User, task_id: str, data: Any) -> dict[str, A
             "beneficiary": case.beneficiary}
 
 
+@audit.refusals("task.read")
 def form_fields(engine: Engine, user: User, task_id: str) -> list[dict[str, Any]]:
     """The task's form fields without values: what a posted form is read with (ids, types, which are
     read-only or hidden from the user) before `complete` checks it.
@@ -220,6 +225,7 @@ def _form(definition: Definition, task: HumanTask) -> forms.Form:
 
 
 # -- reading a task ------------------------------------------------------------------------------
+@audit.refusals("task.read")
 def get_task(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
     """The task, its case (data without the fields hidden from the user), its form and comments."""
     with engine.store.unit_of_work(write=False) as uow:
@@ -301,6 +307,7 @@ def comment_rows(s: Session, task_id: str) -> list[dict[str, Any]]:
              "agency": agency} for c, username, full_name, agency in rows]
 
 
+@audit.refusals("task.comment")
 def add_comment(engine: Engine, user: User, task_id: str, text: str) -> dict[str, Any]:
     """A comment on a task, by anyone who sees its case (agencies coordinate through them)."""
     text = (text or "").strip()
@@ -319,6 +326,7 @@ def add_comment(engine: Engine, user: User, task_id: str, text: str) -> dict[str
                 "full_name": user.full_name, "agency": agency}
 
 
+@audit.refusals("task.comments")
 def list_comments(engine: Engine, user: User, task_id: str) -> list[dict[str, Any]]:
     with engine.store.unit_of_work(write=False) as uow:
         task, _ = _load(uow.session, user, task_id)
@@ -328,6 +336,7 @@ def list_comments(engine: Engine, user: User, task_id: str) -> list[dict[str, An
 
 
 # -- for the pages: who a task can be handed to, what opened next, agency names ------------------
+@audit.refusals("task.read")
 def assignable_users(engine: Engine, user: User, task_id: str) -> list[dict[str, str]]:
     """The users a task may be assigned to (offered it), with their names, for a select list."""
     with engine.store.unit_of_work(write=False) as uow:
@@ -341,6 +350,7 @@ def assignable_users(engine: Engine, user: User, task_id: str) -> list[dict[str,
         return [{"username": username, "full_name": full_name} for username, full_name in rows]
 
 
+@audit.refusals("task.read")
 def opened_after(engine: Engine, user: User, task_id: str) -> list[dict[str, Any]]:
     """The case's open tasks that opened when (or since) the given task was completed.
 

@@ -19,8 +19,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from pathways.core import services
 from pathways.engine.definitions import SourceFile
-from pathways.engine.errors import InvalidDefinition, NotAllowed
-from pathways.tasks import definitions, uploads
+from pathways.engine.errors import InvalidDefinition
+from pathways.tasks import audit, definitions, uploads
 from pathways.web.cases import HELPERS
 from pathways.web.diagrams import draw
 from pathways.web.session import bp, login_required
@@ -30,7 +30,8 @@ DESIGN_ROLES = frozenset({"designer", "admin"})
 
 def _require_designer() -> None:
     if not DESIGN_ROLES & g.user.roles:
-        raise NotAllowed("the designer pages need the designer or admin role")
+        audit.require_role(services(current_app).store, g.user, DESIGN_ROLES, request.endpoint or "web",
+                           "the designer pages need the designer or admin role")
 
 
 def _render_index(result: dict[str, Any] | None = None, problems: list[dict[str, Any]] | None = None,
@@ -77,7 +78,7 @@ def upload() -> tuple[str, int]:
         return _render_index(error=error, status=400)
     pathways = services(current_app)
     try:
-        result = definitions.upload(pathways.store, pathways.roles, g.user, files)
+        result = definitions.upload(pathways.store, pathways.roles, g.user, files, pathways.deployers)
     except InvalidDefinition as failure:
         problems = failure.details.get("problems")
         if not isinstance(problems, list) or not problems:

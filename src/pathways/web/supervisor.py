@@ -23,10 +23,11 @@ from markupsafe import Markup
 
 from pathways import reports
 from pathways.core import services
-from pathways.engine.errors import InvalidData, NotAllowed, NotFound
+from pathways.engine.errors import InvalidData, NotFound
 from pathways.reports import CaseFilter, Figure, Scope
 from pathways.reports.export import CONTENT_TYPES, filename, render
 from pathways.reports.labels import translate
+from pathways.tasks import audit
 from pathways.web.charts import Bar, Step, bar_chart, funnel_chart
 from pathways.web.diagrams import draw
 from pathways.web.i18n import current_locale
@@ -82,7 +83,8 @@ HELPERS: dict[str, Callable[..., Any]] = {"number": number, "day": day, "label":
 
 def _require_supervisor() -> None:
     if not reports.may_read_reports(g.user):
-        raise NotAllowed("reports are for supervisors and administrators")
+        audit.require_role(services(current_app).store, g.user, reports.REPORT_ROLES, request.endpoint or "web",
+                           "reports are for supervisors and administrators")
 
 
 def _scope(options: dict[str, list[dict[str, str]]], pathway: str | None = None) -> tuple[Scope, dict[str, str]]:
