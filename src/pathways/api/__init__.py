@@ -13,11 +13,11 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, send_from_directory
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from pathways import __version__
 from pathways.api.errors import ErrorSchema
-from pathways.limits import MAX_REQUEST_TARGET
+from pathways.limits import MAX_REQUEST_TARGET, PARSED_JSON
 
 PREFIX = "/api/v1"
 DOCS_ASSETS = f"{PREFIX}/docs/assets/"
@@ -28,6 +28,12 @@ class Parser(FlaskParser):
     """webargs' parser with 400 (not 422) for invalid input, as the error contract says."""
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: Any) -> Any:
+        """The body `pathways.limits.check_request` already parsed and bounded, else webargs' own parse."""
+        if PARSED_JSON in req.environ and is_json_request(req):
+            return req.environ[PARSED_JSON]
+        return super()._raw_load_json(req)
 
 
 class Blueprint(flask_smorest.Blueprint):
