@@ -1,0 +1,326 @@
+"""Input bounds: a request either succeeds or changes nothing, on SQLite and PostgreSQL alike.
+
+Text PostgreSQL cannot store (NUL, unpaired surrogates) anywhere in a request, and JSON beyond the
+bounds (depth, keys and items, characters), answer 400 naming the parameter, never echoing it, and
+write nothing (every table's row count is compared before and after). Exports never hand a
+spreadsheet a formula, and the login page's `next` never redirects off-site or fails.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlalchemy import func, select, text
+
+from pathways.core import services
+from pathways.demo import PASSWORD
+from pathways.engine.errors import InvalidData
+from pathways.reports.export import FORMULA_START, render
+from pathways.reports.figure import Column, Figure, Row, Scope
+from pathways.store.models import Base, HumanTask
+from pathways.tasks.cases import checked_start
+from tests.e2e.api_fixtures import _template_db, any_app, api_app, login, pg_app  # noqa: F401 - fixtures
+from tests.e2e.test_form_limits import _task
+from tests.e2e.test_web_inbox import open_task
+from tests.security.web import csrf, sign_in
+
+NUL = "\x00"
+TASK_FILTERS = ["view", "pathway", "stage", "case_id", "priority_min", "q", "sort", "order", "page", "per_page"]
+CASE_FILTERS = ["pathway", "stage", "status", "agency", "q", "sort", "page", "per_page"]
+QUERIES = ([("/api/v1/tasks", f) for f in TASK_FILTERS] + [("/api/v1/tasks/count", f) for f in TASK_FILTERS]
+           + [("/api/v1/cases", f) for f in CASE_FILTERS] + [("/api/v1/reports/workload", f) for f in ("pathway", "q")])
+PAGE_QUERIES = [("/inbox", f) for f in ("pathway", "stage", "q", "sort")] + [("/cases", f) for f in CASE_FILTERS]
+BAD_NEXT = ["https://evil.example/", "//evil.example/x", "/\\evil.example", "\\\\evil.example", "/\\/evil.example",
+            "/\r\nSet-Cookie: x=1", "/inbox\r\nLocation: https://evil.example", "/\t/evil.example",
+            "javascript:alert(1)", "http:/evil.example", "///evil.example", "/%0d%0aX: y", "evil.example", " /x"]
+
+
+def rows(app: Flask) -> dict[str, int]:
+    """The row count of every table (web sessions aside: a page's visit may touch its own)."""
+    with services(app).store.engine.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in Base.metadata.sorted_tables if t.name != "web_sessions"}
+
+
+def completed(app: Flask) -> int:
+    with services(app).store.unit_of_work(write=False) as uow:
+        return uow.session.scalar(select(func.count()).where(HumanTask.status == "completed")) or 0
+
+
+def _api(app: Flask, user: str = "anna.ops") -> tuple[FlaskClient, dict[str, str]]:
+    client = app.test_client()
+    return client, {"Authorization": f"Bearer {login(client, user)}"}
+
+
+def _refused(response: Any, field: str | None = None) -> dict[str, Any]:
+    """A 400 `invalid_data` in the API's shape, naming `field`, holding no NUL and no surrogate."""
+    assert response.status_code == 400, response.get_data(as_text=True)[:500]
+    body = response.get_json()
+    assert body["code"] == "invalid_data", body
+    if field is not None:
+        assert field in body["fields"], body
+    raw = response.get_data(as_text=True)
+    assert "\\u0000" not in raw and NUL not in raw and "\\ud800" not in raw.lower()
+    return dict(body)
+
+
+def _page(app: Flask, user: str = "anna.ops") -> FlaskClient:
+    web = app.test_client()
+    assert sign_in(web, user).status_code == 302
+    return web
+
+
+# -- NUL in queries and paths ---------------------------------------------------------------------
+@pytest.mark.parametrize(("path", "name"), QUERIES, ids=[f"{p}?{f}" for p, f in QUERIES])
+def test_a_nul_in_any_filter_of_the_api_is_400(any_app, path, name):  # noqa: F811 - fixture
+    client, headers = _api(any_app)
+    before = rows(any_app)
+    _refused(client.get(f"{path}?{name}=a%00b", headers=headers), name)
+    assert rows(any_app) == before
+
+
+@pytest.mark.parametrize(("path", "name"), PAGE_QUERIES, ids=[f"{p}?{f}" for p, f in PAGE_QUERIES])
+def test_a_nul_in_any_filter_of_the_pages_is_a_400_page(any_app, path, name):  # noqa: F811 - fixture
+    web = _page(any_app)
+    before = rows(any_app)
+    response = web.get(f"{path}?{name}=%00")
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert NUL not in response.get_data(as_text=True)
+    assert rows(any_app) == before
+
+
+@pytest.mark.parametrize("path", ["/api/v1/definitions/%00", "/api/v1/definitions/a%00b/diagram.svg",
+                                  "/api/v1/tasks/%00", "/api/v1/tasks/%00/comments"])
+def test_a_nul_in_the_path_is_400(any_app, path):  # noqa: F811 - fixture
+    client, headers = _api(any_app)
+    _refused(client.get(path, headers=headers), "path")
+
+
+def test_a_nul_in_a_parameter_name_is_400(any_app):  # noqa: F811 - fixture
+    client, headers = _api(any_app)
+    _refused(client.get("/api/v1/cases?a%00b=1", headers=headers), "query")
+
+
+# -- logging in -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_a_nul_in_the_api_login_is_400_and_counts_nothing(any_app, field):  # noqa: F811 - fixture
+    client = any_app.test_client()  # anonymous
+    before = rows(any_app)
+    body = {"username": "anna.ops", "password": PASSWORD, field: "anna\x00.ops"}
+    _refused(client.post("/api/v1/auth/token", json=body), field)
+    assert rows(any_app) == before  # no throttle row, no audit entry, no token
+
+
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_a_nul_on_the_login_page_is_a_400_page(any_app, field):  # noqa: F811 - fixture
+    web = any_app.test_client()
+    token = csrf(web)
+    before = rows(any_app)
+    data = {"username": "anna.ops", "password": PASSWORD, "csrf_token": token, field: "x\x00y"}
+    response = web.post("/login", data=data)
+    assert response.status_code == 400 and "Set-Cookie" not in str(response.headers).replace("session=;", "")
+    assert rows(any_app) == before
+
+
+# -- comments, new cases, form values ---------------------------------------------------------------
+def test_a_nul_in_a_comment_stores_nothing(any_app):  # noqa: F811 - fixture
+    task = open_task(any_app, "crisis_intervention")
+    client, headers = _api(any_app, "ewa.pup")
+    web = _page(any_app, "ewa.pup")
+    token = csrf(web, "/inbox")  # opening a page is an audited read: before counting
+    before = rows(any_app)
+    _refused(client.post(f"/api/v1/tasks/{task.id}/comments", json={"text": "ok\x00"}, headers=headers), "text")
+    page = web.post(f"/tasks/{task.id}/comments", data={"text": "ok\x00", "csrf_token": token})
+    assert page.status_code == 400
+    assert rows(any_app) == before
+
+
+def test_a_nul_in_the_beneficiary_starts_no_case(any_app):  # noqa: F811 - fixture
+    client, headers = _api(any_app)
+    web = _page(any_app)
+    token = csrf(web, "/cases")
+    before = rows(any_app)
+    _refused(client.post("/api/v1/cases", json={"pathway": "intake_referral", "beneficiary": "BEN\x00-1"},
+                         headers=headers), "beneficiary")
+    page = web.post("/cases", data={"pathway": "intake_referral", "beneficiary": "BEN\x00-1",
+                                    "agencies": ["mops-bartoszyce"], "csrf_token": token})
+    assert page.status_code == 400
+    assert rows(any_app) == before
+
+
+def test_a_nul_in_a_form_value_completes_nothing(any_app):  # noqa: F811 - fixture
+    _, task_id = _task(any_app, "BEN-NUL")
+    client, headers = _api(any_app)
+    web = _page(any_app)
+    token = csrf(web, f"/tasks/{task_id}")
+    before, done = rows(any_app), completed(any_app)
+    _refused(client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"reference": "AB\x00C"}},
+                         headers=headers), "data.reference")
+    page = web.post(f"/tasks/{task_id}/complete",
+                    data={"reference": "AB\x00C", "csrf_token": token})
+    assert page.status_code == 400
+    assert rows(any_app) == before and completed(any_app) == done
+    # the same value without the NUL completes the task: the refusal was the NUL's alone
+    ok = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"reference": "ABC"}}, headers=headers)
+    assert ok.status_code == 200, ok.get_json()
+
+
+# -- JSON: surrogates, depth, keys ------------------------------------------------------------------
+@pytest.mark.parametrize("body", [
+    '{"username": "\\ud800", "password": "x"}',
+    '{"username": "anna.ops", "password": "\\udfff"}',
+    '{"username\\ud800": "anna.ops", "password": "x"}',
+    '{"username": "anna.ops", "password": "a\\u0000"}',
+])
+def test_an_unpaired_surrogate_or_escaped_nul_in_json_is_400(any_app, body):  # noqa: F811 - fixture
+    client = any_app.test_client()
+    before = rows(any_app)
+    _refused(client.post("/api/v1/auth/token", data=body, content_type="application/json"))
+    assert rows(any_app) == before
+
+
+def _nested(levels: int) -> Any:
+    value: Any = "x"
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("data", [
+    {"beneficiary_pseudonym": "BEN-DEEP", "deep": _nested(200)},
+    {str(n): n for n in range(20_000)},
+    {"beneficiary_pseudonym": "BEN-LIST", "items": list(range(20_000))},
+], ids=["200 levels", "20000 keys", "20000 items"])
+def test_over_deep_or_over_wide_case_data_creates_nothing(any_app, data):  # noqa: F811 - fixture
+    client, headers = _api(any_app)
+    before = rows(any_app)
+    body = _refused(client.post("/api/v1/cases", json={"pathway": "intake_referral", "beneficiary": "BEN-DEEP",
+                                                       "data": data}, headers=headers))
+    assert set(body["fields"]) <= {"data", "data.deep", "data.items", "data.deep.a.a.…"} or body["fields"], body
+    assert rows(any_app) == before
+
+
+def test_json_deeper_than_python_can_parse_is_400_not_500(any_app):  # noqa: F811 - fixture
+    client, headers = _api(any_app)
+    before = rows(any_app)
+    deep = '{"name": "x", "payload": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    _refused(client.post("/api/v1/cases/1/messages", data=deep, content_type="application/json", headers=headers))
+    assert rows(any_app) == before
+
+
+def test_an_over_deep_message_payload_is_refused(any_app):  # noqa: F811 - fixture
+    client, headers = _api(any_app)
+    before = rows(any_app)
+    _refused(client.post("/api/v1/cases/1/messages", json={"name": "x", "payload": _nested(50)}, headers=headers))
+    assert rows(any_app) == before
+
+
+# -- the services refuse what a column cannot hold (the CLI's protection) ----------------------------
+@pytest.mark.parametrize(("key", "beneficiary", "data", "field"), [
+    ("intake_referral", "B" * 201, {}, "beneficiary"),
+    ("k" * 201, "BEN-1", {}, "pathway"),
+    ("intake_referral", "BEN\x00", {}, "beneficiary"),
+    ("intake_referral", "BEN-1", {"beneficiary_pseudonym": "\ud800"}, "data.beneficiary_pseudonym"),
+    ("intake_referral", "BEN-1", _nested(40), "data.a.a.a.…"),
+])
+def test_the_services_refuse_over_long_or_unstorable_start_values(any_app, key, beneficiary, data, field):  # noqa: F811
+    pathways = services(any_app)
+    before = rows(any_app)
+    with pytest.raises(InvalidData) as refused:
+        checked_start(pathways.store, pathways.engine, key, data, beneficiary)
+    assert field in refused.value.details["fields"]
+    assert rows(any_app) == before
+
+
+def test_an_over_long_beneficiary_is_400_over_http(any_app):  # noqa: F811 - fixture
+    client, headers = _api(any_app)
+    before = rows(any_app)
+    _refused(client.post("/api/v1/cases", json={"pathway": "intake_referral", "beneficiary": "B" * 201},
+                         headers=headers), "beneficiary")
+    assert rows(any_app) == before
+
+
+# -- exports --------------------------------------------------------------------------------------
+def _figure() -> Figure:
+    columns = (Column("name", "Pathway"), Column("hours", "Hours", kind="decimal"))
+    values = [f"{start}SUM(A1:A2)" for start in FORMULA_START] + ["-12", "plain", "ok=1"]
+    return Figure("workload", "Workload", columns, [Row({"name": v, "hours": 1}) for v in values],
+                  Scope(pathway="=cmd|'/c calc'!A1"), lang="en")
+
+
+def test_csv_cells_never_start_a_formula():
+    data = render(_figure(), "csv").decode("utf-8-sig")
+    cells = [line.split(";")[0] for line in re.split(r"\r\n(?=.)", data.strip("\r\n"))[1:]]
+    # a CR-led cell is quoted by the csv module: unquote before looking at its first character
+    cells = [c[1:-1] if c.startswith('"') else c for c in cells]
+    assert cells[:len(FORMULA_START)] == ["'" + f"{s}SUM(A1:A2)" for s in FORMULA_START]
+    assert cells[len(FORMULA_START):] == ["'-12", "plain", "ok=1"]
+
+
+def test_xlsx_cells_never_start_a_formula_and_control_characters_do_not_break_it():
+    figure = _figure()
+    figure.rows.append(Row({"name": "bell\x07and\x01", "hours": 1}))
+    book = load_workbook(io.BytesIO(render(figure, "xlsx")))
+    sheet, scope = book.worksheets
+    names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert names[:len(FORMULA_START)] == ["'" + f"{s}SUM(A1:A2)" for s in FORMULA_START]
+    assert names[len(FORMULA_START):] == ["'-12", "plain", "ok=1", "bell\ufffdand\ufffd"]
+    for row in (*sheet.iter_rows(), *scope.iter_rows()):
+        for cell in row:
+            assert cell.data_type != "f" and not (isinstance(cell.value, str) and cell.value.startswith("="))
+    assert scope.cell(row=1, column=2).value == "'=cmd|'/c calc'!A1"
+
+
+def test_an_export_of_a_case_with_a_formula_pseudonym_is_neutral(api_app):  # noqa: F811 - fixture
+    client, headers = _api(api_app)
+    started = client.post("/api/v1/cases", json={"pathway": "intake_referral", "beneficiary": "=1+2"},
+                          headers=headers)
+    assert started.status_code == 201, started.get_json()
+    client, headers = _api(api_app, "teresa.sup")
+    for figure in ("esf", "workload", "cases"):
+        response = client.get(f"/api/v1/reports/{figure}?format=csv", headers=headers)
+        if response.status_code == 200:
+            for line in response.get_data(as_text=True).splitlines():
+                assert not any(cell.startswith(FORMULA_START) for cell in line.lstrip("\ufeff").split(";"))
+
+
+# -- the login page's `next` --------------------------------------------------------------------------
+@pytest.mark.parametrize("target", BAD_NEXT)
+def test_a_bad_next_never_fails_and_never_leaves_the_site(any_app, target):  # noqa: F811 - fixture
+    web = any_app.test_client()
+    assert web.get(f"/login?next={quote(target)}").status_code == 200
+    response = web.post(f"/login?next={quote(target)}",
+                        data={"username": "anna.ops", "password": PASSWORD, "csrf_token": csrf(web)})
+    assert response.status_code == 302, response.status
+    location = response.headers["Location"]
+    parts = urlsplit(location)
+    assert parts.netloc in ("", "localhost") and location.startswith("/")
+    assert "\\" not in location and "\r" not in location and "\n" not in location
+    assert not location.startswith("//")
+
+
+def test_a_good_next_is_followed():  # a plain path on this site still works
+    from pathways.web.session import _safe_next
+
+    assert _safe_next("/cases?q=Łódź&status=active") == "/cases?q=Łódź&status=active"
+
+
+def test_a_request_within_the_bounds_still_works(any_app):  # noqa: F811 - fixture
+    client, headers = _api(any_app)
+    data = {"beneficiary_pseudonym": "BEN-ZAŻÓŁĆ"}
+    response = client.post("/api/v1/cases", json={"pathway": "intake_referral", "beneficiary": "BEN-ZAŻÓŁĆ",
+                                                  "data": data}, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    assert client.get("/api/v1/cases?q=BEN-ZA", headers=headers).get_json()["total"] == 1
+    with services(any_app).store.engine.connect() as conn:
+        assert conn.execute(text("select count(*) from cases where beneficiary = :b"),
+                            {"b": "BEN-ZAŻÓŁĆ"}).scalar_one() == 1
+    assert json.dumps(data)
