@@ -8,9 +8,9 @@ spreadsheet a formula, and the login page's `next` never redirects off-site or f
 
 from __future__ import annotations
 
+import csv
 import io
 import json
-import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -23,7 +23,7 @@ from sqlalchemy import func, select, text
 from pathways.core import services
 from pathways.demo import PASSWORD
 from pathways.engine.errors import InvalidData
-from pathways.reports.export import FORMULA_START, render
+from pathways.reports.export import render
 from pathways.reports.figure import Column, Figure, Row, Scope
 from pathways.store.models import Base, HumanTask
 from pathways.tasks.cases import checked_start
@@ -33,6 +33,8 @@ from tests.e2e.test_web_inbox import open_task
 from tests.security.web import csrf, sign_in
 
 NUL = "\x00"
+#: what a spreadsheet may read as the start of a formula (not imported: the test states the rule)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TASK_FILTERS = ["view", "pathway", "stage", "case_id", "priority_min", "q", "sort", "order", "page", "per_page"]
 CASE_FILTERS = ["pathway", "stage", "status", "agency", "q", "sort", "page", "per_page"]
 QUERIES = ([("/api/v1/tasks", f) for f in TASK_FILTERS] + [("/api/v1/tasks/count", f) for f in TASK_FILTERS]
@@ -258,38 +260,49 @@ def _figure() -> Figure:
 
 def test_csv_cells_never_start_a_formula():
     data = render(_figure(), "csv").decode("utf-8-sig")
-    cells = [line.split(";")[0] for line in re.split(r"\r\n(?=.)", data.strip("\r\n"))[1:]]
-    # a CR-led cell is quoted by the csv module: unquote before looking at its first character
-    cells = [c[1:-1] if c.startswith('"') else c for c in cells]
-    assert cells[:len(FORMULA_START)] == ["'" + f"{s}SUM(A1:A2)" for s in FORMULA_START]
-    assert cells[len(FORMULA_START):] == ["'-12", "plain", "ok=1"]
+    header, *lines = list(csv.reader(io.StringIO(data, newline=""), delimiter=";"))
+    cells = [line[0] for line in lines]
+    assert cells == ["'" + f"{s}SUM(A1:A2)" for s in FORMULA_START] + ["'-12", "plain", "ok=1"]
+    assert header == ["Pathway", "Hours"]
 
 
-def test_xlsx_cells_never_start_a_formula_and_control_characters_do_not_break_it():
+def test_xlsx_cells_are_text_never_formulas_and_control_characters_do_not_break_it():
+    """XLSX cells have a type: a formula-led text is a quote-prefixed string cell, shown as typed."""
     figure = _figure()
     figure.rows.append(Row({"name": "bell\x07and\x01", "hours": 1}))
     book = load_workbook(io.BytesIO(render(figure, "xlsx")))
     sheet, scope = book.worksheets
-    names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert names[:len(FORMULA_START)] == ["'" + f"{s}SUM(A1:A2)" for s in FORMULA_START]
-    assert names[len(FORMULA_START):] == ["'-12", "plain", "ok=1", "bell\ufffdand\ufffd"]
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == [f"{s}SUM(A1:A2)" for s in FORMULA_START] + [
+        "-12", "plain", "ok=1", "bell\ufffdand\ufffd"]
+    for cell in cells:
+        assert cell.data_type == "s"
+        assert cell.quotePrefix == cell.value.startswith(FORMULA_START), cell.value
     for row in (*sheet.iter_rows(), *scope.iter_rows()):
         for cell in row:
-            assert cell.data_type != "f" and not (isinstance(cell.value, str) and cell.value.startswith("="))
-    assert scope.cell(row=1, column=2).value == "'=cmd|'/c calc'!A1"
+            assert cell.data_type != "f"
+    pathway = scope.cell(row=1, column=2)
+    assert pathway.value == "=cmd|'/c calc'!A1" and pathway.data_type == "s" and pathway.quotePrefix
 
 
-def test_an_export_of_a_case_with_a_formula_pseudonym_is_neutral(api_app):  # noqa: F811 - fixture
+@pytest.mark.parametrize("start", FORMULA_START)
+def test_an_esf_export_of_a_formula_pseudonym_is_neutral(api_app, start):  # noqa: F811 - fixture
+    """End to end: a pseudonym a spreadsheet would run, in the ESF participant table as CSV and XLSX."""
+    pseudonym = f"{start}HYPERLINK(\"http://evil.example\")"
     client, headers = _api(api_app)
-    started = client.post("/api/v1/cases", json={"pathway": "intake_referral", "beneficiary": "=1+2"},
-                          headers=headers)
+    started = client.post("/api/v1/cases", json={"pathway": "intake_referral", "beneficiary": pseudonym,
+                                                 "agencies": ["mops-bartoszyce", "partnership"]}, headers=headers)
     assert started.status_code == 201, started.get_json()
     client, headers = _api(api_app, "teresa.sup")
-    for figure in ("esf", "workload", "cases"):
-        response = client.get(f"/api/v1/reports/{figure}?format=csv", headers=headers)
-        if response.status_code == 200:
-            for line in response.get_data(as_text=True).splitlines():
-                assert not any(cell.startswith(FORMULA_START) for cell in line.lstrip("\ufeff").split(";"))
+    response = client.get("/api/v1/reports/esf?format=csv", headers=headers)
+    assert response.status_code == 200
+    table = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"), newline=""), delimiter=";"))
+    assert ["'" + pseudonym] in [[cell for cell in row if cell.endswith("evil.example\")")] for row in table]
+    assert not any(cell.startswith(FORMULA_START) for row in table for cell in row)
+    response = client.get("/api/v1/reports/esf?format=xlsx", headers=headers)
+    sheet = load_workbook(io.BytesIO(response.get_data())).worksheets[0]
+    found = [cell for row in sheet.iter_rows() for cell in row if cell.value == pseudonym]
+    assert found and all(cell.data_type == "s" and cell.quotePrefix for cell in found)
 
 
 # -- the login page's `next` --------------------------------------------------------------------------
