@@ -126,10 +126,10 @@ def to_xlsx(figure: Figure) -> bytes:
         sheet.column_dimensions[sheet.cell(row=1, column=index + 1).column_letter].width = min(max(width + 2, 8), 60)
     sheet.freeze_panes = "A2"
     scope = book.create_sheet(_sheet_title(translate(_l("Filter"), figure.lang)))
-    for row, (key, value) in enumerate(figure.scope.as_dict().items(), start=1):
-        _put_text(scope.cell(row=row, column=1), translate(SCOPE_LABELS[key], figure.lang))
-        _put_text(scope.cell(row=row, column=2), str(value) if value else translate(_l("all"), figure.lang))
-        scope.cell(row=row, column=1).font = bold
+    for line, (key, value) in enumerate(figure.scope.as_dict().items(), start=1):
+        _put_text(scope.cell(row=line, column=1), translate(SCOPE_LABELS[key], figure.lang))
+        _put_text(scope.cell(row=line, column=2), str(value) if value else translate(_l("all"), figure.lang))
+        scope.cell(row=line, column=1).font = bold
     scope.column_dimensions["A"].width = 16
     scope.column_dimensions["B"].width = 40
     out = io.BytesIO()
