@@ -189,6 +189,17 @@ def test_an_unpaired_surrogate_or_escaped_nul_in_json_is_400(any_app, body):  # 
     assert rows(any_app) == before
 
 
+def test_a_surrogate_as_raw_bytes_is_400():
+    """UTF-8 bytes of a surrogate are not UTF-8 (Python's json would take them): refused too."""
+    from pathways.app import create_app
+    from tests.helpers import TestConfig
+
+    app = create_app(TestConfig(database_url="sqlite://"))
+    body = b'{"username": "\xed\xa0\x80", "password": "x"}'
+    response = app.test_client().post("/api/v1/auth/token", data=body, content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["code"] == "invalid_data"
+
+
 def _nested(levels: int) -> Any:
     value: Any = "x"
     for _ in range(levels):
