@@ -132,6 +132,10 @@ def start_data(definition: Definition, data: Mapping[str, Any], beneficiary: str
         raise InvalidData("the pathway does not take these fields as start data: " + ", ".join(unknown),
                           fields={f"data.{k}": "not a start field of this pathway" for k in unknown})
     pseudonym = system.get("beneficiary_pseudonym", beneficiary)
+    if not isinstance(pseudonym, str):
+        raise InvalidData("beneficiary_pseudonym must be text",
+                          fields={"data.beneficiary_pseudonym": "must be text"})
+    check_text("data.beneficiary_pseudonym", pseudonym, MAX_PSEUDONYM)
     if beneficiary and pseudonym != beneficiary:
         raise InvalidData("beneficiary_pseudonym must be the case's beneficiary",
                           fields={"data.beneficiary_pseudonym": "must equal beneficiary"})
