@@ -26,6 +26,7 @@ from pathways.engine.errors import InvalidData
 from pathways.reports.export import render
 from pathways.reports.figure import Column, Figure, Row, Scope
 from pathways.store.models import Base, HumanTask
+from pathways.tasks import accounts
 from pathways.tasks.cases import checked_start
 from tests.e2e.api_fixtures import _template_db, any_app, api_app, login, pg_app  # noqa: F401 - fixtures
 from tests.e2e.test_form_limits import _task
@@ -352,3 +353,23 @@ def test_a_request_within_the_bounds_still_works(any_app):  # noqa: F811 - fixtu
         assert conn.execute(text("select count(*) from cases where beneficiary = :b"),
                             {"b": "BEN-ZAŻÓŁĆ"}).scalar_one() == 1
     assert json.dumps(data)
+
+
+@pytest.mark.parametrize(("call", "field"), [
+    (lambda p: accounts.add_agency(p.store, "c" * 65, "NGO", "Fundacja"), "code"),
+    (lambda p: accounts.add_agency(p.store, "ngo-x", "NGO", "N" * 201), "name"),
+    (lambda p: accounts.add_agency(p.store, "ngo-x", "NGO", "Fundacja", "C" * 101), "city"),
+    (lambda p: accounts.create_user(p.store, p.roles, "u" * 65, "mops-bartoszyce", ["ops.social_worker"], PASSWORD,
+                                    check_policy=False), "username"),
+    (lambda p: accounts.create_user(p.store, p.roles, "new.user", "mops-bartoszyce", ["ops.social_worker"], PASSWORD,
+                                    "F" * 201, check_policy=False), "full_name"),
+    (lambda p: accounts.create_user(p.store, p.roles, "new\x00user", "mops-bartoszyce", ["ops.social_worker"],
+                                    PASSWORD, check_policy=False), "username"),
+], ids=["agency code", "agency name", "city", "username", "full name", "NUL username"])
+def test_accounts_refuse_what_their_columns_cannot_hold(any_app, call, field):  # noqa: F811 - fixture
+    """`pathways agency add` / `user add` call these: the CLI gets InvalidData, never a database error."""
+    before = rows(any_app)
+    with pytest.raises(InvalidData) as refused:
+        call(services(any_app))
+    assert field in refused.value.details["fields"]
+    assert rows(any_app) == before

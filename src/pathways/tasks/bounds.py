@@ -18,6 +18,8 @@ from pathways.engine.errors import InvalidData
 MAX_KEY = 200  # a pathway key, a message name
 MAX_PSEUDONYM = 200  # a case's beneficiary
 MAX_CODE = 64  # an agency code, a username
+MAX_NAME = 200  # an agency's name, a user's full name
+MAX_CITY = 100
 #: characters of a form's text value when the form sets no `maxlength`
 MAX_FORM_TEXT = 10_000
 
