@@ -373,3 +373,11 @@ def test_accounts_refuse_what_their_columns_cannot_hold(any_app, call, field):  
         call(services(any_app))
     assert field in refused.value.details["fields"]
     assert rows(any_app) == before
+
+
+def test_every_operation_documents_the_400_of_the_edge(api_app):  # noqa: F811 - fixture
+    document = api_app.test_client().get("/api/v1/openapi.json").get_json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                assert "400" in operation["responses"], f"{method.upper()} {path}"

@@ -88,15 +88,22 @@ def _validation_is_400(api: Api) -> None:
 
 
 def _document_long_addresses(api: Api) -> None:
-    """Every operation may answer 414 (pathways.limits): say so, with the error shape."""
+    """Every operation may answer 414 and 400 (pathways.limits, before any view): say so, with the error shape."""
     api.spec.components.response("URI_TOO_LONG", {
         "description": f"The address (path and query) is longer than {MAX_REQUEST_TARGET:,} bytes",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    })
+    api.spec.components.response("INPUT_OUT_OF_BOUNDS", {
+        "description": "The request is not valid (`invalid_data`); also a NUL character or an unpaired surrogate "
+                       "anywhere in it, or a JSON body nested deeper than 32 levels or holding more than 10,000 "
+                       "keys and items (docs/security.md, Input bounds)",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     })
     for operations in api.spec._paths.values():
         for operation in operations.values():
             if isinstance(operation, dict) and "responses" in operation:
                 operation["responses"].setdefault("414", {"$ref": "#/components/responses/URI_TOO_LONG"})
+                operation["responses"].setdefault("400", {"$ref": "#/components/responses/INPUT_OUT_OF_BOUNDS"})
 
 
 def _swagger_asset(filename: str) -> Any:
