@@ -53,10 +53,6 @@ def request_target_length(environ: dict[str, object]) -> int:
     return len(path) + (len(query) + 1 if query else 0)
 
 
-def refuse_long_targets() -> None:
-    _refuse_long_target(request.environ)
-
-
 def _refuse_long_target(environ: dict[str, object]) -> None:
     if request_target_length(environ) > MAX_REQUEST_TARGET:
         raise RequestURITooLarge(f"the address (path and query) is longer than {MAX_REQUEST_TARGET:,} bytes")
