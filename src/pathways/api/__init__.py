@@ -13,11 +13,11 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, send_from_directory
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from pathways import __version__
 from pathways.api.errors import ErrorSchema
-from pathways.limits import MAX_REQUEST_TARGET
+from pathways.limits import MAX_REQUEST_TARGET, PARSED_JSON
 
 PREFIX = "/api/v1"
 DOCS_ASSETS = f"{PREFIX}/docs/assets/"
@@ -28,6 +28,12 @@ class Parser(FlaskParser):
     """webargs' parser with 400 (not 422) for invalid input, as the error contract says."""
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: Any) -> Any:
+        """The body `pathways.limits.check_request` already parsed and bounded, else webargs' own parse."""
+        if PARSED_JSON in req.environ and is_json_request(req):
+            return req.environ[PARSED_JSON]
+        return super()._raw_load_json(req)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -82,15 +88,22 @@ def _validation_is_400(api: Api) -> None:
 
 
 def _document_long_addresses(api: Api) -> None:
-    """Every operation may answer 414 (pathways.limits): say so, with the error shape."""
+    """Every operation may answer 414 and 400 (pathways.limits, before any view): say so, with the error shape."""
     api.spec.components.response("URI_TOO_LONG", {
         "description": f"The address (path and query) is longer than {MAX_REQUEST_TARGET:,} bytes",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    })
+    api.spec.components.response("INPUT_OUT_OF_BOUNDS", {
+        "description": "The request is not valid (`invalid_data`); also a NUL character or an unpaired surrogate "
+                       "anywhere in it, or a JSON body nested deeper than 32 levels or holding more than 10,000 "
+                       "keys and items (docs/security.md, Input bounds)",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     })
     for operations in api.spec._paths.values():
         for operation in operations.values():
             if isinstance(operation, dict) and "responses" in operation:
                 operation["responses"].setdefault("414", {"$ref": "#/components/responses/URI_TOO_LONG"})
+                operation["responses"].setdefault("400", {"$ref": "#/components/responses/INPUT_OUT_OF_BOUNDS"})
 
 
 def _swagger_asset(filename: str) -> Any:

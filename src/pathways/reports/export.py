@@ -3,8 +3,15 @@
 CSV: UTF-8 with a byte-order mark (so Excel reads Polish letters), `;` between fields and a
 decimal comma (Polish Excel's defaults), CRLF line ends. XLSX (openpyxl): numbers stay numbers
 (`#,##0.00` for amounts and hours, `#,##0` for counts), dates are dates, the header row is bold
-and frozen, and a second sheet records the filter. In both, a text that a spreadsheet would run
-as a formula (`=`, `+`, `-`, `@` first) is kept as text.
+and frozen, and a second sheet records the filter.
+
+No cell ever runs as a formula or DDE command, whatever a case holds or a filter says: every
+text cell (headers and the filter sheet included) that starts with `=`, `+`, `-`, `@`, tab or CR
+(`FORMULA_START`) is neutralised here, the one writer of CSV and XLSX (the API, the
+supervisor's downloads and `pathways report` all call `render`). CSV has no types, so the text
+gets a leading `'` (`neutral`). An XLSX cell has one: it is written as a string cell with Excel's
+quote-prefix flag (what typing a leading `'` sets), so it shows as typed, stays text when edited,
+and is never read as a formula; control characters XML cannot hold become U+FFFD.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from pathways.reports.figure import Column, Figure
@@ -30,7 +38,8 @@ CONTENT_TYPES = {
 AMOUNT_FORMAT = "#,##0.00"
 COUNT_FORMAT = "#,##0"
 DATE_FORMAT = "yyyy-mm-dd"
-FORMULA_START = ("=", "+", "-", "@")
+#: what a spreadsheet reads as the start of a formula (tab and CR: LibreOffice and Excel strip them first)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SCOPE_LABELS = {"pathway": _l("Pathway"), "agency": _l("Agency"), "from": _l("From"), "to": _l("To")}
 
 
@@ -44,6 +53,23 @@ def render(figure: Figure, fmt: str) -> bytes:
     if fmt == "xlsx":
         return to_xlsx(figure)
     raise ValueError(f"no export format {fmt!r}")
+
+
+def neutral(text: str) -> str:
+    """`text` as a spreadsheet shows it and never runs: a formula-leading character gets a `'` first."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _put_text(cell: Any, text: str) -> None:
+    """`text` in an XLSX cell as text: a string cell, quote-prefixed if a formula could start it.
+
+    Control characters XML forbids become U+FFFD (openpyxl raises on them, which would make a
+    case holding one unexportable).
+    """
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    cell.data_type = "s"  # never a formula
+    if text.startswith(FORMULA_START):
+        cell.quotePrefix = True
 
 
 def _text(column: Column, value: Any, lang: str) -> str:
@@ -65,14 +91,13 @@ def _csv_value(column: Column, value: Any, lang: str) -> str:
         return f"{Decimal(value):.2f}".replace(".", ",")
     if column.kind == "int":
         return str(int(value))
-    text = _text(column, value, lang)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return neutral(_text(column, value, lang))
 
 
 def to_csv(figure: Figure) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([translate(c.label, figure.lang) for c in figure.columns])
+    writer.writerow([neutral(translate(c.label, figure.lang)) for c in figure.columns])
     for row in figure.rows:
         writer.writerow([_csv_value(c, row.values.get(c.key), figure.lang) for c in figure.columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -87,9 +112,10 @@ def to_xlsx(figure: Figure) -> bytes:
     sheet = book.active
     sheet.title = _sheet_title(translate(figure.title, figure.lang))
     bold = Font(bold=True)
-    sheet.append([translate(c.label, figure.lang) for c in figure.columns])
-    for cell in sheet[1]:
-        cell.font = bold
+    for index, column in enumerate(figure.columns):
+        header = sheet.cell(row=1, column=index + 1)
+        _put_text(header, translate(column.label, figure.lang))
+        header.font = bold
     widths = [len(translate(c.label, figure.lang)) for c in figure.columns]
     for row_number, row in enumerate(figure.rows, start=2):
         for index, column in enumerate(figure.columns):
@@ -100,9 +126,10 @@ def to_xlsx(figure: Figure) -> bytes:
         sheet.column_dimensions[sheet.cell(row=1, column=index + 1).column_letter].width = min(max(width + 2, 8), 60)
     sheet.freeze_panes = "A2"
     scope = book.create_sheet(_sheet_title(translate(_l("Filter"), figure.lang)))
-    for key, value in figure.scope.as_dict().items():
-        scope.append([translate(SCOPE_LABELS[key], figure.lang), value or translate(_l("all"), figure.lang)])
-        scope.cell(row=scope.max_row, column=1).font = bold
+    for line, (key, value) in enumerate(figure.scope.as_dict().items(), start=1):
+        _put_text(scope.cell(row=line, column=1), translate(SCOPE_LABELS[key], figure.lang))
+        _put_text(scope.cell(row=line, column=2), str(value) if value else translate(_l("all"), figure.lang))
+        scope.cell(row=line, column=1).font = bold
     scope.column_dimensions["A"].width = 16
     scope.column_dimensions["B"].width = 40
     out = io.BytesIO()
@@ -120,5 +147,4 @@ def _fill(cell: Any, column: Column, value: Any, lang: str) -> None:
     elif column.kind == "date" and isinstance(value, date):
         cell.value, cell.number_format = value, DATE_FORMAT
     else:
-        cell.value = _text(column, value, lang)
-        cell.data_type = "s"  # never a formula
+        _put_text(cell, _text(column, value, lang))

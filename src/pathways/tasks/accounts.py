@@ -32,6 +32,7 @@ from pathways.engine.roles import BUILTIN_ROLES, RoleVocabulary
 from pathways.store.db import Store
 from pathways.store.models import Agency, ApiToken, User, UserRole
 from pathways.tasks import audit, sessions, throttle
+from pathways.tasks.bounds import MAX_CITY, MAX_CODE, MAX_NAME, check_text
 from pathways.tasks.passwords import check_password, hash_password
 from pathways.tasks.throttle import DEFAULT_LIMITS, LoginLimits
 
@@ -85,6 +86,8 @@ def token_hash(token: str) -> str:
 
 
 def add_agency(store: Store, code: str, kind: str, name: str, city: str = "") -> Agency:
+    for field, value, length in (("code", code, MAX_CODE), ("name", name, MAX_NAME), ("city", city, MAX_CITY)):
+        check_text(field, value, length)
     kind = kind.upper()
     if kind not in AGENCY_KINDS:
         raise InvalidData(f"unknown agency kind {kind!r}", fields={"kind": f"one of {', '.join(AGENCY_KINDS)}"})
@@ -111,6 +114,9 @@ def create_user(store: Store, roles: RoleVocabulary, username: str, agency_code:
         raise InvalidData(f"unknown role(s): {', '.join(unknown)}", fields={"roles": "unknown: " + ", ".join(unknown)})
     if not username.strip():
         raise InvalidData("a username is required", fields={"username": "required"})
+    check_text("username", username, MAX_CODE)
+    check_text("full_name", full_name, MAX_NAME)
+    check_text("agency", agency_code, MAX_CODE)
     if not password:
         raise InvalidData("a password is required", fields={"password": "required"})
     if check_policy:

@@ -45,6 +45,7 @@ from pathways.tasks.access import (
     redact_event,
     visible_case,
 )
+from pathways.tasks.bounds import MAX_CODE, MAX_KEY, MAX_PSEUDONYM, check_json, check_text, check_texts
 from pathways.tasks.forms import SYSTEM_START_FIELDS, read_fields, start_form
 
 STATUSES = ("active", "completed", "cancelled", "closed")
@@ -65,6 +66,8 @@ class CaseQuery:
     per_page: int = 25
 
     def check(self) -> None:
+        check_texts({"pathway": self.pathway, "stage": self.stage, "status": self.status, "agency": self.agency,
+                     "q": self.q, "sort": self.sort})
         problems = {}
         if self.sort.lstrip("-") not in SORTS:
             problems["sort"] = f"one of {', '.join(SORTS)}, optionally with a leading '-'"
@@ -85,6 +88,8 @@ def start_case(store: Store, engine: Engine, user: User, key: str, data: dict[st
     if not is_case_worker(user):
         raise NotAllowed("starting a case needs a case-work role")
     codes = list(dict.fromkeys(agencies or [user.agency.code]))
+    for code in codes:
+        check_text("agencies", code, MAX_CODE)
     if user.agency.code not in codes:
         raise InvalidData("your own agency must take part in the case",
                           fields={"agencies": f"must include {user.agency.code}"})
@@ -99,8 +104,12 @@ def checked_start(store: Store, engine: Engine, key: str, data: Mapping[str, Any
     """The latest version of pathway `key` and the start data it accepts (`start_data`).
 
     Start the case on that version: it is the one whose start form checked the data, even if a
-    newer one is deployed meanwhile.
+    newer one is deployed meanwhile. The key, the pseudonym and the data are bounded first
+    (`tasks.bounds`), for the API, the pages and the command line alike.
     """
+    check_text("pathway", key, MAX_KEY)
+    check_text("beneficiary", beneficiary, MAX_PSEUDONYM)
+    check_json("data", data)
     with store.unit_of_work(write=False) as uow:
         latest = uow.session.execute(select(PathwayVersion.id, PathwayVersion.version).where(
             PathwayVersion.key == key).order_by(PathwayVersion.version.desc()).limit(1)).first()
@@ -125,6 +134,10 @@ def start_data(definition: Definition, data: Mapping[str, Any], beneficiary: str
         raise InvalidData("the pathway does not take these fields as start data: " + ", ".join(unknown),
                           fields={f"data.{k}": "not a start field of this pathway" for k in unknown})
     pseudonym = system.get("beneficiary_pseudonym", beneficiary)
+    if not isinstance(pseudonym, str):
+        raise InvalidData("beneficiary_pseudonym must be text",
+                          fields={"data.beneficiary_pseudonym": "must be text"})
+    check_text("data.beneficiary_pseudonym", pseudonym, MAX_PSEUDONYM)
     if beneficiary and pseudonym != beneficiary:
         raise InvalidData("beneficiary_pseudonym must be the case's beneficiary",
                           fields={"data.beneficiary_pseudonym": "must equal beneficiary"})
@@ -136,6 +149,8 @@ def start_data(definition: Definition, data: Mapping[str, Any], beneficiary: str
 def send_message(store: Store, engine: Engine, user: User, case_id: int, name: str,
                  payload: dict[str, Any]) -> dict[str, Any]:
     """Deliver a BPMN message to a visible case (a case worker's action)."""
+    check_text("name", name, MAX_KEY)
+    check_json("payload", payload)
     with store.unit_of_work(write=False) as uow:
         visible_case(uow.session, user, case_id)
     if not is_case_worker(user):

@@ -27,8 +27,10 @@ from typing import Any
 import marshmallow as ma
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 
+from pathways.base.values import text_problem
 from pathways.engine.errors import InvalidData
 from pathways.engine.runtime import Definition
+from pathways.tasks.bounds import MAX_FORM_TEXT
 
 TYPES = ("string", "long", "decimal", "boolean", "date", "enum")
 CACHE_SIZE = 1024
@@ -218,6 +220,9 @@ def _to_date(value: Any) -> str:
 def _to_string(value: Any) -> str:
     if not isinstance(value, str):
         raise ma.ValidationError("must be text")
+    bad = text_problem(value)
+    if bad:
+        raise ma.ValidationError(bad)
     return value
 
 
@@ -274,6 +279,8 @@ def _check_limits(spec: FieldSpec, value: Any) -> None:
             raise ma.ValidationError(f"must be at least {spec.minlength} characters")
         if spec.maxlength is not None and len(value) > spec.maxlength:
             raise ma.ValidationError(f"must be at most {spec.maxlength} characters")
+        if spec.maxlength is None and len(value) > MAX_FORM_TEXT:
+            raise ma.ValidationError(f"must be at most {MAX_FORM_TEXT} characters")
 
 
 class FormSchema:

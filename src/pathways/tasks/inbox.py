@@ -28,6 +28,7 @@ from pathways.store.db import Store
 from pathways.store.models import Agency, Case, CaseAgency, HumanTask, PathwayVersion, TaskOffer, User
 from pathways.tasks import audit
 from pathways.tasks.access import held_roles
+from pathways.tasks.bounds import check_texts
 
 VIEWS = ("all", "mine", "unclaimed", "overdue", "due_today")
 SORTS = ("due", "priority", "created", "name")
@@ -50,6 +51,7 @@ class InboxQuery:
     per_page: int = 25
 
     def check(self) -> None:
+        check_texts({"pathway": self.pathway, "stage": self.stage, "q": self.q})
         problems = {}
         if self.view not in VIEWS:
             problems["view"] = f"must be one of: {', '.join(VIEWS)}"

@@ -24,12 +24,15 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from pathways.base import clock
-from pathways.base.values import jsonable
+from pathways.base.values import jsonable, text_problem
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound, TaskNotOpen
 from pathways.engine.runtime import CaseRuntime, Definition
 from pathways.store.models import Agency, Case, CaseAgency, CaseEvent, CaseState, HumanTask, TaskComment, User
 from pathways.tasks import access, audit, forms, inbox, offers
+from pathways.tasks.bounds import MAX_CODE, check_json, check_text
+
+TASK_ID = 36  # characters of a task id (SpiffWorkflow's UUIDs)
 
 SUPERVISOR = "supervision.supervisor"
 MAX_COMMENT = 4000
@@ -38,6 +41,8 @@ MAX_COMMENT = 4000
 # -- loading and permissions ---------------------------------------------------------------------
 def _load(s: Session, user: User, task_id: str) -> tuple[HumanTask, Case]:
     """The task and its case in one statement (their candidate and agency rows are not needed here)."""
+    if len(task_id) > TASK_ID or text_problem(task_id):  # no such id can exist: never sent to the database
+        raise NotFound("no such task")
     found = s.execute(select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id).where(
         HumanTask.id == task_id, access.case_visible_to(user))
         .options(lazyload(HumanTask.candidate_rows), lazyload(Case.agency_rows))).first()
@@ -139,6 +144,7 @@ def unclaim(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
 @audit.refusals("task.assign")
 def assign(engine: Engine, user: User, task_id: str, username: str) -> dict[str, Any]:
     """Hand a task to a user it is offered to (by an offered user, the claimer or a supervisor)."""
+    check_text("username", username, MAX_CODE)
     with engine.store.unit_of_work() as uow:
         s = uow.session
         task, _ = _load(s, user, task_id)
@@ -179,6 +185,7 @@ def complete(engine: Engine, user: User, task_id: str, data: Any) -> dict[str, A
         if task.claimed_by not in (None, user.id):
             raise Conflict("someone else has claimed this task")
         form = _form(engine.definition(s, case.pathway_version_id), task)
+    check_json("data", data)
     clean = form.validate(data)
 
     audit_entry = audit.recorder(user, "task.complete", task_id=task_id, detail={"fields": sorted(clean)})
@@ -311,6 +318,7 @@ def comment_rows(s: Session, task_id: str) -> list[dict[str, Any]]:
 def add_comment(engine: Engine, user: User, task_id: str, text: str) -> dict[str, Any]:
     """A comment on a task, by anyone who sees its case (agencies coordinate through them)."""
     text = (text or "").strip()
+    check_text("text", text)
     if not text or len(text) > MAX_COMMENT:
         raise InvalidData("the comment is not valid", fields={"text": f"must be 1 to {MAX_COMMENT} characters"})
     with engine.store.unit_of_work() as uow:

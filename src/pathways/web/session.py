@@ -57,11 +57,15 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect to another host."""
-    if not target:
+    """Only a path on this site: never an open redirect to another host, never a broken header.
+
+    Refused (the home page instead): an absolute URL, `//host`, any backslash (browsers read
+    `/\\host` as `//host`), and any control character (CR and LF would split the `Location`
+    header; browsers drop tabs, so `/<tab>/host` is `//host` too).
+    """
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for("web.home")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if not target.isprintable() or urlsplit(target).netloc:
         return url_for("web.home")
     return target
 
