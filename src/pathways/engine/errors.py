@@ -59,3 +59,11 @@ class MessageNotExpected(PathwaysError):
 
 class CaseNotActive(Conflict):
     code = "case_not_active"
+
+
+class LimitExceeded(ScriptError):
+    """A script or a command's run went past a hard limit (time, memory, steps, state size,
+    multi-instance cardinality). The message names the element and the kind of limit only, never
+    a case value; `details` has `element` and `limit`. Nothing of the command was written."""
+
+    code = "limit_exceeded"

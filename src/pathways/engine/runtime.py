@@ -21,9 +21,10 @@ from SpiffWorkflow.util.task import TaskState
 
 from pathways.base import clock
 from pathways.engine import history, measures, state, timers
+from pathways.engine.budget import EngineLimits, StepBudget, check_state_size
 from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, TaskNotOpen
 from pathways.engine.roles import RoleVocabulary
-from pathways.engine.sandbox import make_script_engine
+from pathways.engine.scripting import script_engine
 
 _STAGE_SEEN = "pathways_stage_entered"
 _OUTCOME_SEEN = "pathways_outcome_recorded"
@@ -88,27 +89,28 @@ def _run(action: Any, *args: Any) -> Any:
 
 
 class CaseRuntime:
-    def __init__(self, definition: Definition, workflow: Any) -> None:
+    def __init__(self, definition: Definition, workflow: Any, limits: EngineLimits | None = None) -> None:
         self.definition = definition
         self.workflow = workflow
+        self.limits = limits or EngineLimits()
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
-    def start(cls, definition: Definition, data: dict[str, Any]) -> CaseRuntime:
+    def start(cls, definition: Definition, data: dict[str, Any], limits: EngineLimits | None = None) -> CaseRuntime:
         workflow = BpmnWorkflow(
-            definition.spec, definition.subprocess_specs, script_engine=make_script_engine()
+            definition.spec, definition.subprocess_specs, script_engine=script_engine(limits)
         )
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
-        runtime = cls(definition, workflow)
+        runtime = cls(definition, workflow, limits)
         runtime._advance()
         return runtime
 
     @classmethod
-    def restore(cls, definition: Definition, text: str) -> CaseRuntime:
+    def restore(cls, definition: Definition, text: str, limits: EngineLimits | None = None) -> CaseRuntime:
         workflow = state.load(text, definition.spec, definition.subprocess_specs)
-        workflow.script_engine = make_script_engine()
-        runtime = cls(definition, workflow)
+        workflow.script_engine = script_engine(limits)
+        runtime = cls(definition, workflow, limits)
         if len(workflow.tasks) > _UNPRUNED:
             runtime.prune_history()  # a snapshot stored before pruning existed: drop its history now
         return runtime
@@ -117,7 +119,8 @@ class CaseRuntime:
         """The instance state to store; finished history is dropped first (`history.prune`)."""
         if prune:
             self.prune_history()
-        return state.dump(self.workflow)
+        last = self.workflow.last_task
+        return check_state_size(state.dump(self.workflow), self.limits, last.task_spec.bpmn_id if last else None)
 
     def prune_history(self) -> int:
         """Drop finished history no future step reads, keeping stages and outcomes not yet reported."""
@@ -145,7 +148,7 @@ class CaseRuntime:
 
     def _advance(self) -> None:
         _run(self.workflow.refresh_timers)
-        _run(self.workflow.do_engine_steps)
+        _run(self.workflow.do_engine_steps, StepBudget(self.limits))
 
     # -- commands --------------------------------------------------------------------------
     def complete(self, task_id: str, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -181,7 +184,7 @@ class CaseRuntime:
             raise MessageNotExpected(f"the case is not waiting for message {name!r} (waiting for: {expected})")
         event = BpmnEvent(MessageEventDefinition(name), {"payload": payload, "result_var": None})
         _run(self.workflow.catch, event)
-        _run(self.workflow.do_engine_steps)
+        _run(self.workflow.do_engine_steps, StepBudget(self.limits))
 
     def cancel(self) -> None:
         self.workflow.cancel()
