@@ -12,6 +12,7 @@ server never unpickles what a worker sends.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import resource
@@ -44,10 +45,8 @@ def _limit_resources(memory_mb: int) -> None:
         limit = base + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    try:
+    with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no fork (ignored for root)
-    except (ValueError, OSError):
-        pass
 
 
 def _cpu_budget(seconds: float) -> None:
