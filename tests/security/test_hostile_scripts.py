@@ -135,7 +135,8 @@ def test_a_script_after_a_killed_worker_runs_normally(api_app: Flask, client: Fl
     admin = bearer(client, "admin")
     assert upload(client, admin, pathway("doubled = len(secret) * 2", "kind_pathway")).status_code == 201
     kind = start(client, ewa, "kind_pathway")
-    done = client.post(f"/api/v1/tasks/{open_task(kind, 'prepare')}/complete", headers=ewa, json={"data": {"secret": SECRET}})
+    done = client.post(f"/api/v1/tasks/{open_task(kind, 'prepare')}/complete", headers=ewa,
+                       json={"data": {"secret": SECRET}})
     assert done.status_code == 200, done.get_json()
     detail = client.get(f"/api/v1/cases/{kind['id']}", headers=ewa).get_json()
     assert [t["element"] for t in detail["open_tasks"]] == ["after"]
@@ -155,7 +156,8 @@ def test_other_requests_go_on_while_a_hostile_script_runs(any_app: Flask) -> Non
     app = any_app
     client = app.test_client()
     tokens = {name: {"Authorization": f"Bearer {login(client, name)}"} for name in ("admin", "ewa.pup")}
-    case, ewa = _deployed(client, lambda _client, name: tokens[name], "a = [0] * 999999\nb = [a] * 999999\nc = sorted(b)")
+    case, ewa = _deployed(client, lambda _client, name: tokens[name],
+                          "a = [0] * 999999\nb = [a] * 999999\nc = sorted(b)")
     other = start(client, ewa)  # a second case to read while the first one's script runs
     pool = _pool(app)
     killed = pool.stats["killed"]

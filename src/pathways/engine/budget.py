@@ -70,15 +70,21 @@ def check_state_size(text: str, limits: EngineLimits, element: str | None) -> st
 
 
 def _check_instances(spec: Any, my_task: Any) -> None:
+    """Count the instances SpiffWorkflow is about to make: a collection's items, or the cardinality.
+
+    Camunda's variant (run after this check) reads `camunda:collection` as the data output when no
+    cardinality is given, and a cardinality that is not a number as the collection itself."""
     limits: EngineLimits | None = getattr(my_task.workflow.script_engine, "limits", None)
     if limits is None:
         return
-    if spec.data_input is not None:
-        items = spec.data_input.get(my_task) if spec.data_input.exists(my_task) else None
-        count = len(items) if isinstance(items, Sized) else None
+    source = my_task if my_task.data or my_task.parent is None else my_task.parent  # (data not inherited yet)
+    reference = spec.data_input or (getattr(spec, "data_output", None) if spec.cardinality is None else None)
+    if reference is not None:
+        found: Any = reference.get(source) if reference.exists(source) else None
     else:
-        count = my_task.workflow.script_engine.evaluate(my_task, spec.cardinality)
-    if isinstance(count, int) and count > limits.max_multi_instance:
+        found = my_task.workflow.script_engine.evaluate(source, spec.cardinality)
+    count = found if isinstance(found, int) else len(found) if isinstance(found, Sized) else None
+    if count is not None and count > limits.max_multi_instance:
         raise LimitExceeded(f"multi-instance {spec.bpmn_id} would have more than {limits.max_multi_instance:,} "
                             "instances", element=spec.bpmn_id, limit="multi_instance")
 

@@ -28,6 +28,8 @@ from pathways.engine import scriptworker, wire
 #: how much longer than the time limit the server waits before it kills a worker: the worker's own
 #: tracer stops ordinary loops at the limit, so only a C call that cannot be interrupted meets this
 GRACE = 0.5
+#: how long a new worker may take to start (the first one also starts the fork server)
+START_SECONDS = 30.0
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["pathways.engine.scriptworker"])
 
@@ -47,6 +49,11 @@ class _Worker:
         self.process.start()
         theirs.close()
         self.conn = ours
+        # a new worker first says it is ready: starting (the fork server's first start, importing
+        # the sandbox) is not part of any job's time limit
+        if not ours.poll(START_SECONDS) or ours.recv_bytes(1024) != scriptworker.READY:
+            self.stop()
+            raise RuntimeError("a script worker did not start")
 
     def stop(self) -> None:
         self.conn.close()

@@ -26,6 +26,7 @@ from pathways.engine.errors import ScriptError
 from pathways.engine.sandbox import SandboxEnvironment
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+READY = b'{"ready":true}'
 _FILENAME = "<string>"
 
 
@@ -102,6 +103,11 @@ def serve(conn: Connection, memory_mb: int, seconds: float) -> None:
     """The worker's loop: one request at a time until the server closes the pipe."""
     _limit_resources(memory_mb)
     env = SandboxEnvironment(time_limit=seconds)
+    env.evaluate("1", {})  # warm up before saying ready: a job's time limit counts the job only
+    try:
+        conn.send_bytes(READY)
+    except OSError:
+        return
     while True:
         try:
             raw = conn.recv_bytes()
