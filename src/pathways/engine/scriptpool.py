@@ -14,6 +14,7 @@ every worker is killed (`close_all`, registered with atexit; the workers are dae
 from __future__ import annotations
 
 import atexit
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -21,6 +22,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from typing import Any
 
 from pathways.engine import scriptworker, wire
@@ -172,10 +174,26 @@ def close_all() -> None:
 
 
 def _forget_after_fork() -> None:
-    """In a forked child the parent's workers are the parent's: drop them (unkilled), start afresh."""
+    """In a forked child (a gunicorn worker) the parent's workers and fork server are the parent's:
+    drop them, unkilled, and let the child start its own on first use."""
     global _lock
     _lock = threading.Lock()
     _pools.clear()
+    # multiprocessing's fork server is a module-level singleton that knows no fork: in the child it
+    # would ask the kernel about the parent's server (ChildProcessError). Reset it in place (its
+    # bound methods are what multiprocessing calls), closing our copy of the parent's alive pipe.
+    server = getattr(forkserver, "_forkserver", None)
+    if server is None or getattr(server, "_forkserver_pid", None) is None:
+        return
+    alive = getattr(server, "_forkserver_alive_fd", None)
+    if alive is not None:
+        with contextlib.suppress(OSError):
+            os.close(alive)
+    server._forkserver_alive_fd = None
+    server._forkserver_address = None
+    server._forkserver_pid = None
+    server._inherited_fds = None
+    server._lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)

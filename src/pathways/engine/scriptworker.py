@@ -41,6 +41,7 @@ def _address_space() -> int:
 
 def _limit_resources(memory_mb: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
+    os.environ.clear()  # the server's secrets (PATHWAYS_SECRET_KEY, the database URL) are not the script's
     base = _address_space()
     if memory_mb > 0 and base:
         limit = base + memory_mb * 1024 * 1024
