@@ -160,3 +160,14 @@ def test_multi_instance_within_the_bound_runs(store, roles, frozen_clock):
 def test_case_state_beyond_the_limit_is_refused_with_its_element(store, roles, frozen_clock):
     error = _stopped(store, _engine(store, roles, BIG_STATE), "", "over the limit of 1,048,576 bytes")
     assert error.details["limit"] == "state_size" and error.details["element"] in ("left", "right")
+
+
+def test_a_case_stored_larger_before_the_limit_may_still_be_cancelled(store, roles, frozen_clock):
+    engine = _engine(store, roles, BIG_STATE, EngineLimits(max_state_bytes=4 * 1024 * 1024))
+    case_id = engine.start_case(ACTOR, "hostile_case")
+    with store.unit_of_work(write=False) as uow:
+        task_id = uow.session.scalar(select(HumanTask.id).where(HumanTask.case_id == case_id))
+    engine.complete_task(ACTOR, str(task_id), {"secret": SECRET})  # 1.2 MB, under this engine's limit
+    strict = Engine(store, roles, limits=LIMITS)  # then the limit is lowered to 1 MiB
+    strict.cancel_case(ACTOR, case_id, "test")  # shrinking or ending is allowed, growing is not
+    assert _state(store, case_id)[0] == "cancelled"

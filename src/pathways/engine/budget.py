@@ -59,14 +59,16 @@ class StepBudget:
                                 f"command, at {_element(task)}", element=_element(task), limit="command_seconds")
 
 
-def check_state_size(text: str, limits: EngineLimits, element: str | None) -> str:
-    """`text` (a snapshot) if it is within the limit, else `LimitExceeded` at `element`."""
+def check_state_size(text: str, limits: EngineLimits, element: str | None, stored: int = 0) -> int:
+    """The size of snapshot `text` in bytes, or `LimitExceeded` at `element` if it is over the limit
+    and larger than the `stored` snapshot: a case stored larger before the limit existed may still
+    shrink, be cancelled or be closed, but never grow."""
     size = len(text.encode("utf-8"))
-    if size > limits.max_state_bytes:
+    if size > limits.max_state_bytes and size > stored:
         where = f" at {element}" if element else ""
         raise LimitExceeded(f"the case state would be {size:,} bytes{where}, over the limit of "
                             f"{limits.max_state_bytes:,} bytes", element=element, limit="state_size")
-    return text
+    return size
 
 
 def _check_instances(spec: Any, my_task: Any) -> None:

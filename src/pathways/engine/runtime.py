@@ -93,6 +93,7 @@ class CaseRuntime:
         self.definition = definition
         self.workflow = workflow
         self.limits = limits or EngineLimits()
+        self.stored_bytes = 0  # the size of the snapshot this workflow was restored from or last dumped
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -111,6 +112,7 @@ class CaseRuntime:
         workflow = state.load(text, definition.spec, definition.subprocess_specs)
         workflow.script_engine = script_engine(limits)
         runtime = cls(definition, workflow, limits)
+        runtime.stored_bytes = len(text.encode("utf-8"))
         if len(workflow.tasks) > _UNPRUNED:
             runtime.prune_history()  # a snapshot stored before pruning existed: drop its history now
         return runtime
@@ -119,8 +121,10 @@ class CaseRuntime:
         """The instance state to store; finished history is dropped first (`history.prune`)."""
         if prune:
             self.prune_history()
-        last = self.workflow.last_task
-        return check_state_size(state.dump(self.workflow), self.limits, last.task_spec.bpmn_id if last else None)
+        text, last = state.dump(self.workflow), self.workflow.last_task
+        self.stored_bytes = check_state_size(text, self.limits, last.task_spec.bpmn_id if last else None,
+                                             self.stored_bytes)
+        return text
 
     def prune_history(self) -> int:
         """Drop finished history no future step reads, keeping stages and outcomes not yet reported."""
