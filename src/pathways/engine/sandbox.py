@@ -358,5 +358,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
 
 
 def make_script_engine(time_limit: float = 1.0) -> PythonScriptEngine:
-    """The script engine every workflow must use (never SpiffWorkflow's default)."""
+    """This sandbox as a whole script engine, in-process: what a script worker runs, and the
+    baseline of the benchmarks. Cases use `pathways.engine.scripting.script_engine`, which sends
+    scripts to workers (never SpiffWorkflow's default engine, which uses bare eval/exec)."""
     return PythonScriptEngine(environment=SandboxEnvironment(time_limit=time_limit))
