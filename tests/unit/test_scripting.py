@@ -119,3 +119,26 @@ def test_a_forked_server_process_gets_its_own_pool(env: WorkerEnvironment) -> No
     os.waitpid(pid, 0)
     assert answer == b"\x00"
     assert env.evaluate("len('abcd')", {}) == 4  # and the parent's pool still works
+
+
+def test_server_threads_share_the_pool(env: WorkerEnvironment) -> None:
+    """waitress runs requests in threads: they take workers in turn, each answer to its asker."""
+    import threading
+
+    answers: dict[int, list[int]] = {}
+
+    def ask(n: int) -> None:
+        answers[n] = [env.evaluate("len(s) + k", {"s": "x" * n, "k": k}) for k in range(10)]
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert answers == {n: [n + k for k in range(10)] for n in range(8)}
+    assert env.pool.stats["started"] <= env.limits.script_workers + env.pool.stats["killed"] + env.pool.stats["died"]
+
+
+def test_limits_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="script_workers"):
+        EngineLimits(script_workers=0)

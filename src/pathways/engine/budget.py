@@ -34,6 +34,11 @@ class EngineLimits:
     max_command_seconds: float = 30.0
     max_multi_instance: int = 1_000
 
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not value > 0:
+                raise ValueError(f"engine limit {name} must be above 0, not {value!r}")
+
 
 def _element(task: Any) -> str:
     return str(getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name)

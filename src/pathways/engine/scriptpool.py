@@ -87,23 +87,27 @@ class ScriptPool:
                           ("time", "memory", "cpu", "crashed", "too_big"))
 
     def _ask(self, worker: _Worker, request: dict[str, Any], max_reply: int) -> dict[str, Any]:
-        self.stats["jobs"] += 1
+        self._count_stat("jobs")
         worker.conn.send_bytes(wire.dumps(request).encode("utf-8"))
         if not worker.conn.poll(self.limits.seconds + GRACE):
-            self.stats["killed"] += 1
+            self._count_stat("killed")
             return {"ok": False, "kind": "time"}
         try:
             raw = worker.conn.recv_bytes(max_reply)
         except OSError:  # longer than any reply may be
             return {"ok": False, "kind": "too_big"}
         except EOFError:  # the worker died: the kernel's CPU limit, the OOM killer, a crash
-            self.stats["died"] += 1
+            self._count_stat("died")
             worker.process.join(1)
             code = worker.process.exitcode
             return {"ok": False, "kind": "cpu" if code == -signal.SIGXCPU else
                     "memory" if code == -signal.SIGKILL else "crashed"}
         reply: dict[str, Any] = wire.loads(raw)
         return reply
+
+    def _count_stat(self, name: str) -> None:
+        with self._cond:
+            self.stats[name] += 1
 
     def _acquire(self, wait: float) -> _Worker | None:
         deadline = time.monotonic() + wait
@@ -125,7 +129,7 @@ class ScriptPool:
                 self._count -= 1
                 self._cond.notify()
             raise
-        self.stats["started"] += 1
+        self._count_stat("started")
         return worker
 
     def _release(self, worker: _Worker, healthy: bool) -> None:
