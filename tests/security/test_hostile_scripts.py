@@ -35,7 +35,7 @@ RUNS_AND_FAILS = {
     "memory bomb by extend": ("a = [0] * 999999\nb = []\nfor i in range(100000):\n    b.extend(a)",
                               "limit_exceeded", "memory limit", None),
     "str of a big structure": ("a = ['x' * 1000] * 999999\nb = [a] * 1000\ns = str(b)", "limit_exceeded",
-                               "exceeded its", None),  # its time or its memory limit, whichever comes first
+                               "exceeded", None),  # the time or the memory limit, whichever comes first
     "str.translate": ("s = 'x' * 9000000\nt = s.translate({120: 'y' * 1000000})", "limit_exceeded",
                       "memory limit", None),
     "huge string literal": ("x = 'x' * 10**9", "script_error", "Refused", None),

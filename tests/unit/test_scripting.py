@@ -15,6 +15,7 @@ from pathways.engine import wire
 from pathways.engine.budget import EngineLimits
 from pathways.engine.errors import LimitExceeded, ScriptError
 from pathways.engine.scripting import WorkerEnvironment, is_trivial
+from pathways.engine.scriptpool import PoolLimits, ScriptPool
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +122,12 @@ def test_a_forked_server_process_gets_its_own_pool(env: WorkerEnvironment) -> No
     assert env.evaluate("len('abcd')", {}) == 4  # and the parent's pool still works
 
 
-def test_server_threads_share_the_pool(env: WorkerEnvironment) -> None:
+def test_server_threads_share_the_pool() -> None:
     """waitress runs requests in threads: they take workers in turn, each answer to its asker."""
     import threading
+
+    pool = ScriptPool(PoolLimits(workers=2))
+    env = WorkerEnvironment(EngineLimits(), pool)
 
     answers: dict[int, list[int]] = {}
 
@@ -136,7 +140,49 @@ def test_server_threads_share_the_pool(env: WorkerEnvironment) -> None:
     for thread in threads:
         thread.join(60)
     assert answers == {n: [n + k for k in range(10)] for n in range(8)}
-    assert env.pool.stats["started"] <= env.limits.script_workers + env.pool.stats["killed"] + env.pool.stats["died"]
+    assert pool.stats["started"] <= 2 and pool.stats["jobs"] == 80  # never more workers than allowed
+    pool.close()
+
+
+EXITING = """
+import os, sys
+from multiprocessing import forkserver
+from pathways.engine.scripting import WorkerEnvironment
+from pathways.engine.budget import EngineLimits
+
+if __name__ == "__main__":
+    env = WorkerEnvironment(EngineLimits())
+    assert env.evaluate("len('ab')", {}) == 2
+    print(forkserver._forkserver._forkserver_pid, *env.pool.pids())
+    sys.exit(0)  # a normal exit: atexit kills the workers, the fork server sees its pipe close
+"""
+
+
+def test_no_worker_outlives_its_server(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "exiting.py"
+    script.write_text(EXITING)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    pids = [int(p) for p in done.stdout.split()]
+    assert len(pids) == 2  # the fork server and one worker
+    deadline = time.monotonic() + 30
+    while pids and time.monotonic() < deadline:
+        pids = [pid for pid in pids if os.path.exists(f"/proc/{pid}") and "Z" not in _state(pid)]
+        time.sleep(0.1)
+    assert pids == []
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
 
 
 def test_limits_must_be_positive() -> None:
