@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import os
+import time
 import uuid
 from typing import Any
 
@@ -188,3 +189,17 @@ def _state(pid: int) -> str:
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match="script_workers"):
         EngineLimits(script_workers=0)
+
+
+def test_a_worker_killed_from_outside_fails_one_job_and_is_replaced() -> None:
+    import signal
+
+    pool = ScriptPool(PoolLimits(workers=1))
+    job = {"op": "eval", "source": "1 + 1", "data": {}, "external": {}, "max_bytes": 100}
+    assert pool.run(job, max_reply=1000) == {"ok": True, "value": 2}
+    (pid,) = pool.pids()
+    os.kill(pid, signal.SIGKILL)  # the OOM killer, say
+    time.sleep(0.2)
+    assert pool.run(job, max_reply=1000)["ok"] is False
+    assert pool.run(job, max_reply=1000) == {"ok": True, "value": 2} and pool.pids() != [pid]
+    pool.close()

@@ -78,14 +78,15 @@ class WorkerEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc
         code = _compiled(expression, "eval")  # refusals are found here, without a worker
         if is_trivial(expression):
             return eval(code, {**(external_context or {}), **context, "__builtins__": BUILTINS})
-        reply = self._ask("eval", expression, context, external_context)
-        return reply["value"]
+        return self._ask("eval", expression, context, external_context).get("value")
 
     def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         _compiled(script, "exec")
-        reply = self._ask("exec", script, context, external_context)
+        data = self._ask("exec", script, context, external_context).get("data")
+        if not isinstance(data, dict):
+            raise LimitExceeded("the script worker sent no case data", limit="crashed")
         context.clear()
-        context.update(reply["data"])
+        context.update(data)
         return True
 
     def _ask(self, op: str, source: str, context: dict[str, Any],

@@ -88,7 +88,11 @@ class ScriptPool:
 
     def _ask(self, worker: _Worker, request: dict[str, Any], max_reply: int) -> dict[str, Any]:
         self._count_stat("jobs")
-        worker.conn.send_bytes(wire.dumps(request).encode("utf-8"))
+        try:
+            worker.conn.send_bytes(wire.dumps(request).encode("utf-8"))
+        except OSError:  # an idle worker killed from outside (the OOM killer)
+            self._count_stat("died")
+            return {"ok": False, "kind": "crashed"}
         if not worker.conn.poll(self.limits.seconds + GRACE):
             self._count_stat("killed")
             return {"ok": False, "kind": "time"}
@@ -102,8 +106,11 @@ class ScriptPool:
             code = worker.process.exitcode
             return {"ok": False, "kind": "cpu" if code == -signal.SIGXCPU else
                     "memory" if code == -signal.SIGKILL else "crashed"}
-        reply: dict[str, Any] = wire.loads(raw)
-        return reply
+        try:
+            reply = wire.loads(raw)
+        except ValueError:  # not what a worker writes: treat it as a crashed one
+            reply = None
+        return reply if isinstance(reply, dict) else {"ok": False, "kind": "crashed"}
 
     def _count_stat(self, name: str) -> None:
         with self._cond:
