@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pathways.engine.budget import EngineLimits
 from pathways.store.db import DEFAULT_URL
 
 #: 32 bytes: as long as the HMAC-SHA1 output itsdangerous signs with, and out of reach of guessing
@@ -63,6 +64,20 @@ class Config:
     secure_cookies: bool = field(default_factory=lambda: _flag("SECURE_COOKIES", True))
     #: reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted (0: none)
     proxy_hops: int = field(default_factory=lambda: int(_env("PROXY_HOPS", "0")))
+
+    #: the script sandbox and the engine's budget per command (docs/security.md, "Script sandbox")
+    script_seconds: float = field(default_factory=lambda: _seconds("SCRIPT_SECONDS", "1"))
+    script_memory_mb: int = field(default_factory=lambda: int(_env("SCRIPT_MEMORY_MB", "256")))
+    script_workers: int = field(default_factory=lambda: int(_env("SCRIPT_WORKERS", "2")))
+    max_state_bytes: int = field(default_factory=lambda: int(_env("MAX_STATE_BYTES", str(1024 * 1024))))
+    max_engine_steps: int = field(default_factory=lambda: int(_env("MAX_ENGINE_STEPS", "10000")))
+    max_command_seconds: float = field(default_factory=lambda: _seconds("MAX_COMMAND_SECONDS", "30"))
+    max_multi_instance: int = field(default_factory=lambda: int(_env("MAX_MULTI_INSTANCE", "1000")))
+
+    @property
+    def engine_limits(self) -> EngineLimits:
+        return EngineLimits(self.script_seconds, self.script_memory_mb, self.script_workers, self.max_state_bytes,
+                            self.max_engine_steps, self.max_command_seconds, self.max_multi_instance)
 
     @property
     def roles_file(self) -> Path:

@@ -23,7 +23,7 @@ class Pathways:
         self.config = config or Config()
         self.store = Store(self.config.database_url)
         self.roles = RoleVocabulary.load(self.config.roles_file)
-        self.engine = Engine(self.store, self.roles)
+        self.engine = Engine(self.store, self.roles, limits=self.config.engine_limits)
         self.deployers = DeployPolicy.load(self.config.workflows_dir / "deployers.toml")
 
     def upgrade_db(self) -> None:

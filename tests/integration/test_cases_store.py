@@ -347,9 +347,9 @@ def _count_restores(monkeypatch):
     calls = []
     original = CaseRuntime.restore.__func__
 
-    def counting(cls, definition, text):
+    def counting(cls, definition, text, *limits):
         calls.append(1)
-        return original(cls, definition, text)
+        return original(cls, definition, text, *limits)
 
     monkeypatch.setattr(CaseRuntime, "restore", classmethod(counting))
     return calls

@@ -117,3 +117,19 @@ def test_an_element_id_reused_by_an_enum_value_is_reported(roles, tmp_path):
     path.write_text(text)
     problems = errors(lint(collect([path]), roles))
     assert any(p.element == "employed" and "also used by: value on line" in p.message for p in problems)
+
+
+def test_dmn_expressions_are_checked_with_the_sandbox_rules(roles):
+    dmn = (FIXTURES / "instruments.dmn").read_text()
+    assert errors(lint([SourceFile("instruments.dmn", dmn.encode())], roles)) == []
+    hostile = (dmn.replace("len(instruments)", "__import__('os').getpid()")
+               .replace("&gt;= 2", "&gt;= open('/etc/passwd')")
+               .replace("<text>False</text>", "<text>().__class__</text>"))
+    problems = errors(lint([SourceFile("instruments.dmn", hostile.encode())], roles))
+    found = {(p.element, p.message.split(":")[0]) for p in problems}
+    assert ("expr_count", "inputExpression") in found and ("entry_enough", "inputEntry") in found
+    assert ("out_too_few", "outputEntry") in found
+    assert all(p.line for p in problems)
+    # entries as SpiffWorkflow reads them: a comparison to complete, a value, a `?` for the input
+    ok = dmn.replace("&gt;= 2", "'high'").replace("&lt; 2", "? &lt; 2 and ? != 7")
+    assert errors(lint([SourceFile("instruments.dmn", ok.encode())], roles)) == []

@@ -27,6 +27,7 @@ from pathways.base import clock
 from pathways.base.values import jsonable
 from pathways.engine import firing, mirror
 from pathways.engine.actors import SYSTEM, Actor
+from pathways.engine.budget import EngineLimits
 from pathways.engine.conflicts import command
 from pathways.engine.definitions import SourceFile, build_spec
 from pathways.engine.errors import CaseNotActive, InvalidData, NotFound, TaskNotOpen
@@ -51,8 +52,10 @@ class Engine:
         on_timers_changed: Callable[[datetime], None] | None = None,
         cache_size: int = 64,
         runtime_cache_size: int = 256,
+        limits: EngineLimits | None = None,
     ) -> None:
         self.store = store
+        self.limits = limits or EngineLimits()
         self.roles = roles
         self.on_timers_changed = on_timers_changed
         self._cache: OrderedDict[int, Definition] = OrderedDict()
@@ -109,7 +112,7 @@ class Engine:
             missing = [c for c in codes if c not in found]
             if missing:
                 raise InvalidData("unknown agencies", fields={"agencies": f"unknown: {', '.join(missing)}"})
-            runtime = CaseRuntime.start(self.definition(uow.session, version_id), data)
+            runtime = CaseRuntime.start(self.definition(uow.session, version_id), data, self.limits)
             now = clock.now()
             case_id: int | None = conn.scalar(insert(Case).values(
                 pathway_version_id=version_id, pathway_key=key, beneficiary=beneficiary, status="active",
@@ -222,7 +225,7 @@ class Engine:
         kept = self._runtimes.take(case)
         if kept is not None:
             return kept
-        return CaseRuntime.restore(self.definition(s, case.pathway_version_id), case.state)
+        return CaseRuntime.restore(self.definition(s, case.pathway_version_id), case.state, self.limits)
 
     # -- writing ---------------------------------------------------------------------------
     def _command(self) -> AbstractContextManager[UnitOfWork]:

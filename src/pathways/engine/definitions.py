@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pathways.engine.budget import bound_multi_instance
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, PathwaysParser, XmlProblem, document_kind, parse_xml
 
@@ -156,7 +157,7 @@ def build_spec(files: Iterable[SourceFile], key: str) -> tuple[Any, dict[str, An
     try:
         for source in files:
             parser.add_document(parse_xml(source.content), source.filename)
-        return parser.get_spec(key), parser.get_subprocess_specs(key)
+        spec, subprocess_specs = parser.get_spec(key), parser.get_subprocess_specs(key)
     except XmlProblem as problem:
         raise InvalidDefinition(f"{source.filename}: {problem}") from None
     except Exception as exc:  # SpiffWorkflow raises many kinds (KeyError, IndexError...): all mean "cannot build"
@@ -164,3 +165,5 @@ def build_spec(files: Iterable[SourceFile], key: str) -> tuple[Any, dict[str, An
         if isinstance(exc, KeyError):
             detail = f"missing attribute or reference {exc}"
         raise InvalidDefinition(f"process {key!r} cannot be built: {detail}") from exc
+    bound_multi_instance(spec, *subprocess_specs.values())
+    return spec, subprocess_specs

@@ -59,3 +59,23 @@ class MessageNotExpected(PathwaysError):
 
 class CaseNotActive(Conflict):
     code = "case_not_active"
+
+
+class LimitExceeded(ScriptError):
+    """A script or a command's run went past a hard limit (time, memory, steps, state size,
+    multi-instance cardinality). The message names the element and the kind of limit only, never
+    a case value; `details` has `element` and `limit`. Nothing of the command was written."""
+
+    code = "limit_exceeded"
+
+
+class ScriptRaised(Exception):
+    """A script's own exception, raised in a script worker and sent back as its class name and text.
+
+    Not a `PathwaysError`: its text may quote case values (`KeyError: 'Kowalska'`), so it is never
+    shown as it is; `runtime._located` reports its class, line and a log reference instead.
+    """
+
+    def __init__(self, type_name: str, message: str, line: int | None = None) -> None:
+        super().__init__(f"{type_name}: {message}")
+        self.type_name, self.text, self.line = type_name, message, line

@@ -7,6 +7,8 @@ lets an exception escape: an unexpected failure becomes a located problem too.
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -252,7 +254,41 @@ def _check_build(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> 
                           "open the element in the modeler and complete it")
 
 
+_DMN_INPUT_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # `?` outside quotes, as SpiffWorkflow reads it
+
+
+def _dmn_entry_source(entry: str) -> str:
+    """The expression an input entry becomes at run time: itself (compared with `==`) when it is
+    an expression, else `dmninputexpr <entry>` (`> 5`); `?` stands for the input's value."""
+    entry = _DMN_INPUT_MARK.sub("dmninputexpr", entry)
+    if "dmninputexpr" in entry:
+        return entry
+    try:
+        ast.parse(entry, mode="eval")
+    except SyntaxError:
+        return f"dmninputexpr {entry}"
+    return entry
+
+
+def _check_dmn_expressions(doc: Document) -> Iterator[Problem]:
+    """Input expressions, input entries and output entries, with the sandbox's rules (as scripts)."""
+    for node in doc.root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        kind = etree_localname(node.tag)
+        if kind not in ("inputExpression", "inputEntry", "outputEntry"):
+            continue
+        text_node = next((c for c in node if isinstance(c.tag, str) and etree_localname(c.tag) == "text"), None)
+        text = (text_node.text or "").strip() if text_node is not None else ""
+        if not text or (kind == "inputEntry" and text == "-"):
+            continue
+        source = _dmn_entry_source(text) if kind == "inputEntry" else text
+        for message in check_source(source, "eval"):
+            yield _problem(doc, node, f"{kind}: {message}", "write a Python expression, e.g. >= 18 or 'high'")
+
+
 def _check_dmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> Iterator[Problem]:
+    yield from _check_dmn_expressions(doc)
     parser = PathwaysParser()
     try:
         parser.add_document(doc.root, doc.source.filename)

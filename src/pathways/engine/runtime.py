@@ -23,9 +23,10 @@ from SpiffWorkflow.util.task import TaskState
 
 from pathways.base import clock
 from pathways.engine import history, measures, state, timers
-from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, TaskNotOpen
+from pathways.engine.budget import EngineLimits, StepBudget, check_state_size
+from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, ScriptRaised, TaskNotOpen
 from pathways.engine.roles import RoleVocabulary
-from pathways.engine.sandbox import make_script_engine
+from pathways.engine.scripting import script_engine
 
 _log = logging.getLogger("pathways.engine")
 
@@ -93,8 +94,8 @@ def _located(exc: SpiffWorkflowException) -> ScriptError:
     see that field. So the message names the element, the line and the kind of error (the
     exception's class, and for a `NameError` the missing name, which comes from the script, not
     the case), plus a short reference; the full text goes to the server log (logger
-    `pathways.engine`) under the same reference. Our own sandbox refusals (`ScriptError`, worded
-    without values) pass through as they are.
+    `pathways.engine`) under the same reference. Our own sandbox refusals and limits
+    (`ScriptError`, `LimitExceeded`, worded without values) pass through with their class.
     """
     cause: BaseException | None = exc
     original: BaseException = exc
@@ -105,41 +106,51 @@ def _located(exc: SpiffWorkflowException) -> ScriptError:
     task = getattr(exc, "task", None)
     element = task.task_spec.bpmn_id if task is not None else None
     where = f" at {element}" if element else ""
-    if isinstance(cause, ScriptError):
-        return ScriptError(f"the pathway failed{where}: {cause.message}", element=element)
-    kind = type(original).__name__
-    if isinstance(original, NameError) and original.name:
-        kind = f"{kind}: {original.name!r} is not defined"
-    line = getattr(exc, "line_number", None)
+    if isinstance(cause, ScriptError):  # keeps its class: a LimitExceeded stays `limit_exceeded`
+        details = {**cause.details, "element": cause.details.get("element") or element}
+        return type(cause)(f"the pathway failed{where}: {cause.message}", **details)
+    if isinstance(original, ScriptRaised):  # raised in a script worker: its class travelled by name
+        kind = original.type_name
+        if kind == "NameError":  # "name 'x' is not defined": the name comes from the script
+            kind = f"{kind}: {original.text}"
+    else:
+        kind = type(original).__name__
+        if isinstance(original, NameError) and original.name:
+            kind = f"{kind}: {original.name!r} is not defined"
+    line = getattr(exc, "line_number", None) or getattr(original, "line", None)
     at_line = f" (line {line})" if isinstance(line, int) and line > 0 else ""
     reference = secrets.token_hex(4)
     _log.error("script failure %s%s: %s", reference, where, exc, exc_info=exc)
     return ScriptError(f"the pathway failed{where}{at_line}: {kind}; reference {reference} in the server log",
-                       element=element, error=type(original).__name__, reference=reference)
+                       element=element, error=getattr(original, "type_name", type(original).__name__),
+                       reference=reference)
 
 
 class CaseRuntime:
-    def __init__(self, definition: Definition, workflow: Any) -> None:
+    def __init__(self, definition: Definition, workflow: Any, limits: EngineLimits | None = None) -> None:
         self.definition = definition
         self.workflow = workflow
+        self.limits = limits or EngineLimits()
+        self.stored_bytes = 0  # the size of the snapshot this workflow was restored from or last dumped
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
-    def start(cls, definition: Definition, data: dict[str, Any]) -> CaseRuntime:
+    def start(cls, definition: Definition, data: dict[str, Any], limits: EngineLimits | None = None) -> CaseRuntime:
         workflow = BpmnWorkflow(
-            definition.spec, definition.subprocess_specs, script_engine=make_script_engine()
+            definition.spec, definition.subprocess_specs, script_engine=script_engine(limits)
         )
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
-        runtime = cls(definition, workflow)
+        runtime = cls(definition, workflow, limits)
         runtime._advance()
         return runtime
 
     @classmethod
-    def restore(cls, definition: Definition, text: str) -> CaseRuntime:
+    def restore(cls, definition: Definition, text: str, limits: EngineLimits | None = None) -> CaseRuntime:
         workflow = state.load(text, definition.spec, definition.subprocess_specs)
-        workflow.script_engine = make_script_engine()
-        runtime = cls(definition, workflow)
+        workflow.script_engine = script_engine(limits)
+        runtime = cls(definition, workflow, limits)
+        runtime.stored_bytes = len(text.encode("utf-8"))
         if len(workflow.tasks) > _UNPRUNED:
             runtime.prune_history()  # a snapshot stored before pruning existed: drop its history now
         return runtime
@@ -148,7 +159,10 @@ class CaseRuntime:
         """The instance state to store; finished history is dropped first (`history.prune`)."""
         if prune:
             self.prune_history()
-        return state.dump(self.workflow)
+        text, last = state.dump(self.workflow), self.workflow.last_task
+        self.stored_bytes = check_state_size(text, self.limits, last.task_spec.bpmn_id if last else None,
+                                             self.stored_bytes)
+        return text
 
     def prune_history(self) -> int:
         """Drop finished history no future step reads, keeping stages and outcomes not yet reported."""
@@ -176,7 +190,7 @@ class CaseRuntime:
 
     def _advance(self) -> None:
         _run(self.workflow.refresh_timers)
-        _run(self.workflow.do_engine_steps)
+        _run(self.workflow.do_engine_steps, StepBudget(self.limits))
 
     # -- commands --------------------------------------------------------------------------
     def complete(self, task_id: str, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -212,7 +226,7 @@ class CaseRuntime:
             raise MessageNotExpected(f"the case is not waiting for message {name!r} (waiting for: {expected})")
         event = BpmnEvent(MessageEventDefinition(name), {"payload": payload, "result_var": None})
         _run(self.workflow.catch, event)
-        _run(self.workflow.do_engine_steps)
+        _run(self.workflow.do_engine_steps, StepBudget(self.limits))
 
     def cancel(self) -> None:
         self.workflow.cancel()

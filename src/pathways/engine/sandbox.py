@@ -30,7 +30,7 @@ from RestrictedPython.transformer import IOPERATOR_TO_STR
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from pathways.engine.errors import ScriptError
+from pathways.engine.errors import LimitExceeded, ScriptError
 
 MAX_SOURCE_BYTES = 64 * 1024
 MAX_ITEMS = 1_000_000  # list/tuple/range length
@@ -344,8 +344,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
                 return call()
         except _Timeout as exc:
             line = _script_line(exc.__traceback__)
-            error = ScriptError(f"Script exceeded the time limit of {self.time_limit} s"
-                                + (f" (line {line})" if line else ""), line=line)
+            error = LimitExceeded(f"Script exceeded the time limit of {self.time_limit} s"
+                                  + (f" (line {line})" if line else ""), line=line, limit="time")
             raise error.with_traceback(exc.__traceback__) from None
         except ScriptError as exc:  # a size guard refused: say where
             line = _script_line(exc.__traceback__)
@@ -358,5 +358,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
 
 
 def make_script_engine(time_limit: float = 1.0) -> PythonScriptEngine:
-    """The script engine every workflow must use (never SpiffWorkflow's default)."""
+    """This sandbox as a whole script engine, in-process: what a script worker runs, and the
+    baseline of the benchmarks. Cases use `pathways.engine.scripting.script_engine`, which sends
+    scripts to workers (never SpiffWorkflow's default engine, which uses bare eval/exec)."""
     return PythonScriptEngine(environment=SandboxEnvironment(time_limit=time_limit))
