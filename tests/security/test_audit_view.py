@@ -308,3 +308,17 @@ def test_user_add_with_the_auditor_role(app, cli):
     # an auditor works no case: offered no task, starts none
     assert app.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).get_json()[
         "total"] == 0
+
+
+def test_a_search_for_a_pseudonym_is_audited_without_its_text(app):
+    """The inbox and the case list record their filters; a typed search keeps only its length."""
+    _case_id, pseudonym = _a_case(app)
+    client = app.test_client()
+    headers = _headers(app, "anna.ops")
+    for path in ("/api/v1/tasks", "/api/v1/cases"):
+        assert client.get(path, headers=headers, query_string={"q": pseudonym}).status_code == 200
+    searches = [e for e in _entries(app, username="anna.ops") if e.action in ("task.list", "case.list")][-2:]
+    assert [e.action for e in searches] == ["task.list", "case.list"]
+    for entry in searches:
+        assert pseudonym not in json.dumps(entry.detail)
+    assert searches[0].detail["query"]["q"] == searches[1].detail["q"] == {"length": len(pseudonym)}

@@ -9,6 +9,9 @@ machine could break. Timings are in `benchmarks/sandbox_cost.py`.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -206,3 +209,26 @@ def _signal_zero(pid: int) -> None:
     import os
 
     os.kill(pid, 0)
+
+
+_READ_WORKER_ENVIRONMENTS = """
+from pathways.engine.scriptpool import PoolLimits, shared_pool
+from multiprocessing import forkserver
+if __name__ == "__main__":
+    pool = shared_pool(PoolLimits())
+    pool.run({"op": "eval", "source": "1 + 1", "data": {}, "external": {}, "max_bytes": 1000}, max_reply=10_000)
+    pids = pool.pids() + [forkserver._forkserver._forkserver_pid]
+    print(sum(b"TOPSECRET" in open(f"/proc/{pid}/environ", "rb").read() for pid in pids), len(pids))
+"""
+
+
+def test_workers_and_their_fork_server_never_hold_the_servers_secrets(tmp_path) -> None:
+    """A sandbox escape would read /proc/self/environ: the secret key and database URL are not there."""
+    script = tmp_path / "read_environ.py"
+    script.write_text(_READ_WORKER_ENVIRONMENTS)
+    env = {**os.environ, "PATHWAYS_SECRET_KEY": "TOPSECRET" + "k" * 32,
+           "PATHWAYS_DATABASE_URL": "postgresql://u:TOPSECRET@db/x"}
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    holding, processes = map(int, result.stdout.split())
+    assert processes >= 2 and holding == 0

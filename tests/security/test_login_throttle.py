@@ -111,3 +111,13 @@ def test_failures_are_audited_without_the_password_and_counted_in_the_database(a
     assert "secret-guess" not in repr([e.detail for e in entries])
     # two names and one address; the table holds hashes, never the names or the address
     assert len(rows) == 3 and not any("anna" in r.key or "10.0.0.1" in r.key for r in rows)
+
+
+def test_an_ipv6_subscriber_counts_as_one_address_whatever_address_of_its_64_it_takes():
+    from pathways.tasks import throttle
+
+    same = {throttle.address_key(f"2001:db8:1:2:{n:x}::1") for n in range(50)}
+    assert len(same) == 1
+    assert throttle.address_key("2001:db8:1:3::1") not in same  # the next /64 is someone else
+    assert throttle.address_key("::ffff:192.0.2.7") == throttle.address_key("192.0.2.7")
+    assert throttle.address_key("192.0.2.7") != throttle.address_key("192.0.2.8")

@@ -20,10 +20,12 @@ from sqlalchemy import func, select
 
 from pathways.core import services
 from pathways.demo import PARTNERS
+from pathways.engine.errors import ScriptError
+from pathways.engine.runtime import CaseRuntime
 from pathways.store.models import CaseEvent, HumanTask
 from tests.e2e.api_fixtures import _template_db, any_app, api_app, bearer, pg_app, token  # noqa: F401
 from tests.e2e.test_web_session import csrf, sign_in
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, load_definition, open_by_element
 
 ADDRESS = "ul. Ukryta 12"
 REFERENCE = re.compile(r"reference ([0-9a-f]{8})")
@@ -128,3 +130,23 @@ def test_a_timer_that_fails_while_firing_records_no_value(any_app, bearer, froze
         assert response.status_code == 200, (user, response.get_json())
         assert ADDRESS not in response.get_data(as_text=True), user
         assert any(e["kind"] == "TimerFailed" for e in response.get_json()["timeline"])
+
+
+@pytest.mark.parametrize("script", [
+    "raise NameError(shelter_address)",  # a NameError whose text is data, not a missing name
+    "raise KeyError(shelter_address)",
+    "text = f'{1:{shelter_address}}'",  # the sandbox refuses the evaluated spec: it must not quote it
+    "text = '{0:' + shelter_address + '}'\nresult = text.format(1)",
+])
+def test_a_script_that_puts_the_value_in_its_own_error_shows_only_the_kind(frozen_clock, tmp_path, script):
+    """Designer-made errors carrying a value, in a script worker: the message still has none."""
+    bpmn = tmp_path / "failing_sensitive.bpmn"
+    bpmn.write_text((FIXTURES / "failing_sensitive.bpmn").read_text(encoding="utf-8").replace(
+        "house_number = int(shelter_address)", script.replace("'", "&apos;").replace("<", "&lt;"), 1),
+        encoding="utf-8")
+    runtime = CaseRuntime.start(load_definition("failing_sensitive", bpmn), {})
+    digits = "85010112345"  # a PESEL-like value: also a valid format width
+    with pytest.raises(ScriptError) as failed:
+        runtime.complete(open_by_element(runtime)["record"].id, {"shelter_address": digits, "mode": "script"})
+    assert "at parse_address" in failed.value.message
+    assert digits not in failed.value.message and digits not in repr(failed.value.details), failed.value.message

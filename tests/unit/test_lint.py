@@ -7,7 +7,7 @@ import re
 import pytest
 
 from pathways.engine.definitions import SourceFile, collect
-from pathways.engine.lint import lint
+from pathways.engine.lint import _mark_input, lint
 from tests.helpers import FIXTURES, WORKFLOWS
 
 INTAKE = (WORKFLOWS / "intake_referral.bpmn").read_text()
@@ -133,3 +133,14 @@ def test_dmn_expressions_are_checked_with_the_sandbox_rules(roles):
     # entries as SpiffWorkflow reads them: a comparison to complete, a value, a `?` for the input
     ok = dmn.replace("&gt;= 2", "'high'").replace("&lt; 2", "? &lt; 2 and ? != 7")
     assert errors(lint([SourceFile("instruments.dmn", ok.encode())], roles)) == []
+
+
+def test_an_overlong_dmn_entry_is_refused_without_running_a_slow_pattern(roles):
+    """`'?' * N + "'"` made SpiffWorkflow's entry pattern (and the old lint) take time ~N²: 11 s at
+    N = 16,000, holding the GIL. Lint refuses entries over the limit, and marks `?` in one pass."""
+    dmn = (FIXTURES / "instruments.dmn").read_text()
+    hostile = dmn.replace("&gt;= 2", "?" * 200_000 + "&apos;")
+    problems = errors(lint([SourceFile("instruments.dmn", hostile.encode())], roles))
+    assert [(p.element, p.message.split(" is ")[0]) for p in problems if "over the limit" in p.message] == [
+        ("entry_enough", "inputEntry")]
+    assert _mark_input("? > 1 and '?' != ?") == "dmninputexpr > 1 and '?' != dmninputexpr"

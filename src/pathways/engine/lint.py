@@ -8,7 +8,6 @@ lets an exception escape: an unexpected failure becomes a located problem too.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -254,13 +253,26 @@ def _check_build(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> 
                           "open the element in the modeler and complete it")
 
 
-_DMN_INPUT_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # `?` outside quotes, as SpiffWorkflow reads it
+#: the longest DMN expression or entry accepted: SpiffWorkflow rewrites every input entry with a
+#: regular expression whose time grows with the square of the entry's length, on each evaluation
+MAX_DMN_EXPRESSION = 2000
+
+
+def _mark_input(entry: str) -> str:
+    """`?` outside quotes becomes `dmninputexpr`, as SpiffWorkflow reads it (a `?` followed by an
+    even number of quote characters, `'` and `"` alike), in one pass from the end."""
+    out, quotes = [], 0
+    for char in reversed(entry):
+        if char in "'\"":
+            quotes += 1
+        out.append("dmninputexpr" if char == "?" and quotes % 2 == 0 else char)
+    return "".join(reversed(out))
 
 
 def _dmn_entry_source(entry: str) -> str:
     """The expression an input entry becomes at run time: itself (compared with `==`) when it is
     an expression, else `dmninputexpr <entry>` (`> 5`); `?` stands for the input's value."""
-    entry = _DMN_INPUT_MARK.sub("dmninputexpr", entry)
+    entry = _mark_input(entry)
     if "dmninputexpr" in entry:
         return entry
     try:
@@ -281,6 +293,10 @@ def _check_dmn_expressions(doc: Document) -> Iterator[Problem]:
         text_node = next((c for c in node if isinstance(c.tag, str) and etree_localname(c.tag) == "text"), None)
         text = (text_node.text or "").strip() if text_node is not None else ""
         if not text or (kind == "inputEntry" and text == "-"):
+            continue
+        if len(text) > MAX_DMN_EXPRESSION:
+            yield _problem(doc, node, f"{kind} is {len(text):,} characters long, over the limit of "
+                                      f"{MAX_DMN_EXPRESSION:,}", "split the rule, or compute the value in a script")
             continue
         source = _dmn_entry_source(text) if kind == "inputEntry" else text
         for message in check_source(source, "eval"):

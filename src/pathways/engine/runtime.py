@@ -8,6 +8,7 @@ entered, completion. `pathways.engine.cases` turns those reports into rows in on
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,8 @@ from pathways.engine.roles import RoleVocabulary
 from pathways.engine.scripting import script_engine
 
 _log = logging.getLogger("pathways.engine")
+#: the text Python gives a NameError, naming an identifier of the script
+_UNDEFINED_NAME = re.compile(r"name '[A-Za-z_][A-Za-z0-9_]*' is not defined")
 
 _STAGE_SEEN = "pathways_stage_entered"
 _OUTCOME_SEEN = "pathways_outcome_recorded"
@@ -111,8 +114,8 @@ def _located(exc: SpiffWorkflowException) -> ScriptError:
         return type(cause)(f"the pathway failed{where}: {cause.message}", **details)
     if isinstance(original, ScriptRaised):  # raised in a script worker: its class travelled by name
         kind = original.type_name
-        if kind == "NameError":  # "name 'x' is not defined": the name comes from the script
-            kind = f"{kind}: {original.text}"
+        if kind == "NameError" and _UNDEFINED_NAME.fullmatch(original.text):  # the name comes from the
+            kind = f"{kind}: {original.text}"  # script; any other text (`raise NameError(x)`) may be data
     else:
         kind = type(original).__name__
         if isinstance(original, NameError) and original.name:

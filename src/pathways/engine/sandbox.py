@@ -76,7 +76,9 @@ def _limit(size: int, seq: object = None) -> None:
 def _check_format(spec: str, pattern: str = r"\d{8,}") -> None:
     """Refuse format widths big enough to build a huge string (`f'{x:>9999999999}'`)."""
     if re.search(pattern, spec):
-        _refuse(f"format specification {spec[:40]!r} is too large or takes its width from an argument")
+        # never quote the spec: a nested `{...}` in it is evaluated, and may be a case value
+        _refuse(f"a format specification of {len(spec)} characters is too large or takes its width from an "
+                "argument")
 
 
 def _operate(op: str, a: Any, b: Any) -> Any:

@@ -43,8 +43,37 @@ class PoolLimits:
     workers: int = 2
 
 
+#: what the fork server (and so every worker) keeps of the server's environment: nothing secret
+_KEPT_ENVIRONMENT = ("PATH", "HOME", "LANG", "TMPDIR", "VIRTUAL_ENV")
+_KEPT_PREFIXES = ("LC_", "PYTHON")
+_environment_lock = threading.Lock()
+
+
+def _start_fork_server() -> None:
+    """Start the fork server, once per process, with a scrubbed environment.
+
+    The fork server is a new interpreter started with the server's environment, and workers fork
+    from it: a worker's `os.environ.clear()` does not clear the process's original environment
+    block (`/proc/<pid>/environ`), which would still hold `PATHWAYS_SECRET_KEY` and the database
+    URL. So the variables are taken out of this process's environment while it starts.
+    """
+    server = getattr(forkserver, "_forkserver", None)
+    if server is not None and getattr(server, "_forkserver_pid", None) is not None:
+        return  # running (a dead one is restarted by multiprocessing, with this process's environment)
+    with _environment_lock:
+        removed = {k: v for k, v in os.environ.items()
+                   if k not in _KEPT_ENVIRONMENT and not k.startswith(_KEPT_PREFIXES)}
+        for key in removed:
+            del os.environ[key]
+        try:
+            forkserver.ensure_running()
+        finally:
+            os.environ.update(removed)
+
+
 class _Worker:
     def __init__(self, limits: PoolLimits) -> None:
+        _start_fork_server()  # a no-op once it runs
         ours, theirs = _CONTEXT.Pipe(duplex=True)
         self.process = _CONTEXT.Process(target=scriptworker.serve, args=(theirs, limits.memory_mb, limits.seconds),
                                         daemon=True, name="pathways-script-worker")

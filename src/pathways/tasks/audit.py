@@ -61,6 +61,15 @@ def record(s: Session, user: User | None, action: str, *, case_id: int | None = 
                      action=action, case_id=case_id, task_id=task_id, detail=detail))
 
 
+def filters(query: object) -> dict[str, Any]:
+    """The filters of a list query (a dataclass) for an audit entry: those given, with the free-text
+    search `q` (a pseudonym, a name typed in a search box) replaced by its length, never its text."""
+    given = {k: v for k, v in asdict(query).items() if v is not None}  # type: ignore[call-overload]
+    if "q" in given:
+        given["q"] = {"length": len(str(given["q"]))}
+    return given
+
+
 def record_read(uow: UnitOfWork, user: User | None, action: str, *, case_id: int | None = None,
                 task_id: str | None = None, detail: dict[str, Any] | None = None, actor: str | None = None) -> None:
     """End the read `uow` ran with its audit entry, committed in that transaction (see

@@ -9,7 +9,7 @@ own short transaction, writes inside the engine command's transaction (`audit.re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
@@ -186,7 +186,7 @@ def list_cases(store: Store, user: User, query: CaseQuery,
         agencies = _agency_codes(s, ids)
         open_counts = dict(s.execute(select(HumanTask.case_id, func.count()).where(
             HumanTask.case_id.in_(ids), HumanTask.status == "open").group_by(HumanTask.case_id)).all())
-        audit.record_read(uow, user, "case.list", detail={k: v for k, v in asdict(query).items() if v is not None})
+        audit.record_read(uow, user, "case.list", detail=audit.filters(query))
     items = [{**_summary(case, name), "agencies": agencies.get(case.id, []), "open_tasks": open_counts.get(case.id, 0)}
              for case, name, _ in rows]
     return {"items": items, "total": total, "page": query.page, "per_page": query.per_page}

@@ -13,7 +13,7 @@ Views: `all` (mine + my roles' unclaimed, the default), `mine` (claimed by me), 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -251,8 +251,8 @@ def inbox(store: Store, user: User, vocabulary: RoleVocabulary, query: InboxQuer
     with store.unit_of_work(write=False) as uow:
         page = list_tasks(uow.session, user, vocabulary, query)
         shown = sorted({item["case_id"] for item in page.items})
-        filters = {k: v for k, v in asdict(query).items() if v is not None}
-        audit.record_read(uow, user, "task.list", detail={"query": filters, "total": page.total, "cases": shown})
+        audit.record_read(uow, user, "task.list", detail={"query": audit.filters(query), "total": page.total,
+                                                          "cases": shown})
     return page
 
 

@@ -8,6 +8,7 @@ know nothing of users: `accounts.log_in` decides what counts as a failure and wh
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,7 +42,17 @@ def account_key(username: str) -> str:
 
 
 def address_key(address: str) -> str:
-    return _hash(f"address:{address}")
+    """The key of a client address; an IPv6 address counts with its whole /64 (one subscriber
+    usually holds a /64, and could otherwise take a fresh address for every guess)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return _hash(f"address:{address}")
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return _hash(f"address:{parsed.ipv4_mapped}")
+        return _hash(f"address:{ipaddress.IPv6Network((parsed, 64), strict=False)}")
+    return _hash(f"address:{parsed}")
 
 
 def _hash(value: str) -> str:

@@ -29,9 +29,16 @@ class UnreadableUpload(PathwaysError):
     code = "unsupported_media_type"
 
 
+#: the longest file name kept (its column's length); a longer one keeps its last characters
+MAX_NAME = 255
+
+
 def upload_name(filename: str | None, number: int) -> str:
     """The name a part is kept under: its last path component, or `upload-N.bpmn`."""
-    return PurePath((filename or "").replace("\\", "/")).name or f"upload-{number}.bpmn"
+    name = PurePath((filename or "").replace("\\", "/")).name or f"upload-{number}.bpmn"
+    if len(name) > MAX_NAME:  # the column holding it (`definition_blobs.filename`): keep the end
+        name = name[-MAX_NAME:]
+    return name
 
 
 def read_upload(filename: str | None, content: bytes, number: int = 1) -> SourceFile:
