@@ -121,3 +121,40 @@ def test_an_ipv6_subscriber_counts_as_one_address_whatever_address_of_its_64_it_
     assert throttle.address_key("2001:db8:1:3::1") not in same  # the next /64 is someone else
     assert throttle.address_key("::ffff:192.0.2.7") == throttle.address_key("192.0.2.7")
     assert throttle.address_key("192.0.2.7") != throttle.address_key("192.0.2.8")
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_hashed_than_the_limit(any_app, monkeypatch, frozen_clock):  # noqa: F811
+    """24 simultaneous wrong passwords for one account (limit 10): each attempt is counted before
+    its password is checked, so at most 10 are hashed (before, the lock check and the count were
+    separate transactions and about 16 got through), and then even the right password waits."""
+    import threading
+
+    hashed = []
+    real = accounts.check_password
+    monkeypatch.setattr(accounts, "check_password", lambda h, p: hashed.append(p) or real(h, p))
+    store = services(any_app).store
+    start, outcomes = threading.Barrier(24), []
+
+    def guess(n):
+        start.wait()
+        try:
+            accounts.log_in(store, accounts.LoginAttempt("ewa.pup", f"wrong-{n}", f"10.0.1.{n}", "api"))
+            outcomes.append("in")
+        except accounts.TooManyAttempts:
+            outcomes.append(429)
+        except accounts.NotAuthenticated:
+            outcomes.append(401)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(outcomes) == 24 and len(hashed) <= 10, (len(hashed), outcomes)
+    assert outcomes.count(429) >= 14
+    with store.unit_of_work(write=False) as uow:
+        (row,) = uow.session.scalars(select(LoginThrottle).where(
+            LoginThrottle.key == throttle.account_key("ewa.pup"))).all()
+        assert row.locked_until is not None
+    with pytest.raises(accounts.TooManyAttempts):
+        accounts.log_in(store, accounts.LoginAttempt("ewa.pup", PASSWORD, "10.0.2.1", "api"))

@@ -177,20 +177,22 @@ def log_in(store: Store, attempt: LoginAttempt, limits: LoginLimits = DEFAULT_LI
     one valid account would reset an attacker's budget.
     """
     keys = [throttle.account_key(attempt.username), throttle.address_key(attempt.address)]
-    with store.unit_of_work(write=False) as uow:
-        wait = throttle.locked_for(uow.session, keys)
+    wait = _admit(store, attempt, limits, keys)
     if wait:
-        _record_failure(store, attempt, limits, "locked")
         raise TooManyAttempts(wait)
     try:
         user = authenticate(store, attempt.username, attempt.password)
     except NotAuthenticated:
-        if _record_failure(store, attempt, limits, "wrong credentials"):
-            with store.unit_of_work(write=False) as uow:
-                raise TooManyAttempts(throttle.locked_for(uow.session, keys)) from None
+        with store.unit_of_work() as uow:
+            wait = throttle.locked_for(uow.session, keys)  # this attempt may have reached a limit
+            _audit_failure(uow.session, attempt, "wrong credentials", locked=bool(wait))
+            uow.commit()
+        if wait:
+            raise TooManyAttempts(wait) from None
         raise
     with store.unit_of_work() as uow:
         throttle.reset(uow.session, keys[0])
+        throttle.uncount_attempt(uow.session, keys[1], limits.per_address)
         found = uow.session.get(User, user.id)
         if found is not None:
             found.last_login_at = clock.now()
@@ -198,25 +200,35 @@ def log_in(store: Store, attempt: LoginAttempt, limits: LoginLimits = DEFAULT_LI
     return user
 
 
-def _record_failure(store: Store, attempt: LoginAttempt, limits: LoginLimits, reason: str) -> bool:
-    """Audit a refused login, and count it unless a lock refused it (a lock is not prolonged by
-    knocking on it); True if the account name or the address is now locked."""
+def _admit(store: Store, attempt: LoginAttempt, limits: LoginLimits, keys: list[str]) -> int:
+    """Count the attempt, or refuse it: the seconds to wait (0: go on and check the password).
+
+    One write transaction: a locked name or address is refused without counting (knocking does
+    not prolong a lock); otherwise the attempt is counted on both keys first, so of a burst of
+    parallel guesses only those within the limits get hashed. A refusal is audited.
+    """
     with store.unit_of_work() as uow:
         s = uow.session
-        locked = reason == "locked"
-        if not locked:
+        wait = throttle.locked_for(s, keys)
+        if not wait:
             throttle.forget_stale(s, limits)
-            by_account = throttle.record_failure(s, throttle.account_key(attempt.username), limits.per_account, limits)
-            by_address = throttle.record_failure(s, throttle.address_key(attempt.address), limits.per_address, limits)
-            locked = by_account or by_address
-        known = _user_or_none(s, attempt.username)
-        # never the name as typed: people type their password into the name field; the throttle's
-        # key (SHA-256 of the casefolded name) lets an auditor match a name they already know
-        audit.record(s, known, "auth.failed", detail={
-            "account_key": throttle.account_key(attempt.username), "address": attempt.address,
-            "channel": attempt.channel, "reason": reason, "locked": locked})
+            by_account = throttle.count_attempt(s, keys[0], limits.per_account, limits)
+            by_address = throttle.count_attempt(s, keys[1], limits.per_address, limits)
+            if by_account > limits.per_account or by_address > limits.per_address:  # raced a lock
+                wait = max(throttle.locked_for(s, keys), 1)
+        if wait:
+            _audit_failure(s, attempt, "locked", locked=True)
         uow.commit()
-    return locked
+    return wait
+
+
+def _audit_failure(s: Session, attempt: LoginAttempt, reason: str, *, locked: bool) -> None:
+    known = _user_or_none(s, attempt.username)
+    # never the name as typed: people type their password into the name field; the throttle's
+    # key (SHA-256 of the casefolded name) lets an auditor match a name they already know
+    audit.record(s, known, "auth.failed", detail={
+        "account_key": throttle.account_key(attempt.username), "address": attempt.address,
+        "channel": attempt.channel, "reason": reason, "locked": locked})
 
 
 def _user_or_none(s: Session, username: str) -> User | None:

@@ -1,7 +1,8 @@
 """Counters of failed logins, in the database so that every server process agrees.
 
-One row per account name (as typed) and per client address. Failures count within a window
-(`LoginLimits.window`); reaching a limit locks that key until `lock` has passed. The counters
+One row per account name (as typed) and per client address. Attempts count within a window
+(`LoginLimits.window`), each before its password is checked; reaching a limit locks that key
+until `lock` has passed. The counters
 know nothing of users: `accounts.log_in` decides what counts as a failure and what resets.
 """
 
@@ -68,11 +69,15 @@ def locked_for(s: Session, keys: list[str]) -> int:
     return math.ceil(remaining)
 
 
-def record_failure(s: Session, key: str, limit: int, limits: LoginLimits) -> bool:
-    """Count one failure for `key` (in the caller's write transaction); True if it is now locked.
+def count_attempt(s: Session, key: str, limit: int, limits: LoginLimits) -> int:
+    """Count one login attempt for `key` before its password is checked (in the caller's write
+    transaction); returns the attempts within the window, this one included.
 
-    The row is created if missing (concurrent first failures cannot collide: INSERT ... ON
-    CONFLICT DO NOTHING), then read under a row lock, so two processes never lose a count.
+    Counting before hashing is what makes the limit hold against a burst of parallel guesses:
+    the row is read under a lock, so each attempt sees the ones before it, and one counted past
+    the limit is refused unhashed (`log_in`). Reaching the limit locks the key; attempts counted
+    beyond it (a burst that raced the lock) never prolong it. The row is created if missing
+    (INSERT ... ON CONFLICT DO NOTHING), so concurrent first attempts cannot collide.
     """
     now = clock.now()
     dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
@@ -82,9 +87,19 @@ def record_failure(s: Session, key: str, limit: int, limits: LoginLimits) -> boo
     if clock.aware(row.window_start) + limits.window <= now:
         row.failures, row.window_start, row.locked_until = 0, now, None
     row.failures += 1
-    if row.failures >= limit:
+    if row.failures == limit:
         row.locked_until = now + limits.lock
-    return row.locked_until is not None and clock.aware(row.locked_until) > now
+    return int(row.failures)
+
+
+def uncount_attempt(s: Session, key: str, limit: int) -> None:
+    """Take back an attempt that turned out right (the address of a successful login)."""
+    row = s.scalars(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()).first()
+    if row is None:
+        return
+    row.failures = max(row.failures - 1, 0)
+    if row.failures < limit:
+        row.locked_until = None
 
 
 def reset(s: Session, key: str) -> None:
