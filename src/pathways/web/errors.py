@@ -54,6 +54,18 @@ def error_page(status: int, detail: str | None = None, texts: tuple[str, str] | 
                            back=_back()), status
 
 
+def is_local_path(target: str | None) -> bool:
+    """True only for a path on this site: never another host, never a broken header.
+
+    Refused: an absolute URL, `//host`, any backslash (browsers read `/\\host` as `//host`), and
+    any control character (CR and LF would split a `Location` header; browsers drop tabs, so
+    `/<tab>/host` is `//host` too). The login's `next` and the error pages' "back" link use it.
+    """
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    return target.isprintable() and not urlsplit(target).netloc
+
+
 def _back() -> str | None:
     """The page the user came from on this site (its path only), for a "go back" link."""
     referrer = request.referrer
@@ -63,7 +75,7 @@ def _back() -> str | None:
     if parts.netloc and parts.netloc != request.host:
         return None
     path = parts.path or "/"
-    return path if path.startswith("/") and not path.startswith("//") and path != request.path else None
+    return path if is_local_path(path) and path != request.path else None
 
 
 def domain_error(error: PathwaysError) -> Response | tuple[str, int]:

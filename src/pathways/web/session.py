@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -17,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from pathways.core import services
 from pathways.tasks import accounts, sessions
+from pathways.web.errors import is_local_path
 from pathways.web.i18n import LANGUAGES
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -57,17 +57,8 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect to another host, never a broken header.
-
-    Refused (the home page instead): an absolute URL, `//host`, any backslash (browsers read
-    `/\\host` as `//host`), and any control character (CR and LF would split the `Location`
-    header; browsers drop tabs, so `/<tab>/host` is `//host` too).
-    """
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("web.home")
-    if not target.isprintable() or urlsplit(target).netloc:
-        return url_for("web.home")
-    return target
+    """The `next` of the login, if it is a path on this site (`is_local_path`), else the home page."""
+    return target if target is not None and is_local_path(target) else url_for("web.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
