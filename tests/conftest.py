@@ -23,9 +23,13 @@ import pytest
 HELPERS_WITH_ASSERTS = ("tests.helpers", "tests.pathway_driver", "tests.bartoszyce", "tests.e2e.api_fixtures")
 pytest.register_assert_rewrite(*HELPERS_WITH_ASSERTS)
 
+# A fixed test data key ring (never a real one), for this process and every server or CLI it starts.
+TEST_DATA_KEYS = "test1:" + "dGVzdCBkYXRhIGtleSwgMzIgYnl0ZXMgbG9uZyBvayE="
+os.environ.setdefault("PATHWAYS_DATA_KEYS", TEST_DATA_KEYS)
+
 from sqlalchemy import text  # noqa: E402
 
-from pathways.base import clock  # noqa: E402
+from pathways.base import clock, sealing  # noqa: E402
 from pathways.engine.cases import Engine  # noqa: E402
 from pathways.engine.definitions import collect  # noqa: E402
 from pathways.engine.deploy import deploy  # noqa: E402
@@ -33,6 +37,8 @@ from pathways.engine.roles import RoleVocabulary  # noqa: E402
 from pathways.store import schema  # noqa: E402
 from pathways.store.db import Store  # noqa: E402
 from pathways.store.models import Base  # noqa: E402
+
+sealing.configure(sealing.load_ring())
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from pathways import http_security
-from pathways.config import Config, require_secret_key
+from pathways.config import Config, require_data_keys, require_secret_key
 from pathways.core import Pathways
 from pathways.engine.errors import PathwaysError
 
@@ -24,6 +24,7 @@ def create_app(config: Config | None = None) -> Flask:
     http_security.init_app(app, config)
     app.config["MAX_CONTENT_LENGTH"] = config.max_upload_bytes
     pathways = Pathways(config)
+    require_data_keys()
     app.extensions["pathways"] = pathways
 
     from pathways import api, limits

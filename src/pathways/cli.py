@@ -313,12 +313,14 @@ def worker() -> None:
 def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     import os
 
-    from pathways.demo import PASSWORD, USERS, demo_secret_key, load_demo
+    from pathways.demo import PASSWORD, USERS, demo_data_keys, demo_secret_key, load_demo
 
     # A demo serves plain http on loopback: a random key kept in instance/ (so sessions survive a
     # restart), and cookies without the Secure flag, unless the environment says otherwise.
     if "PATHWAYS_SECRET_KEY" not in os.environ:
         os.environ["PATHWAYS_SECRET_KEY"] = demo_secret_key()
+    if not {"PATHWAYS_DATA_KEYS", "PATHWAYS_DATA_KEY_FILE"} & set(os.environ):
+        os.environ["PATHWAYS_DATA_KEY_FILE"] = str(demo_data_keys())
     os.environ.setdefault("PATHWAYS_SECURE_COOKIES", "0")
     services = _services()
     services.upgrade_db()

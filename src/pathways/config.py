@@ -65,6 +65,11 @@ class Config:
     #: reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted (0: none)
     proxy_hops: int = field(default_factory=lambda: int(_env("PROXY_HOPS", "0")))
 
+    #: where the data keys come from (`pathways.base.sealing.load_ring`): PATHWAYS_DATA_KEYS, the
+    #: key lines themselves, or PATHWAYS_DATA_KEY_FILE, a file of them; required by serve and worker
+    data_key_env: dict[str, str] = field(default_factory=lambda: {
+        k: os.environ[k] for k in ("PATHWAYS_DATA_KEYS", "PATHWAYS_DATA_KEY_FILE") if k in os.environ})
+
     #: the script sandbox and the engine's budget per command (docs/security.md, "Script sandbox")
     script_seconds: float = field(default_factory=lambda: _seconds("SCRIPT_SECONDS", "1"))
     script_memory_mb: int = field(default_factory=lambda: int(_env("SCRIPT_MEMORY_MB", "256")))
@@ -93,3 +98,14 @@ def require_secret_key(key: str) -> str:
     if len(key.encode("utf-8")) < MIN_SECRET_BYTES:
         raise InsecureConfig(f"PATHWAYS_SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes: {hint}")
     return key
+
+
+def require_data_keys() -> None:
+    """InsecureConfig unless a data key ring is configured: a server must seal what it stores."""
+    from pathways.base import sealing
+
+    try:
+        sealing.ring()
+    except sealing.SealingError:
+        raise InsecureConfig("no data key: set PATHWAYS_DATA_KEY_FILE to a file made by "
+                             "`pathways privacy new-key > FILE` (mode 0600), or PATHWAYS_DATA_KEYS") from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pathways.base import sealing
 from pathways.config import Config
 from pathways.engine.cases import Engine
 from pathways.engine.definitions import collect
@@ -21,6 +22,9 @@ from pathways.tasks.deployers import DeployPolicy
 class Pathways:
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or Config()
+        ring = sealing.load_ring(self.config.data_key_env)
+        if ring is not None:  # else sealing refuses to write: `require_data_keys` says what to set
+            sealing.configure(ring)
         self.store = Store(self.config.database_url)
         self.roles = RoleVocabulary.load(self.config.roles_file)
         self.engine = Engine(self.store, self.roles, limits=self.config.engine_limits)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from pathways.base.sealing import KeyRing
 from pathways.engine.cases import Actor, Engine
 from pathways.store.db import Store
 from pathways.store.models import Agency, Case, HumanTask, User, UserRole
@@ -36,6 +37,8 @@ PARTNERS = ["mops-bartoszyce", "pup-bartoszyce", "ngo-bartoszyce", "partnership"
 PASSWORD = "demo"
 #: where `pathways demo` keeps its generated secret key (beside the demo database)
 SECRET_KEY_FILE = Path("instance") / "secret_key"
+#: ... and its data key file (`PATHWAYS_DATA_KEY_FILE`), which seals identities and sensitive values
+DATA_KEY_FILE = Path("instance") / "data_keys"
 
 
 def demo_secret_key(path: Path = SECRET_KEY_FILE) -> str:
@@ -57,6 +60,21 @@ def demo_secret_key(path: Path = SECRET_KEY_FILE) -> str:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(key + "\n")
     return key
+
+
+def demo_data_keys(path: Path = DATA_KEY_FILE) -> Path:
+    """The demo's data key file: one random key made on the first run (mode 0600), then kept.
+
+    Losing it loses every sealed value of the demo database, as it would in production."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)
+        return path
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(KeyRing.new_line() + "\n")
+    return path
 
 
 def load_demo(store: Store, engine: Engine) -> list[int]:

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pathways.base import clock
+from pathways.store.sealed import SealedText, SealedValues
 
 
 def _now() -> datetime:
@@ -107,7 +108,11 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     pathway_version_id: Mapped[int] = mapped_column(ForeignKey("pathway_versions.id"), index=True)
     pathway_key: Mapped[str] = mapped_column(String(200))
-    beneficiary: Mapped[str] = mapped_column(String(200), default="")  # a pseudonym, never a name
+    beneficiary: Mapped[str] = mapped_column(String(200), default="")  # the person's pseudonym, never a name
+    #: the registered person the case is for (None: a case started without one, or before 0009)
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    #: when retention or an erasure request wiped what could identify the person (privacy/retention.py)
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(16), default="active")  # active, completed, cancelled, closed
     stage: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
@@ -126,13 +131,23 @@ class Case(Base):
 
 
 class CaseAgency(Base):
-    """An agency participating in a case: its users may see the case and be offered its tasks."""
+    """An agency participating in a case: its users may see the case and be offered its tasks.
+
+    `basis` records why it may (GDPR art. 6 and 9): `own` (the agency that started the case, under
+    its own mandate), `consent` (the person's `consent_id`) or `statute` (a `legal_bases` code the
+    admin keeps). Rows written by the engine alone (tests, before 0009) have none.
+    """
 
     __tablename__ = "case_agencies"
     __table_args__ = (Index("ix_case_agencies_agency_case", "agency_id", "case_id"),)
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True, index=True)
+    basis: Mapped[str | None] = mapped_column(String(16))  # own, consent, statute
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"), index=True)
+    statute: Mapped[str | None] = mapped_column(ForeignKey("legal_bases.code"))
+    added_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    added_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class CaseState(Base):
@@ -141,7 +156,7 @@ class CaseState(Base):
     __tablename__ = "case_states"
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
-    state: Mapped[str] = mapped_column(Text)  # JSON, written by pathways.engine.state
+    state: Mapped[str] = mapped_column(SealedText)  # JSON, written by pathways.engine.state; sealed at rest
 
 
 class HumanTask(Base):
@@ -244,8 +259,9 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(40))
     element_id: Mapped[str | None] = mapped_column(String(200))
     task_id: Mapped[str | None] = mapped_column(String(36))
-    before: Mapped[dict[str, Any] | None] = mapped_column()
-    after: Mapped[dict[str, Any] | None] = mapped_column()
+    # sensitive values inside are sealed (`Sealed` markers, written by the engine), the rest plain JSON
+    before: Mapped[dict[str, Any] | None] = mapped_column(SealedValues)
+    after: Mapped[dict[str, Any] | None] = mapped_column(SealedValues)
 
 
 class Measure(Base):
@@ -329,6 +345,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))  # e.g. case.read, task.complete, definition.deploy
     case_id: Mapped[int | None] = mapped_column(Integer, index=True)
     task_id: Mapped[str | None] = mapped_column(String(36))
+    #: the person whose record was read or written (identity reads, searches, consents, exports)
+    beneficiary_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column()
 
 
@@ -340,4 +358,74 @@ class TaskComment(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText)  # free text may name anyone: sealed at rest
+
+
+class Beneficiary(Base):
+    """A person served by one or more cases, known to most users by a pseudonym only.
+
+    The pseudonym (`B-7K3Q-9M`, `pathways.privacy.pseudonyms`) is generated, never typed. The
+    registering agency sees the identity; other agencies only where the person consented to share
+    it with them (`Consent.identity_shared`). `status` is `active` or `erased` (identity gone).
+    """
+
+    __tablename__ = "beneficiaries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(16), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    registered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Identity(Base):
+    """Who a beneficiary is (name, PESEL, date of birth, contact, address), held apart from case data.
+
+    `sealed` is the JSON of those fields as one token bound to the person's pseudonym; `pesel_index`
+    a blind index (`KeyRing.index`) so a PESEL already known can be found without storing it.
+    """
+
+    __tablename__ = "identities"
+
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    pesel_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class LegalBasis(Base):
+    """A statutory basis for sharing a case with an agency, from the list an admin keeps."""
+
+    __tablename__ = "legal_bases"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    #: the act and article, e.g. "ustawa z dnia 12 marca 2004 r. o pomocy społecznej, art. 23"
+    reference: Mapped[str] = mapped_column(String(500), default="")
+    #: the GDPR provisions it rests on, e.g. "art. 6(1)(c), art. 9(2)(b)"
+    gdpr: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Consent(Base):
+    """A person's consent to share their case data with one agency, for one purpose, until withdrawn."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    #: the case it was given for (None: any case of the person)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    purpose: Mapped[str] = mapped_column(String(500))
+    identity_shared: Mapped[bool] = mapped_column(default=False)
+    given_on: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    taken_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawal_note: Mapped[str | None] = mapped_column(String(500))
