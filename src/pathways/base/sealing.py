@@ -1,7 +1,7 @@
 """Sealing values at rest: authenticated encryption (AES-256-GCM) with a key ring, and blind indexes.
 
-A sealed value is a text token `\\x00pw1:<key id>:<base64 of nonce + ciphertext + tag>`. The NUL
-first character keeps tokens apart from anything a user can type (text input refuses NUL:
+A sealed value is a text token `\\x01pw1:<key id>:<base64 of nonce + ciphertext + tag>`. The SOH
+first character keeps tokens apart from anything a user can type (text input refuses it:
 `pathways.base.values.text_problem`), so a reader unseals every token it meets and leaves other
 text as it is (values written before sealing existed, until `pathways privacy rotate-key` seals
 them). Associated data binds a token to where it belongs (a case and a field, a person): a token
@@ -31,7 +31,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-PREFIX = "\x00pw1:"
+PREFIX = "\x01pw1:"
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 _NONCE = 12
 

@@ -34,12 +34,12 @@ MAX_MEMBERS = 10_000
 #: characters of every text and key together
 MAX_CHARS = 1_000_000
 
-NUL_MESSAGE = "must not contain NUL characters"
+NUL_MESSAGE = "must not contain NUL or SOH characters"
 SURROGATE_MESSAGE = "must be valid Unicode text (no unpaired surrogates)"
 
 
 def text_problem(text: str) -> str | None:
-    """Why PostgreSQL cannot store `text` (a NUL, an unpaired surrogate), or None.
+    """Why PostgreSQL cannot store `text` (a NUL, an unpaired surrogate), or None (also a SOH).
 
     SQLite stores both, PostgreSQL refuses both (text and JSON alike), so a value one database
     keeps and the other refuses is refused everywhere. ASCII text, the common case, costs one scan.
@@ -49,7 +49,8 @@ def text_problem(text: str) -> str | None:
             text.encode("utf-8")
         except UnicodeEncodeError:
             return SURROGATE_MESSAGE
-    return NUL_MESSAGE if "\x00" in text else None
+    # U+0001 begins every sealed value (`pathways.base.sealing`): no typed text may pass for one
+    return NUL_MESSAGE if "\x00" in text or "\x01" in text else None
 
 
 class Bounds:
