@@ -558,8 +558,29 @@ def case_show(case_id: int, as_json: bool) -> None:
         click.echo(f"  {_iso(event['at'])} {event['actor']}: {event['kind']} {event['element'] or ''}")
 
 
+# -- people: registering and finding beneficiaries (pathways.privacy.beneficiaries) ---------------
+
+
 def _iso(value: Any) -> str:
     return value.isoformat(timespec="seconds") if isinstance(value, datetime) else ("" if value is None else str(value))
+
+
+# -- sharing: legal bases, consent, agencies on a case (pathways.privacy.sharing) -----------------
+
+
+@main.group(help="Data protection: data keys, the person's rights (access, erasure), retention, the register.")
+def privacy() -> None:
+    pass
+
+
+# -- privacy: data keys (pathways.base.sealing; docs/privacy.md, "Keys") ---------------------------
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, default=_iso, indent=2, ensure_ascii=False))
+
+
+# -- privacy: the person's rights, retention, the register (pathways.privacy) --------------------
 
 
 if __name__ == "__main__":  # pragma: no cover
