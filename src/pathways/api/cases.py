@@ -18,6 +18,7 @@ from pathways.api import Blueprint
 from pathways.api.auth import auth_required, current_user
 from pathways.api.schemas import CaseDetailSchema, CaseListQuerySchema, CasePageSchema, MessageSchema, StartCaseSchema
 from pathways.core import services
+from pathways.privacy import sharing
 from pathways.tasks import cases
 from pathways.tasks.access import MAX_ID
 
@@ -33,8 +34,8 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
 def start_case(args: dict[str, Any]) -> dict[str, Any]:
     """Start a case of a pathway's latest version; your agency must be one of its agencies."""
     pathways = services(current_app)
-    return cases.start_case(pathways.store, pathways.engine, current_user(), args["pathway"], args["data"],
-                            args.get("agencies"), args["beneficiary"])
+    return sharing.start_case(pathways.store, pathways.engine, current_user(), args["pathway"], args["data"],
+                              args.get("agencies"), args["beneficiary"], args.get("bases"))
 
 
 @blp.route("", methods=["GET"])

@@ -139,7 +139,13 @@ class StartCaseSchema(StrictSchema):
                               metadata={"description": "codes of the participating agencies; "
                                                        "must include yours (default: yours only)"})
     beneficiary = ma.fields.String(load_default="", validate=ma.validate.Length(max=200),
-                                   metadata={"description": "the beneficiary's pseudonym, never a name"})
+                                   metadata={"description": "the registered person's pseudonym (B-XXXX-XX), "
+                                                            "never a name; empty: a case without a person"})
+    bases = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.Length(min=1, max=64)), values=ma.fields.Dict(),
+                           validate=ma.validate.Length(max=50),
+                           metadata={"description": "agency code -> the legal basis it takes part on, for every "
+                                                    "agency but yours: {\"basis\": \"consent\", \"consent\": ID} "
+                                                    "or {\"basis\": \"statute\", \"statute\": CODE}"})
 
 
 class CaseListQuerySchema(StrictSchema):

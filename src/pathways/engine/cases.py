@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -95,8 +95,14 @@ class Engine:
         beneficiary: str = "",
         version: int | None = None,
         within: Within | None = None,
+        beneficiary_id: int | None = None,
+        bases: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> int:
-        """Start a case of pathway `key` (latest version unless `version`); returns the case id."""
+        """Start a case of pathway `key` (latest version unless `version`); returns the case id.
+
+        `bases` (agency code -> `basis`, `consent_id`, `statute`) records why each agency takes part;
+        the engine writes what it is given, `pathways.privacy.sharing` decides what is allowed.
+        """
         data = jsonable(data or {})
         with self._command() as uow:
             conn = uow.session.connection()
@@ -116,10 +122,12 @@ class Engine:
             now = clock.now()
             case_id: int | None = conn.scalar(insert(Case).values(
                 pathway_version_id=version_id, pathway_key=key, beneficiary=beneficiary, status="active",
-                created_at=now, updated_at=now, version=1).returning(Case.id))
+                beneficiary_id=beneficiary_id, created_at=now, updated_at=now, version=1).returning(Case.id))
             assert case_id is not None
             if codes:
-                conn.execute(insert(CaseAgency), [{"case_id": case_id, "agency_id": found[c][0]} for c in codes])
+                conn.execute(insert(CaseAgency), [
+                    {"case_id": case_id, "agency_id": found[c][0], "basis": None, "consent_id": None, "statute": None,
+                     **(bases or {}).get(c, {}), "added_at": now, "added_by": actor.name} for c in codes])
             rows = Rows(CaseRow(case_id, 1, "active", None, version_id, ""), {}, {}, new_case=True,
                         agencies=[found[c] for c in codes])
             rows.event(actor, "CaseStarted", after={"data": data, "agencies": codes})

@@ -51,14 +51,16 @@ EXPORT_LIMIT = 100_000
 
 
 def record(s: Session, user: User | None, action: str, *, case_id: int | None = None,
-           task_id: str | None = None, detail: dict[str, Any] | None = None, actor: str | None = None) -> None:
+           task_id: str | None = None, detail: dict[str, Any] | None = None, actor: str | None = None,
+           beneficiary_id: int | None = None) -> None:
     """Add an audit entry to the session (committed with the caller's transaction).
 
     `actor` names who acted when no user did (`cli:<os user>`); default `anonymous`.
+    `beneficiary_id` names the person whose record was read or written (their access log, art. 15).
     """
     s.add(AuditEntry(at=clock.now(), user_id=user.id if user else None,
                      username=user.username if user else (actor or "anonymous")[:64],
-                     action=action, case_id=case_id, task_id=task_id, detail=detail))
+                     action=action, case_id=case_id, task_id=task_id, detail=detail, beneficiary_id=beneficiary_id))
 
 
 def filters(query: object) -> dict[str, Any]:
@@ -71,7 +73,8 @@ def filters(query: object) -> dict[str, Any]:
 
 
 def record_read(uow: UnitOfWork, user: User | None, action: str, *, case_id: int | None = None,
-                task_id: str | None = None, detail: dict[str, Any] | None = None, actor: str | None = None) -> None:
+                task_id: str | None = None, detail: dict[str, Any] | None = None, actor: str | None = None,
+                beneficiary_id: int | None = None) -> None:
     """End the read `uow` ran with its audit entry, committed in that transaction (see
     `UnitOfWork.commit_appending`); raises, and so fails the read, when the entry cannot be written.
 
@@ -79,16 +82,16 @@ def record_read(uow: UnitOfWork, user: User | None, action: str, *, case_id: int
     before it leaves no entry, one that returns always has one.
     """
     uow.commit_appending(lambda s: record(s, user, action, case_id=case_id, task_id=task_id, detail=detail,
-                                          actor=actor))
+                                          actor=actor, beneficiary_id=beneficiary_id))
 
 
 def recorder(user: User, action: str, *, task_id: str | None = None,
-             detail: dict[str, Any] | None = None) -> Within:
+             detail: dict[str, Any] | None = None, beneficiary_id: int | None = None) -> Within:
     """An audit entry to add inside an engine command's own transaction (its `within`), for the
     case the command works on: the entry and the change land together or not at all."""
 
     def add(s: Session, case_id: int) -> None:
-        record(s, user, action, case_id=case_id, task_id=task_id, detail=detail)
+        record(s, user, action, case_id=case_id, task_id=task_id, detail=detail, beneficiary_id=beneficiary_id)
 
     return add
 

@@ -83,8 +83,13 @@ class CaseQuery:
 
 @audit.refusals("case.start")
 def start_case(store: Store, engine: Engine, user: User, key: str, data: dict[str, Any],
-               agencies: list[str] | None = None, beneficiary: str = "") -> dict[str, Any]:
-    """Start a case of pathway `key` with the given participating agencies (the user's by default)."""
+               agencies: list[str] | None = None, beneficiary: str = "", *, beneficiary_id: int | None = None,
+               bases: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Start a case of pathway `key` with the given participating agencies (the user's by default).
+
+    The API, the pages and the CLI start cases through `pathways.privacy.sharing.start_case`, which
+    resolves the registered person and checks each agency's legal basis (`bases`) first.
+    """
     if not is_case_worker(user):
         raise NotAllowed("starting a case needs a case-work role")
     codes = list(dict.fromkeys(agencies or [user.agency.code]))
@@ -95,7 +100,9 @@ def start_case(store: Store, engine: Engine, user: User, key: str, data: dict[st
                           fields={"agencies": f"must include {user.agency.code}"})
     version, data = checked_start(store, engine, key, data, beneficiary)
     case_id = engine.start_case(Actor(user.username, user.id), key, data, codes, beneficiary, version=version,
-                                within=audit.recorder(user, "case.start", detail={"pathway": key, "agencies": codes}))
+                                within=audit.recorder(user, "case.start", detail={"pathway": key, "agencies": codes},
+                                                      beneficiary_id=beneficiary_id),
+                                beneficiary_id=beneficiary_id, bases=bases)
     return case_detail(store, engine, user, case_id, audit_action=None)
 
 

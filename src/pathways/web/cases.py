@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 from pathways.base import clock
 from pathways.core import services
 from pathways.engine.errors import InvalidData
+from pathways.privacy import sharing
 from pathways.reports.filters import CaseFilter
 from pathways.tasks import cases
 from pathways.tasks.access import MAX_ID, is_case_worker
@@ -174,9 +175,9 @@ def start_case() -> Response | tuple[str, int]:
     if not errors:
         pathways = services(current_app)
         try:
-            started = cases.start_case(pathways.store, pathways.engine, g.user, form["pathway"],
-                                       {"beneficiary_pseudonym": form["beneficiary"]}, form["agencies"],
-                                       form["beneficiary"])
+            started = sharing.start_case(pathways.store, pathways.engine, g.user, form["pathway"],
+                                         {"beneficiary_pseudonym": form["beneficiary"]}, form["agencies"],
+                                         form["beneficiary"])
         except InvalidData as error:
             fields = error.details.get("fields")
             named = list(fields) if isinstance(fields, dict) else []
