@@ -31,7 +31,7 @@ from pathways.engine.errors import InvalidDefinition
 from pathways.store.models import Base
 from pathways.tasks.accounts import add_agency, create_user
 from tests.conftest import POSTGRES_URL, _postgres_store
-from tests.helpers import WORKFLOWS, TestConfig
+from tests.helpers import WORKFLOWS, TestConfig, register_person
 
 OUTSIDER = "olga.far"
 OUTSIDER_AGENCY = "ngo-far-away"
@@ -61,6 +61,11 @@ def seed(app: Flask) -> None:
     add_agency(pathways.store, OUTSIDER_AGENCY, "NGO", "Fundacja Daleko", "Suwałki")
     create_user(pathways.store, pathways.roles, OUTSIDER, OUTSIDER_AGENCY, ["ngo.psychologist"], PASSWORD,
                 "Olga Daleka", check_policy=False)
+
+
+def person(app: Flask, agency: str = "mops-bartoszyce") -> str:
+    """The pseudonym of a person newly registered by `agency`."""
+    return register_person(services(app).store, agency)
 
 
 @pytest.fixture(scope="session")

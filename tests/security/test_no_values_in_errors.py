@@ -25,7 +25,7 @@ from pathways.engine.runtime import CaseRuntime
 from pathways.store.models import CaseEvent, HumanTask
 from tests.e2e.api_fixtures import _template_db, any_app, api_app, bearer, pg_app, token  # noqa: F401
 from tests.e2e.test_web_session import csrf, sign_in
-from tests.helpers import FIXTURES, load_definition, open_by_element
+from tests.helpers import FIXTURES, load_definition, open_by_element, statute
 
 ADDRESS = "ul. Ukryta 12"
 REFERENCE = re.compile(r"reference ([0-9a-f]{8})")
@@ -40,7 +40,7 @@ def _case(app: Flask, bearer) -> tuple[int, str, dict]:  # noqa: F811
     http = app.test_client()
     marek = bearer(http, "marek.ngo")
     started = http.post("/api/v1/cases", headers=marek, json={
-        "pathway": "failing_sensitive", "agencies": PARTNERS, "beneficiary": "BEN-F"})
+        "pathway": "failing_sensitive", "agencies": PARTNERS, "bases": statute(*PARTNERS)})
     assert started.status_code == 201, started.get_json()
     (task,) = started.get_json()["open_tasks"]
     return int(started.get_json()["id"]), task["id"], marek
