@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text
@@ -209,3 +210,26 @@ def test_erasure_after_retention_takes_every_case_and_the_identity(driver):
         assert entry.beneficiary_id == person.id and entry.detail == {"cases": [second], "reason_length": 17}
         assert "wniosek" not in json.dumps(entry.detail)
     assert [v for v in IDENTITY.values() if v in everything(driver.store)] == []
+
+
+def test_bartoszyce_figures_are_the_same_after_retention_anonymises_every_case(engine, store, frozen_clock):
+    """The partnership's 11 replayed cases: every report figure and ESF table equal before and after."""
+    from tests.bartoszyce import CLIENTS, REPORTED_HOURS_TOTAL, Replay
+    from tests.pathway_driver import PathwayDriver
+
+    bartoszyce = PathwayDriver(engine, store, frozen_clock)
+    replay = Replay(bartoszyce)
+    for client in CLIENTS:
+        if client.replaces is None:
+            replay.recruit(client)
+    replay.run()
+    frozen_clock.advance(days=(date(2034, 1, 1) - frozen_clock().date()).days)
+    due = due_cases(store)
+    assert {c.case_id for c in due} == set(replay.client)
+    before = figures(bartoszyce)
+    assert json.loads(before["hours"][1])["hours"] == str(REPORTED_HOURS_TOTAL.quantize(Decimal("0.01")))
+
+    assert apply_retention(store, engine, [c.case_id for c in due], actor="cli:test") == 11
+
+    assert figures(bartoszyce) == before
+    assert due_cases(store) == []
