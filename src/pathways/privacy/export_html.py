@@ -20,7 +20,8 @@ from pathways.base import clock
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 STATUSES = {"active": "w toku", "completed": "zakończona", "cancelled": "przerwana", "closed": "zamknięta",
-            "open": "otwarte", "erased": "usunięta tożsamość"}
+            "open": "otwarte"}
+PERSON_STATUSES = {"active": "zarejestrowana", "erased": "tożsamość usunięta"}
 BASES = {"own": "własne zadanie ustawowe agencji prowadzącej", "consent": "zgoda osoby",
          "statute": "przepis prawa"}
 IDENTITY = {"first_name": "Imię", "last_name": "Nazwisko", "pesel": "PESEL", "birth_date": "Data urodzenia",
@@ -47,7 +48,7 @@ def shown(value: Any) -> str:
 
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                    trim_blocks=True, lstrip_blocks=True)
-_env.globals.update(when=when, shown=shown, STATUSES=STATUSES, BASES=BASES, IDENTITY=IDENTITY)
+_env.globals.update(when=when, shown=shown, STATUSES=STATUSES, PERSON_STATUSES=PERSON_STATUSES, BASES=BASES, IDENTITY=IDENTITY)
 
 
 def render(export: dict[str, Any]) -> str:

@@ -46,6 +46,7 @@ MENU = [
     ("web.designer", _l("Designer"), ("designer", "admin")),
     ("web.supervisor", _l("Supervisor"), ("supervision.supervisor", "admin")),
     ("web.audit", _l("Audit log"), ("auditor", "admin")),
+    ("web.privacy_export", _l("A person's data"), ("auditor",)),
 ]
 
 
