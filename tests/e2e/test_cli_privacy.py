@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import subprocess
+import sys
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select, update
 
 from pathways.engine.cases import Actor, Engine
@@ -14,9 +19,21 @@ from pathways.privacy.pseudonyms import new_pseudonym
 from pathways.store.db import Store
 from pathways.store.models import AuditEntry, Beneficiary, Case, CaseEvent, Identity
 from pathways.tasks.accounts import add_agency, create_user
-from tests.e2e.test_cli import run  # noqa: F401
 from tests.helpers import WORKFLOWS
 from tests.privacy_fixtures import IDENTITY
+
+
+@pytest.fixture
+def run(tmp_path):
+    """`pathways ...` in a subprocess on a database of its own (as tests/e2e/test_cli.py runs it)."""
+    env = {**os.environ, "PATHWAYS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+           "PATHWAYS_WORKFLOWS_DIR": str(WORKFLOWS), "PATHWAYS_SECRET_KEY": secrets.token_urlsafe(32)}
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pathways.cli", *args], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=120)
+
+    return call
 
 
 def _setup(tmp_path) -> tuple[Store, Engine, list[str], list[int]]:

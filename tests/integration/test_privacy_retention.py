@@ -14,7 +14,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from pathways.engine.cases import Actor
+from pathways.engine.cases import Actor, Engine
+from pathways.engine.definitions import collect
+from pathways.engine.deploy import deploy
 from pathways.engine.errors import InvalidData, NotAllowed, NotFound
 from pathways.privacy.export import export_person
 from pathways.privacy.identity import open_identity
@@ -33,17 +35,25 @@ from pathways.store.models import (
     TaskComment,
 )
 from pathways.tasks.cases import case_detail
-from tests.integration.test_pathway_trafficking_survivors import (  # noqa: F401
+from tests.conftest import WORKFLOWS
+from tests.integration.test_pathway_trafficking_survivors import (
     EXIT,
     FOLLOW_UP,
     KEY,
     WORKSHOPS,
     counselling,
-    driver,
     submit,
     through_module_one,
 )
+from tests.pathway_driver import PathwayDriver
 from tests.privacy_fixtures import IDENTITY, register_person, start_for
+
+
+@pytest.fixture
+def driver(store, roles, frozen_clock):
+    deploy(store, collect([WORKFLOWS / f"{KEY}.bpmn"]), roles)
+    return PathwayDriver(Engine(store, roles), store, frozen_clock)
+
 
 AGENCIES = ["ngo-test", "ops-test", "pup-test", "sup-test"]
 COMMENT = "Pani Zofia prosi o kontakt po 18:00"
@@ -174,7 +184,7 @@ def test_erasure_on_request_is_refused_while_a_case_is_active_or_kept(driver):
         assert "DROP" not in malformed.value.message and "Zofia" not in malformed.value.message
     with pytest.raises(NotFound):
         erase_person(driver.store, driver.engine, auditor, "B-2222-22" if person.pseudonym != "B-2222-22"
-                     else "B-3333-33", "wniosek")
+                     else "B-3333-3H", "wniosek")
 
     with driver.store.unit_of_work(write=False) as uow:  # nothing changed
         assert uow.session.get(Identity, person.id) is not None

@@ -10,6 +10,9 @@ import json
 import pytest
 from sqlalchemy import select, text, update
 
+from pathways.engine.cases import Engine
+from pathways.engine.definitions import collect
+from pathways.engine.deploy import deploy
 from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound
 from pathways.privacy import export_html
 from pathways.privacy.export import export_person
@@ -17,10 +20,20 @@ from pathways.privacy.rectify import rectify
 from pathways.privacy.register import build_register, register_markdown
 from pathways.store.models import AuditEntry, CaseAgency, CaseEvent, Consent, HumanTask, TaskComment
 from pathways.tasks.cases import case_detail
-from tests.integration.test_pathway_trafficking_survivors import IDENTIFIED, KEY, driver, submit  # noqa: F401
+from tests.conftest import WORKFLOWS
+from tests.integration.test_pathway_trafficking_survivors import IDENTIFIED, KEY, submit
+from tests.pathway_driver import PathwayDriver
 from tests.privacy_fixtures import IDENTITY, register_person, start_for
 
+
+@pytest.fixture
+def driver(store, roles, frozen_clock):
+    deploy(store, collect([WORKFLOWS / f"{KEY}.bpmn"]), roles)
+    return PathwayDriver(Engine(store, roles), store, frozen_clock)
+
+
 AGENCIES = ["ngo-test", "ops-test", "pup-test"]
+UNKNOWN = "B-2222-22"  # well formed, the check symbol right
 
 
 def entries(store, action=None):
@@ -40,7 +53,8 @@ def person_with_case(driver):
 
 def test_export_holds_everything_and_is_for_the_auditor_only(driver):
     person, case_id = person_with_case(driver)
-    ngo, ops, auditor = driver.user("ngo.crisis_interventionist"), driver.user("ops.social_worker"), driver.user("auditor")
+    ngo, ops = driver.user("ngo.crisis_interventionist"), driver.user("ops.social_worker")
+    auditor = driver.user("auditor")
     with driver.store.unit_of_work() as uow:
         s = uow.session
         task = s.scalars(select(HumanTask).where(HumanTask.case_id == case_id)).first()
@@ -91,7 +105,7 @@ def test_export_holds_everything_and_is_for_the_auditor_only(driver):
     with pytest.raises(InvalidData):
         export_person(driver.store, driver.engine, auditor, "B-" + "X" * 5000)
     with pytest.raises(NotFound):
-        export_person(driver.store, driver.engine, auditor, "B-2222-22" if person.pseudonym != "B-2222-22" else "B-3333-33")
+        export_person(driver.store, driver.engine, auditor, UNKNOWN if person.pseudonym != UNKNOWN else "B-3333-3H")
 
 
 def test_export_by_operator_is_audited_as_the_cli(driver):
@@ -163,6 +177,7 @@ def test_rectification_refusals_change_nothing(driver):
     refused(InvalidData, ngo, field="f" * 10_000)
     refused(InvalidData, ngo, "crisis_start_date", "2026-11-02")  # not collected yet: nothing to correct
     refused(Conflict, ngo, version=version - 1)
+    refused(Conflict, ngo, expected="1999-01-01", check_expected=True)  # the value changed since it was seen
     assert driver.data(case_id) == before and driver.case(case_id).version == version
     assert not entries(driver.store, "case.rectify")
     denied = [e.detail["attempted"] for e in entries(driver.store, "access.denied")]

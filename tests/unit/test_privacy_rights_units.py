@@ -83,7 +83,8 @@ def _field(id_: str, type_: str, **kw) -> FieldInfo:
 
 FIELDS = {f.id: f for f in [
     _field("notes", "string"), _field("born", "date"), _field("entry_date", "date"), _field("risk", "enum"),
-    _field("risk_secret", "enum", sensitive=True), _field("nights", "long"), _field("flat_no", "long", identifying=True),
+    _field("risk_secret", "enum", sensitive=True), _field("nights", "long"),
+    _field("flat_no", "long", identifying=True),
     _field("hours", "decimal"), _field("employed", "boolean"), _field("state", "string")]}
 
 
@@ -133,7 +134,8 @@ def test_the_document_shows_values_as_text():
     assert export_html.shown({"a": "ż"}) == '{"a": "ż"}'
     export = {"generated_at": datetime(2026, 11, 3, tzinfo=UTC), "generated_by": "<i>x</i>",
               "person": {"pseudonym": "B-7K3Q-9M", "status": "active", "registered_at": None, "agency": None,
-                         "registered_by": None, "erased_at": None, "identity": {"last_name": "<script>alert(1)</script>"}},
+                         "registered_by": None, "erased_at": None,
+                         "identity": {"last_name": "<script>alert(1)</script>"}},
               "consents": [], "cases": [], "access_log": []}
     html = export_html.render(export)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html and "<i>x</i>" not in html

@@ -3,7 +3,7 @@
     GET  /api/v1/privacy/people/<pseudonym>/export  ?format=json|html   auditor
     POST /api/v1/privacy/people/<pseudonym>/erase   {reason}            auditor
     GET  /api/v1/privacy/register                   ?format=json|md     auditor
-    POST /api/v1/cases/<id>/corrections  {field, value, reason, version?}  a collecting role
+    POST /api/v1/cases/<id>/corrections  {field, value, reason, expected?}  a collecting role
 
 Everyone else gets 403 (404 for a case of other agencies), each refusal an `access.denied` entry;
 the services (`pathways.privacy.*`) hold the rules and the audit entries.
@@ -97,9 +97,10 @@ def register(args: dict[str, Any]) -> Response:
 @blp.response(200, CorrectionResultSchema)
 @blp.alt_response(403, schema=ErrorSchema, description="You hold none of the roles that collect the field")
 @blp.alt_response(404, schema=ErrorSchema, description="No such case, or your agency takes no part in it")
-@blp.alt_response(409, schema=ErrorSchema, description="The case changed since `version`")
+@blp.alt_response(409, schema=ErrorSchema, description="The stored value is no longer `expected`, or the case is "
+                                                       "being changed at the same moment")
 def correct(args: dict[str, Any], case_id: int) -> dict[str, Any]:
     """Correct one stored value of a case (GDPR art. 16), with a reason; recorded as `ValueCorrected`."""
     pathways = services(current_app)
     return rectify(pathways.store, pathways.engine, current_user(), case_id, args["field"], args["value"],
-                   args["reason"], version=args.get("version"))
+                   args["reason"], expected=args.get("expected"), check_expected="expected" in args)

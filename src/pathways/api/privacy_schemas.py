@@ -32,8 +32,9 @@ class CorrectionSchema(ma.Schema):
     value = ma.fields.Raw(required=True, allow_none=True,
                           metadata={"description": "the corrected value, checked by the field's form type"})
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=MAX_REASON))
-    version = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1), metadata={
-        "description": "the case version the correction was made on: a case changed since answers 409"})
+    expected = ma.fields.Raw(allow_none=True, metadata={
+        "description": "the value being corrected, as you saw it: if the stored value is no longer this one "
+                       "(someone changed it since), 409 and nothing is changed"})
 
 
 class CorrectionResultSchema(ma.Schema):

@@ -26,14 +26,18 @@ if TYPE_CHECKING:
     from pathways.engine.cases import Engine
 
 EVENT = "ValueCorrected"
+#: `expected` not given: the value is corrected whatever it is now
+ANY = object()
 
 
 def correct_value(engine: Engine, actor: Actor, case_id: int, field: str, value: Any, reason: str, *,
-                  sensitive: bool = False, version: int | None = None, within: Within | None = None) -> int:
+                  sensitive: bool = False, version: int | None = None, expected: Any = ANY,
+                  within: Within | None = None) -> int:
     """Set `field` to `value` in the case's workflow data; returns the case's new version.
 
-    `version` (the version the user saw): a case changed since then is refused with `Conflict`.
-    A field the case holds no value of is refused with `InvalidData` (nothing to correct).
+    `version` (the case version the caller saw) or `expected` (the value the caller saw): a case
+    or a value changed since is refused with `Conflict`, nothing written. A field the case holds
+    no value of is refused with `InvalidData` (nothing to correct).
     """
     value = jsonable(value)
     with engine._command() as uow:  # noqa: SLF001 - a command of the engine, kept in its own module
@@ -49,6 +53,8 @@ def correct_value(engine: Engine, actor: Actor, case_id: int, field: str, value:
             raise InvalidData(f"the case holds no value of {field}: there is nothing to correct",
                               fields={"field": "no stored value"})
         before = data[field]
+        if expected is not ANY and jsonable(expected) != before:
+            raise Conflict(f"{field} of case {case_id} changed since you saw it: reload it and correct again")
         for task in runtime._all_tasks():  # noqa: SLF001
             if field in task.data:
                 task.data[field] = value

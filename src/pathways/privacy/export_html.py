@@ -48,7 +48,8 @@ def shown(value: Any) -> str:
 
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                    trim_blocks=True, lstrip_blocks=True)
-_env.globals.update(when=when, shown=shown, STATUSES=STATUSES, PERSON_STATUSES=PERSON_STATUSES, BASES=BASES, IDENTITY=IDENTITY)
+_env.globals.update(when=when, shown=shown, STATUSES=STATUSES, PERSON_STATUSES=PERSON_STATUSES, BASES=BASES,
+                    IDENTITY=IDENTITY)
 
 
 def render(export: dict[str, Any]) -> str:

@@ -43,8 +43,12 @@ def check_reason(reason: Any) -> str:
 
 @audit.refusals("case.rectify")
 def rectify(store: Store, engine: Engine, user: User, case_id: int, field: str, value: Any, reason: str,
-            version: int | None = None) -> dict[str, Any]:
-    """Correct `field` of a visible case to `value`; returns the case id, field and new version."""
+            version: int | None = None, expected: Any = None, check_expected: bool = False) -> dict[str, Any]:
+    """Correct `field` of a visible case to `value`; returns the case id, field and new version.
+
+    `version` (the case's version) or, with `check_expected`, `expected` (the value the user saw
+    and corrects): when the case or the value changed since, `Conflict` and nothing is written.
+    """
     check_text("field", field, MAX_KEY)
     reason = check_reason(reason)
     with store.unit_of_work(write=False) as uow:
@@ -69,5 +73,6 @@ def rectify(store: Store, engine: Engine, user: User, case_id: int, field: str, 
         raise InvalidData(f"the new value of {field} is not valid: {problem}", fields={"value": problem}) from None
     new_version = engine.correct_value(
         Actor(user.username, user.id), case_id, field, checked.get(field), reason, sensitive=info.sensitive,
-        version=version, within=audit.recorder(user, "case.rectify", detail={"field": field}))
+        version=version, expected=expected, check_expected=check_expected,
+        within=audit.recorder(user, "case.rectify", detail={"field": field}))
     return {"case_id": case_id, "field": field, "version": new_version}
