@@ -594,8 +594,9 @@ def _write_out(data: bytes, out: str | None, what: str) -> None:
         sys.stdout.flush()
 
 
-@privacy.command("export", help="Everything held about one person (GDPR art. 15), by pseudonym, as JSON or a "
-                                "printable HTML document in Polish. Audited as privacy.export.")
+@privacy.command("export", short_help="Everything held about one person (art. 15).",
+                  help="Everything held about one person (GDPR art. 15), by pseudonym, as JSON or a "
+                       "printable HTML document in Polish. Audited as privacy.export.")
 @click.argument("pseudonym")
 @click.option("--format", "fmt", type=click.Choice(["json", "html"]), default="json", show_default=True)
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write to this file.")
@@ -614,9 +615,10 @@ def privacy_export(pseudonym: str, fmt: str, out: str | None) -> None:
     _write_out(data, out, f"export of {found['person']['pseudonym']}")
 
 
-@privacy.command("rectify", help="Correct one stored value of a case (GDPR art. 16) on behalf of USERNAME, "
-                                 "under that user's rules (a role collecting the field). VALUE is JSON "
-                                 "(\"text\", 12, true) or plain text.")
+@privacy.command("rectify", short_help="Correct one stored value of a case (art. 16).",
+                  help="Correct one stored value of a case (GDPR art. 16) on behalf of USERNAME, "
+                       "under that user's rules (a role collecting the field). VALUE is JSON "
+                       "(\"text\", 12, true) or plain text.")
 @click.argument("case_id", type=click.IntRange(1, 2**31 - 1))
 @click.argument("field")
 @click.argument("value")
@@ -644,8 +646,9 @@ def privacy_rectify(case_id: int, field: str, value: str, reason: str, username:
     click.echo(f"case {result['case_id']}: {result['field']} corrected (version {result['version']})")
 
 
-@privacy.command("retention", help="Cases past their retention (ISO 8601 `retention` of the pathway, default "
-                                   "P5Y, from the end of the year the case ended): list them, or anonymise them.")
+@privacy.command("retention", short_help="List or anonymise the cases past retention.",
+                  help="Cases past their retention (ISO 8601 `retention` of the pathway, default "
+                       "P5Y, from the end of the year the case ended): list them, or anonymise them.")
 @click.option("--dry-run", "mode", flag_value="dry-run", default=True, help="Only list them (the default).")
 @click.option("--apply", "mode", flag_value="apply", help="Anonymise them: irreversible, audited.")
 @friendly
@@ -666,8 +669,9 @@ def privacy_retention(mode: str) -> None:
     click.echo(f"{done} case(s) anonymised", err=True)
 
 
-@privacy.command("erase", help="Erase a person on request (GDPR art. 17): anonymise every case and delete the "
-                               "identity. Refused while a case is active or under its retention obligation.")
+@privacy.command("erase", short_help="Erase a person on request (art. 17).",
+                  help="Erase a person on request (GDPR art. 17): anonymise every case and delete the "
+                       "identity. Refused while a case is active or under its retention obligation.")
 @click.argument("pseudonym")
 @click.option("--reason", required=True, help="The request it answers (only its length is recorded).")
 @friendly
@@ -679,7 +683,8 @@ def privacy_erase(pseudonym: str, reason: str) -> None:
     click.echo(f"{result['pseudonym']} erased: {len(result['cases'])} case(s) anonymised, identity deleted")
 
 
-@privacy.command("register", help="The records of processing annex (GDPR art. 30) from the deployed pathways.")
+@privacy.command("register", short_help="The records of processing annex (art. 30).",
+                  help="The records of processing annex (GDPR art. 30) from the deployed pathways.")
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write to this file.")
 @friendly
