@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.definitions import collect
 from pathways.engine.deploy import deploy
-from pathways.engine.errors import InvalidData, NotAllowed, NotFound
+from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound
 from pathways.privacy.export import export_person
 from pathways.privacy.identity import open_identity
 from pathways.privacy.rectify import rectify
@@ -30,6 +30,7 @@ from pathways.store.models import (
     Case,
     CaseEvent,
     CaseState,
+    Consent,
     HumanTask,
     Identity,
     TaskComment,
@@ -58,10 +59,11 @@ def driver(store, roles, frozen_clock):
 AGENCIES = ["ngo-test", "ops-test", "pup-test", "sup-test"]
 COMMENT = "Pani Zofia prosi o kontakt po 18:00"
 REASON = "pomyłka w źródle zgłoszenia"
+NOTE = "Wycofała zgodę telefonicznie, mąż był obok"
 #: every value the person's case holds that anonymisation must wipe (free text, sensitive, identity)
 WIPED = [*IDENTITY.values(), "A.B., paszport XY123", "Zgłoszenie z komisariatu", "Zgłoszenie ze Straży Granicznej",
          "ul. Tajna 1, Warszawa", "Zmiana numeru telefonu", "PTSD", "Szkolenie, staż, poszukiwanie pracy",
-         "Kucharka", "Pralnia Sp. z o.o.", "2027-03-01", COMMENT, REASON]
+         "Kucharka", "Pralnia Sp. z o.o.", "2027-03-01", COMMENT, REASON, NOTE]
 
 
 def finished_case(driver, person) -> int:
@@ -75,6 +77,11 @@ def finished_case(driver, person) -> int:
         uow.session.add(TaskComment(task_id=task.id, case_id=case, user_id=ngo.id, text=COMMENT))
         uow.commit()
     case_detail(driver.store, driver.engine, driver.user("ops.social_worker"), case)
+    with driver.store.unit_of_work() as uow:
+        ops = driver.user("ops.social_worker")
+        uow.session.add(Consent(beneficiary_id=person.id, agency_id=ops.agency_id, case_id=case, purpose="pomoc",
+                                given_on=driver.clock(), withdrawn_at=driver.clock(), withdrawal_note=NOTE))
+        uow.commit()
     driver.advance(hours=80)
     submit(driver, case, "job_search_workshops", WORKSHOPS)
     submit(driver, case, "career_counselling", counselling(False, "employment"))
@@ -155,6 +162,10 @@ def test_retention_anonymises_a_finished_case_leaving_no_trace_and_the_same_figu
     shown = export_person(driver.store, driver.engine, driver.user("auditor"), person.pseudonym)
     assert shown["person"]["identity"] is None and shown["person"]["status"] == "erased"
     assert shown["cases"][0]["comments"][0]["text"].startswith("[usunięto")
+    assert [c["purpose"] for c in shown["consents"]] == ["pomoc"]  # the basis it was shared on stays
+    with pytest.raises(Conflict):  # nothing is put back into an anonymised case
+        rectify(driver.store, driver.engine, driver.user("ngo.crisis_interventionist"), case, "entry_situation",
+                "employed", "korekta")
 
 
 def test_erasure_on_request_is_refused_while_a_case_is_active_or_kept(driver):

@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from pathways.engine.cases import Actor, Engine
-from pathways.engine.errors import InvalidData, NotAllowed
+from pathways.engine.errors import Conflict, InvalidData, NotAllowed
 from pathways.privacy.fields import catalogue
 from pathways.store.db import Store
 from pathways.store.models import User
@@ -53,6 +53,8 @@ def rectify(store: Store, engine: Engine, user: User, case_id: int, field: str, 
     reason = check_reason(reason)
     with store.unit_of_work(write=False) as uow:
         case = visible_case(uow.session, user, case_id)
+        if case.anonymised_at is not None:
+            raise Conflict(f"case {case_id} was anonymised: it keeps no values to correct")
         definition = engine.definition(uow.session, case.pathway_version_id)
         kind = user.agency.kind
     info = catalogue(definition).get(field)

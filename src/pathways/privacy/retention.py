@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from pathways.base import clock
@@ -38,6 +38,7 @@ from pathways.store.models import (
     Beneficiary,
     Case,
     CaseEvent,
+    Consent,
     DefinitionBlob,
     Identity,
     PathwayVersion,
@@ -189,6 +190,9 @@ def finish_person(s: Session, beneficiary_id: int) -> bool:
     if left or person is None or person.status == "erased":
         return False
     s.execute(delete(Identity).where(Identity.beneficiary_id == beneficiary_id))
+    # a withdrawal note is staff's free text about the person; the consents themselves stay, as the
+    # record of the bases their data was shared on
+    s.execute(update(Consent).where(Consent.beneficiary_id == beneficiary_id).values(withdrawal_note=None))
     person.status, person.erased_at = "erased", clock.now()
     return True
 
