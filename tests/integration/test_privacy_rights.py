@@ -150,9 +150,11 @@ def test_a_sensitive_correction_is_sealed_and_hidden_from_other_roles(driver):
     timeline = case_detail(driver.store, driver.engine, ops, case_id)["timeline"]
     [corrected] = [e for e in timeline if e["kind"] == "ValueCorrected"]
     assert "identification_notes" not in corrected["before"] and "identification_notes" not in corrected["after"]
+    assert corrected["after"]["correction"] == {"field": "identification_notes"}  # the reason may tell the value
     mine = case_detail(driver.store, driver.engine, ngo, case_id)["timeline"]
     [seen] = [e for e in mine if e["kind"] == "ValueCorrected"]
     assert seen["after"]["identification_notes"] == "Zgłoszenie ze Straży Granicznej"
+    assert seen["after"]["correction"]["reason"] == "pomyłka w źródle"
 
 
 def test_rectification_refusals_change_nothing(driver):

@@ -23,9 +23,10 @@ from typing import Any
 
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import Conflict, InvalidData, NotAllowed
+from pathways.engine.runtime import CaseRuntime
 from pathways.privacy.fields import catalogue
 from pathways.store.db import Store
-from pathways.store.models import User
+from pathways.store.models import CaseState, User
 from pathways.tasks import audit
 from pathways.tasks.access import held_roles, visible_case
 from pathways.tasks.bounds import MAX_KEY, check_text
@@ -78,3 +79,22 @@ def rectify(store: Store, engine: Engine, user: User, case_id: int, field: str, 
         version=version, expected=expected, check_expected=check_expected,
         within=audit.recorder(user, "case.rectify", detail={"field": field}))
     return {"case_id": case_id, "field": field, "version": new_version}
+
+
+def correctable_fields(store: Store, engine: Engine, user: User, case_id: int) -> list[dict[str, Any]]:
+    """The fields of a visible case this user may correct now (for the case page's form): the
+    stored ones their roles collect, that feed no measure; none on an anonymised case. Not audited:
+    it reads the form, not the values (the page that shows it has its own `case.read` entry)."""
+    with store.unit_of_work(write=False) as uow:
+        case = visible_case(uow.session, user, case_id)
+        if case.anonymised_at is not None:
+            return []
+        definition = engine.definition(uow.session, case.pathway_version_id)
+        kind = user.agency.kind
+        snapshot = uow.session.get(CaseState, case.id)
+        stored = set(CaseRuntime.restore(definition, snapshot.state).data()) if snapshot and snapshot.state else set()
+    held = held_roles(user, definition.roles, kind)
+    return [{"id": f.id, "label": f.label, "type": f.type, "options": [{"id": o.id, "label": o.label}
+                                                                       for o in f.spec.options]}
+            for f in catalogue(definition).values()
+            if f.id in stored and held & f.roles and not f.feeds_measures]

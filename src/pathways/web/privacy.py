@@ -1,24 +1,31 @@
-"""The auditor's page of the person's rights: everything held about one person (GDPR art. 15).
+"""The person's rights on the pages: the auditor's export (GDPR art. 15), corrections (art. 16).
 
 A form asks for the pseudonym; the page then shows the export inline (the same document the
 command line writes, `pathways.privacy.export_html`) and offers it as a JSON or HTML file. The
 same service as `GET /api/v1/privacy/people/<pseudonym>/export`: only the `auditor` role (everyone
 else 403, audited), and every export shown or downloaded is one `privacy.export` entry.
+
+A case worker corrects a value from the case page's form (`correctable_fields` lists what they
+may correct); the rules are `pathways.privacy.rectify`'s, as for the API.
 """
 
 from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, g, render_template, request
+from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from pathways.base.values import jsonable
 from pathways.core import services
-from pathways.engine.errors import InvalidData, NotFound
+from pathways.engine.errors import Conflict, InvalidData, NotFound
 from pathways.privacy import export_html
 from pathways.privacy.export import EXPORTERS, export_person, may_export
+from pathways.privacy.rectify import rectify
 from pathways.tasks import audit
+from pathways.tasks.access import MAX_ID
 from pathways.web.session import bp, login_required
 
 
@@ -59,3 +66,26 @@ def export_file(pseudonym: str, fmt: str) -> Response:
     else:
         data, kind = json.dumps(jsonable(found), ensure_ascii=False, indent=2), "application/json"
     return Response(data, content_type=kind, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# -- rectification (GDPR art. 16) from the case page ----------------------------------------------
+@bp.post(f"/cases/<int(max={MAX_ID}):case_id>/corrections", endpoint="correct_value")
+@login_required
+def correct_value(case_id: int) -> WerkzeugResponse:
+    """The case page's correction form: the same service as `POST /api/v1/cases/<id>/corrections`."""
+    pathways = services(current_app)
+    field = (request.form.get("field") or "")[:200]
+    try:
+        rectify(pathways.store, pathways.engine, g.user, case_id, field, request.form.get("value", ""),
+                request.form.get("reason", ""))
+    except InvalidData as invalid:
+        fields = invalid.details.get("fields")
+        wrong = set(fields) if isinstance(fields, dict) else set()
+        flash(_("Give the reason for the correction.") if "reason" in wrong else
+              _("The new value is not valid for this field.") if "value" in wrong else
+              _("This value cannot be corrected here."), "error")
+    except Conflict:
+        flash(_("The case changed meanwhile: nothing was corrected; try again."), "error")
+    else:
+        flash(_("The value was corrected; the timeline records it with your reason."))
+    return redirect(url_for("web.case", case_id=case_id) + "#correct")
