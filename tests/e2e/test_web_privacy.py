@@ -35,8 +35,12 @@ def person(api_app) -> str:
         return found.pseudonym
 
 
-def _correct(web, **form):
-    return web.post(f"/cases/{CASE}/corrections", data={**form, "csrf_token": _csrf(web, f"/cases/{CASE}")})
+FIELDS = {"risk_level": "1", "intake_date": "2", "notes": "3"}  # the form's order: needs_crisis_support first
+
+
+def _correct(web, field, **form):
+    return web.post(f"/cases/{CASE}/corrections", data={"field": FIELDS.get(field, field), **form,
+                                                        "csrf_token": _csrf(web, f"/cases/{CASE}")})
 
 
 def test_the_export_page(api_app, person):
@@ -60,8 +64,9 @@ def test_the_export_page(api_app, person):
 def test_the_case_page_corrects_a_value(api_app):
     anna = _sign_in(api_app, "anna.ops")
     page = anna.get(f"/cases/{CASE}").get_data(as_text=True)
-    assert "Popraw wartość" in page and 'value="risk_level"' in page and 'value="notes"' in page
-    response = _correct(anna, field="risk_level", value="medium", reason="ocena z dokumentów")
+    assert "Popraw wartość" in page and "risk_level" not in page  # field ids are never shown
+    assert '<option value="1">Poziom ryzyka</option>' in page and '<option value="3">Uwagi</option>' in page
+    response = _correct(anna, field="risk_level", value="średni", reason="ocena z dokumentów")  # the label
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{CASE}#correct")
     page = anna.get(f"/cases/{CASE}").get_data(as_text=True)
     assert "Wartość poprawiono" in page and "Poprawiono wartość" in page and "ocena z dokumentów" in page
@@ -71,6 +76,9 @@ def test_the_case_page_corrects_a_value(api_app):
     assert "Nowa wartość nie pasuje do tego pola." in anna.get(f"/cases/{CASE}").get_data(as_text=True)
     _correct(anna, field="notes", value="x", reason="")
     assert "Podaj powód poprawki." in anna.get(f"/cases/{CASE}").get_data(as_text=True)
+    for hostile in ("99", "-1", "abc", "1" * 50):
+        _correct(anna, field=hostile, value="low", reason="r")
+        assert "Tej wartości nie można tu poprawić." in anna.get(f"/cases/{CASE}").get_data(as_text=True)
     with services(api_app).store.unit_of_work(write=False) as uow:
         assert len(uow.session.scalars(select(CaseEvent).where(CaseEvent.kind == "ValueCorrected")).all()) == 1
 
@@ -78,7 +86,8 @@ def test_the_case_page_corrects_a_value(api_app):
 def test_only_collecting_roles_see_and_use_the_form(api_app):
     marek = _sign_in(api_app, "marek.ngo")  # his agency takes part, his roles did not collect these
     assert "Popraw wartość" not in marek.get(f"/cases/{CASE}").get_data(as_text=True)
-    assert _correct(marek, field="risk_level", value="low", reason="r").status_code == 403
+    assert _correct(marek, field="risk_level", value="low", reason="r").status_code == 302
+    assert "Tej wartości nie można tu poprawić." in marek.get(f"/cases/{CASE}").get_data(as_text=True)
     olga = _sign_in(api_app, "olga.far")
     token = _csrf(olga, "/cases")
     assert olga.post(f"/cases/{CASE}/corrections", data={"field": "risk_level", "value": "low", "reason": "r",
@@ -89,4 +98,6 @@ def test_only_collecting_roles_see_and_use_the_form(api_app):
     with services(api_app).store.unit_of_work(write=False) as uow:
         denied = [e.detail["attempted"] for e in uow.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "access.denied"))]
-    assert denied.count("case.rectify") == 2
+    assert denied.count("case.rectify") == 1  # the foreign agency's attempt
+    with services(api_app).store.unit_of_work(write=False) as uow:
+        assert uow.session.scalars(select(CaseEvent).where(CaseEvent.kind == "ValueCorrected")).all() == []

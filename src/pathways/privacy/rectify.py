@@ -81,6 +81,7 @@ def rectify(store: Store, engine: Engine, user: User, case_id: int, field: str, 
     return {"case_id": case_id, "field": field, "version": new_version}
 
 
+@audit.refusals("case.rectify")
 def correctable_fields(store: Store, engine: Engine, user: User, case_id: int) -> list[dict[str, Any]]:
     """The fields of a visible case this user may correct now (for the case page's form): the
     stored ones their roles collect, that feed no measure; none on an anonymised case. Not audited:

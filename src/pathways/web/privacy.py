@@ -23,7 +23,7 @@ from pathways.core import services
 from pathways.engine.errors import Conflict, InvalidData, NotFound
 from pathways.privacy import export_html
 from pathways.privacy.export import EXPORTERS, export_person, may_export
-from pathways.privacy.rectify import rectify
+from pathways.privacy.rectify import correctable_fields, rectify
 from pathways.tasks import audit
 from pathways.tasks.access import MAX_ID
 from pathways.web.session import bp, login_required
@@ -74,10 +74,17 @@ def export_file(pseudonym: str, fmt: str) -> Response:
 def correct_value(case_id: int) -> WerkzeugResponse:
     """The case page's correction form: the same service as `POST /api/v1/cases/<id>/corrections`."""
     pathways = services(current_app)
-    field = (request.form.get("field") or "")[:200]
+    choice = request.form.get("field") or ""
+    # the form names fields by their place in the list (field ids are never shown on the pages)
+    fields = correctable_fields(pathways.store, pathways.engine, g.user, case_id) if choice.isdigit() else []
+    picked = fields[int(choice)] if choice.isdigit() and int(choice) < len(fields) else None
+    value = request.form.get("value", "")
+    if picked is not None:  # a choice may be typed as its label, as the form shows it
+        value = next((o["id"] for o in picked["options"] if o["label"].casefold() == value.strip().casefold()),
+                     value)
     try:
-        rectify(pathways.store, pathways.engine, g.user, case_id, field, request.form.get("value", ""),
-                request.form.get("reason", ""))
+        rectify(pathways.store, pathways.engine, g.user, case_id, picked["id"] if picked else f"#{choice[:8]}",
+                value, request.form.get("reason", ""))
     except InvalidData as invalid:
         fields = invalid.details.get("fields")
         wrong = set(fields) if isinstance(fields, dict) else set()
