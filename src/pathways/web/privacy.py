@@ -86,8 +86,8 @@ def correct_value(case_id: int) -> WerkzeugResponse:
         rectify(pathways.store, pathways.engine, g.user, case_id, picked["id"] if picked else f"#{choice[:8]}",
                 value, request.form.get("reason", ""))
     except InvalidData as invalid:
-        fields = invalid.details.get("fields")
-        wrong = set(fields) if isinstance(fields, dict) else set()
+        problems = invalid.details.get("fields")
+        wrong: set[str] = set(problems) if isinstance(problems, dict) else set()
         flash(_("Give the reason for the correction.") if "reason" in wrong else
               _("The new value is not valid for this field.") if "value" in wrong else
               _("This value cannot be corrected here."), "error")
