@@ -583,5 +583,120 @@ def _echo_json(value: Any) -> None:
 # -- privacy: the person's rights, retention, the register (pathways.privacy) --------------------
 
 
+def _write_out(data: bytes, out: str | None, what: str) -> None:
+    from pathlib import Path
+
+    if out:
+        Path(out).write_bytes(data)
+        click.echo(f"{what} written to {out}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+@privacy.command("export", short_help="Everything held about one person (art. 15).",
+                  help="Everything held about one person (GDPR art. 15), by pseudonym, as JSON or a "
+                       "printable HTML document in Polish. Audited as privacy.export.")
+@click.argument("pseudonym")
+@click.option("--format", "fmt", type=click.Choice(["json", "html"]), default="json", show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write to this file.")
+@friendly
+def privacy_export(pseudonym: str, fmt: str, out: str | None) -> None:
+    from pathways.base.values import jsonable
+    from pathways.privacy import export_html
+    from pathways.privacy.export import export_person
+
+    pathways = _services()
+    found = export_person(pathways.store, pathways.engine, None, pseudonym, fmt=fmt, actor=_cli_actor())
+    if fmt == "html":
+        data = export_html.render(found).encode("utf-8")
+    else:
+        data = (json.dumps(jsonable(found), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    _write_out(data, out, f"export of {found['person']['pseudonym']}")
+
+
+@privacy.command("rectify", short_help="Correct one stored value of a case (art. 16).",
+                  help="Correct one stored value of a case (GDPR art. 16) on behalf of USERNAME, "
+                       "under that user's rules (a role collecting the field). VALUE is JSON "
+                       "(\"text\", 12, true) or plain text.")
+@click.argument("case_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("field")
+@click.argument("value")
+@click.option("--reason", required=True, help="Why the value is corrected (recorded, sealed).")
+@click.option("--as", "username", required=True, help="The case worker making the correction.")
+@friendly
+def privacy_rectify(case_id: int, field: str, value: str, reason: str, username: str) -> None:
+    from sqlalchemy import select
+
+    from pathways.engine.errors import NotFound
+    from pathways.privacy.rectify import rectify
+    from pathways.store.models import User
+
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    pathways = _services()
+    with pathways.store.unit_of_work(write=False) as uow:
+        user = uow.session.scalars(select(User).where(User.username == username, User.active)).first()
+        if user is None:
+            raise NotFound(f"no active user {username[:64]!r}")
+        user.agency  # noqa: B018 - loaded before the session closes
+    result = rectify(pathways.store, pathways.engine, user, case_id, field, parsed, reason)
+    click.echo(f"case {result['case_id']}: {result['field']} corrected (version {result['version']})")
+
+
+@privacy.command("retention", short_help="List or anonymise the cases past retention.",
+                  help="Cases past their retention (ISO 8601 `retention` of the pathway, default "
+                       "P5Y, from the end of the year the case ended): list them, or anonymise them.")
+@click.option("--dry-run", "mode", flag_value="dry-run", default=True, help="Only list them (the default).")
+@click.option("--apply", "mode", flag_value="apply", help="Anonymise them: irreversible, audited.")
+@friendly
+def privacy_retention(mode: str) -> None:
+    from pathways.privacy.retention import apply_retention, due_cases
+
+    pathways = _services()
+    due = due_cases(pathways.store)
+    for case in due:
+        click.echo(f"case {case.case_id} {case.pathway} {case.beneficiary or '-'}: ended {_iso(case.ended_at)}, "
+                   f"kept until {case.kept_until} ({case.obligation})")
+    if mode != "apply":
+        click.echo(f"{len(due)} case(s) past retention; run with --apply to anonymise them", err=True)
+        return
+    with click.progressbar(length=len(due), label="Anonymising", file=sys.stderr, show_pos=True) as bar:
+        done = apply_retention(pathways.store, pathways.engine, [c.case_id for c in due], actor=_cli_actor(),
+                               progress=bar.update)
+    click.echo(f"{done} case(s) anonymised", err=True)
+
+
+@privacy.command("erase", short_help="Erase a person on request (art. 17).",
+                  help="Erase a person on request (GDPR art. 17): anonymise every case and delete the "
+                       "identity. Refused while a case is active or under its retention obligation.")
+@click.argument("pseudonym")
+@click.option("--reason", required=True, help="The request it answers (only its length is recorded).")
+@friendly
+def privacy_erase(pseudonym: str, reason: str) -> None:
+    from pathways.privacy.retention import erase_person
+
+    pathways = _services()
+    result = erase_person(pathways.store, pathways.engine, None, pseudonym, reason, actor=_cli_actor())
+    click.echo(f"{result['pseudonym']} erased: {len(result['cases'])} case(s) anonymised, identity deleted")
+
+
+@privacy.command("register", short_help="The records of processing annex (art. 30).",
+                  help="The records of processing annex (GDPR art. 30) from the deployed pathways.")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write to this file.")
+@friendly
+def privacy_register(fmt: str, out: str | None) -> None:
+    from pathways.base.values import jsonable
+    from pathways.privacy.register import build_register, register_markdown
+
+    pathways = _services()
+    found = build_register(pathways.store, pathways.engine)
+    text = register_markdown(found) if fmt == "md" else json.dumps(jsonable(found), ensure_ascii=False, indent=2)
+    _write_out((text + "\n").encode("utf-8"), out, "register")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -198,6 +198,17 @@ class Engine:
         """Close a case for good (cancelling it first if it is still active)."""
         self.cancel_case(actor, case_id, reason, close=True)
 
+    def correct_value(self, actor: Actor, case_id: int, field: str, value: Any, reason: str, *,
+                      sensitive: bool = False, version: int | None = None, expected: Any = None,
+                      check_expected: bool = False, within: Within | None = None) -> int:
+        """Correct one stored value of the case's data (`pathways.engine.corrections`); the new version.
+
+        With `check_expected`, the stored value must still be `expected` (else `Conflict`)."""
+        from pathways.engine.corrections import ANY, correct_value
+
+        return correct_value(self, actor, case_id, field, value, reason, sensitive=sensitive, version=version,
+                             expected=expected if check_expected else ANY, within=within)
+
     def fire_due_timers(self, limit: int = 1000) -> int:
         """Fire timers due by now; returns how many cases advanced.
 

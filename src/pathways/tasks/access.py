@@ -92,10 +92,14 @@ def redact(data: Mapping[str, Any] | None, hidden: set[str]) -> dict[str, Any] |
 
 
 def redact_event(payload: Mapping[str, Any] | None, hidden: set[str]) -> dict[str, Any] | None:
-    """An event's before/after without hidden fields, also inside its `data` (CaseStarted, CaseCompleted)."""
+    """An event's before/after without hidden fields, also inside its `data` (CaseStarted, CaseCompleted);
+    a correction of a hidden field (`ValueCorrected`) loses its reason too, which may tell the value."""
     redacted = redact(payload, hidden)
     if redacted is not None and isinstance(redacted.get("data"), Mapping):
         redacted["data"] = redact(redacted["data"], hidden)
+    correction = redacted.get("correction") if redacted is not None else None
+    if isinstance(correction, Mapping) and correction.get("field") in hidden:
+        redacted["correction"] = {"field": correction["field"]}  # type: ignore[index]
     return redacted
 
 
