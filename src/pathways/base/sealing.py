@@ -143,6 +143,19 @@ def unseal(value: str, context: str = "") -> str:
     return ring().unseal(value, context) if is_sealed(value) else value
 
 
+def cause_of(error: BaseException) -> SealingError | None:
+    """The `SealingError` behind `error`: itself, or the one a database layer wrapped (a column type
+    sealing a parameter raises inside SQLAlchemy, which wraps it in a `StatementError`)."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, SealingError):
+            return seen
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return None
+
+
 def load_ring(env: Mapping[str, str] | None = None) -> KeyRing | None:
     """The key ring the environment names: `PATHWAYS_DATA_KEYS` (the lines) or `PATHWAYS_DATA_KEY_FILE`."""
     env = os.environ if env is None else env

@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -51,6 +52,32 @@ class Definition:
     spec: Any
     subprocess_specs: dict[str, Any]
     roles: RoleVocabulary
+
+    @cached_property
+    def sensitive(self) -> dict[str, frozenset[str]]:
+        """Every sensitive form field (property `sensitive` = `true`) and the roles allowed to see it.
+
+        The one rule for both uses: `pathways.tasks.access` hides these values from other roles,
+        and the engine seals them in the events it writes (`sealed_fields`). Computed once per
+        built version (the definition cache keeps it), as every command that writes events needs it.
+        """
+        found: dict[str, set[str]] = {}
+        for process in (self.spec, *self.subprocess_specs.values()):
+            for spec in process.task_specs.values():
+                form = getattr(spec, "form", None)
+                for field in getattr(form, "fields", None) or ():
+                    if str(field.get_property("sensitive") or "").lower() != "true":
+                        continue
+                    allowed = found.setdefault(field.id, set())
+                    allowed.update(task_roles(spec, self.roles))
+                    extra = field.get_property("visible_to") or ""
+                    allowed.update(r.strip() for r in str(extra).split(",") if r.strip())
+        return {field_id: frozenset(roles) for field_id, roles in found.items()}
+
+    @cached_property
+    def sealed_fields(self) -> frozenset[str]:
+        """The fields whose values the engine seals wherever it writes them in an event."""
+        return frozenset(self.sensitive)
 
 
 @dataclass(frozen=True)
