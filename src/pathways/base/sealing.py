@@ -31,6 +31,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from pathways.base import logs
+
 PREFIX = "\x01pw1:"
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 _NONCE = 12
@@ -38,6 +40,9 @@ _NONCE = 12
 
 class SealingError(Exception):
     """A sealed value cannot be opened or made: no key configured, an unknown key id, a forged token."""
+
+
+logs.trust_messages(SealingError)  # names key ids, never a value
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from pathways.base import clock
+from pathways.base import clock, logs
 from pathways.engine import history, measures, state, timers
 from pathways.engine.budget import EngineLimits, StepBudget, check_state_size
 from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, ScriptRaised, TaskNotOpen
@@ -31,6 +31,7 @@ from pathways.engine.roles import RoleVocabulary
 from pathways.engine.scripting import script_engine
 
 _log = logging.getLogger("pathways.engine")
+logs.install()  # no case value in SpiffWorkflow's records, nor in the texts of logged tracebacks
 #: the text Python gives a NameError, naming an identifier of the script
 _UNDEFINED_NAME = re.compile(r"name '[A-Za-z_][A-Za-z0-9_]*' is not defined")
 
@@ -150,7 +151,9 @@ def _located(exc: SpiffWorkflowException) -> ScriptError:
     line = getattr(exc, "line_number", None) or getattr(original, "line", None)
     at_line = f" (line {line})" if isinstance(line, int) and line > 0 else ""
     reference = secrets.token_hex(4)
-    _log.error("script failure %s%s: %s", reference, where, exc, exc_info=exc)
+    # what the user is told, plus the traceback (frames and classes; `pathways.base.logs` withholds
+    # the exceptions' texts, which may quote the value a script failed on)
+    _log.error("script failure %s%s%s: %s", reference, where, at_line, kind, exc_info=exc)
     return ScriptError(f"the pathway failed{where}{at_line}: {kind}; reference {reference} in the server log",
                        element=element, error=getattr(original, "type_name", type(original).__name__),
                        reference=reference)
