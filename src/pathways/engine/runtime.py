@@ -124,8 +124,9 @@ def _located(exc: SpiffWorkflowException) -> ScriptError:
     `invalid literal for int(): '8 lat'`), and the person reading the error may not be allowed to
     see that field. So the message names the element, the line and the kind of error (the
     exception's class, and for a `NameError` the missing name, which comes from the script, not
-    the case), plus a short reference; the full text goes to the server log (logger
-    `pathways.engine`) under the same reference. Our own sandbox refusals and limits
+    the case), plus a short reference; the same, with the traceback, goes to the server log
+    (logger `pathways.engine`) under that reference, the exceptions' texts withheld there too
+    (`pathways.base.logs`: logs hold no case value either). Our own sandbox refusals and limits
     (`ScriptError`, `LimitExceeded`, worded without values) pass through with their class.
     """
     cause: BaseException | None = exc
