@@ -31,9 +31,12 @@ from types import TracebackType
 
 #: the attributes SpiffWorkflow adds to its records, holding task data
 CASE_ATTRIBUTES = ("data", "internal_data")
-#: the loggers `install` puts the filter on (a logger's filters see only its own records)
+#: the loggers `install` puts the filter on (a logger's filters see only its own records: a new
+#: module logging failures under a name of its own adds it here)
 LOGGERS = ("spiff", "spiff.task", "spiff.workflow", "spiff.data", "spiff.dmn", "spiff.metrics",
-           "pathways", "pathways.engine", "pathways.scheduler", "pathways.app", "pathways.web", "pathways.api")
+           "pathways", "pathways.engine", "pathways.scheduler", "pathways.app", "pathways.web", "pathways.api",
+           "pathways.tasks", "pathways.privacy", "pathways.reports", "pathways.server", "pathways.cli",
+           "waitress", "gunicorn.error", "werkzeug", "apscheduler.scheduler", "apscheduler.executors.default")
 WITHHELD = "(text withheld: it may quote case data)"
 
 _trusted: tuple[type[BaseException], ...] = ()
