@@ -19,6 +19,7 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
+from pathways.base.sealing import SealingError, cause_of
 from pathways.config import Config, InsecureConfig, require_secret_key
 from pathways.core import Pathways
 from pathways.engine.errors import InvalidDefinition, PathwaysError
@@ -40,6 +41,29 @@ def _require_secret(config: Config) -> None:
         require_secret_key(config.secret_key)
     except InsecureConfig as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _require_data_keys(config: Config) -> None:
+    """`serve` and `worker` never run without a data key to seal with: one line, exit 1.
+
+    A key file others may read is said, not refused (a container may mount it so)."""
+    import os
+    import stat
+
+    from pathways.base.sealing import load_ring
+    from pathways.config import NO_DATA_KEY
+
+    try:
+        ring = load_ring(config.data_key_env)
+    except SealingError as exc:
+        raise click.ClickException(str(exc)) from None
+    if ring is None:
+        raise click.ClickException(NO_DATA_KEY)
+    path = config.data_key_env.get("PATHWAYS_DATA_KEY_FILE")
+    if path and "PATHWAYS_DATA_KEYS" not in config.data_key_env:
+        with contextlib.suppress(OSError):
+            if os.stat(path).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+                click.echo(f"warning: others may read the data key file {path}: chmod 600 it", err=True)
 
 
 def _cli_actor() -> str:
@@ -69,7 +93,12 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             raise click.ClickException(exc.message) from None
         except PathwaysError as exc:
             raise click.ClickException(exc.message) from None
+        except SealingError as exc:  # no key, an unknown key id, a forged token: says which key, no value
+            raise click.ClickException(str(exc)) from None
         except SQLAlchemyError as exc:
+            sealing_error = cause_of(exc)  # a column type sealing or opening a value, inside SQLAlchemy
+            if sealing_error is not None:
+                raise click.ClickException(str(sealing_error)) from None
             raise click.ClickException(database_problem(exc, _configured_url())) from None
         except FileNotFoundError as exc:
             raise click.ClickException(str(exc)) from None
@@ -277,6 +306,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None, threads
     if workers < 1:
         raise click.BadParameter(f"must be at least 1, not {workers}", param_hint="PATHWAYS_WORKERS")
     _require_secret(config)
+    _require_data_keys(config)
     try:
         if workers > 1:
             check_gunicorn()
@@ -296,6 +326,7 @@ def worker() -> None:
 
     config = Config()
     _require_secret(config)
+    _require_data_keys(config)
     _require_schema(config)
     services = Pathways(config)
     click.echo("pathways worker: firing timers at their due time (Ctrl+C to stop)")
@@ -574,6 +605,64 @@ def privacy() -> None:
 
 
 # -- privacy: data keys (pathways.base.sealing; docs/privacy.md, "Keys") ---------------------------
+@privacy.command("new-key", help="Print a line for a key file holding a new random data key: <id>:<base64>. "
+                                 "Append it to the key file (mode 0600), restart, then run `rotate-key`.")
+def privacy_new_key() -> None:
+    from pathways.base.sealing import KeyRing
+
+    click.echo(KeyRing.new_line())
+
+
+@privacy.command("keys", help="Which data key ids seal how many values; which are in the key ring.")
+@friendly
+def privacy_keys() -> None:
+    from pathways.base import sealing
+    from pathways.privacy import keys
+
+    services = _services()
+    found = keys.usage(services.store)
+    _echo_key_usage(sealing.ring(), found)
+
+
+def _echo_key_usage(ring: Any, found: Any) -> None:
+    from pathways.privacy.keys import PLAIN
+
+    for kid in dict.fromkeys([*ring.keys, *sorted(found.by_key)]):
+        if kid == PLAIN:
+            continue
+        where = "current" if kid == ring.current else ("in the ring" if kid in ring.keys else "NOT IN THE RING")
+        click.echo(f"{kid}\t{found.by_key.get(kid, 0)} values\t{where}")
+    if found.by_key.get(PLAIN):
+        click.echo(f"{PLAIN}\t{found.by_key[PLAIN]} values not sealed yet: run `pathways privacy rotate-key`")
+    old = [kid for kid in found.keys_in_use() if kid != ring.current]
+    click.echo(f"still in use besides the current key: {', '.join(old)}" if old else
+               f"only the current key ({ring.current}) is in use: older keys can leave the ring")
+
+
+@privacy.command("rotate-key", help="Seal every value again under the key ring's current (last) key, and seal "
+                                    "values written before sealing. Safe to run again after an interruption.")
+@friendly
+def privacy_rotate_key() -> None:
+    from pathways.base import sealing
+    from pathways.privacy import keys
+
+    services = _services()
+    ring = sealing.ring()
+
+    def fields_of(s: Any, version_id: int) -> frozenset[str]:
+        return services.engine.definition(s, version_id).sealed_fields
+
+    if sys.stderr.isatty():
+        with click.progressbar(length=keys.total_rows(services.store), label=f"re-sealing under {ring.current}",
+                               file=sys.stderr) as bar:
+            done = keys.rotate(services.store, fields_of, progress=bar.update)
+    else:
+        done = keys.rotate(services.store, fields_of)
+    for table in ("case_states", "task_comments", "case_events", "identities"):
+        click.echo(f"{table}: {done.rows[table]} rows, {done.resealed[table]} values re-sealed, "
+                   f"{done.sealed[table]} sealed for the first time")
+    _echo_key_usage(ring, keys.usage(services.store))
+
 
 
 def _echo_json(value: Any) -> None:

@@ -31,6 +31,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from pathways.base import logs
+
 PREFIX = "\x01pw1:"
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 _NONCE = 12
@@ -38,6 +40,9 @@ _NONCE = 12
 
 class SealingError(Exception):
     """A sealed value cannot be opened or made: no key configured, an unknown key id, a forged token."""
+
+
+logs.trust_messages(SealingError)  # names key ids, never a value
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,19 @@ def seal(plaintext: str, context: str = "") -> str:
 def unseal(value: str, context: str = "") -> str:
     """The plain text of a token; text that is not a token is returned as it is (written before sealing)."""
     return ring().unseal(value, context) if is_sealed(value) else value
+
+
+def cause_of(error: BaseException) -> SealingError | None:
+    """The `SealingError` behind `error`: itself, or the one a database layer wrapped (a column type
+    sealing a parameter raises inside SQLAlchemy, which wraps it in a `StatementError`)."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, SealingError):
+            return seen
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return None
 
 
 def load_ring(env: Mapping[str, str] | None = None) -> KeyRing | None:

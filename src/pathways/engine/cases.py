@@ -263,6 +263,7 @@ class Engine:
 
     def _sync(self, rows: Rows, runtime: CaseRuntime, actor: Actor, release_due: bool = False) -> datetime | None:
         now = clock.now()
+        rows.sealed = runtime.definition.sealed_fields
         mirror.sync_stages(rows, runtime, actor, now)
         mirror.record_outcomes(rows, runtime, self.roles)
         mirror.sync_tasks(rows, runtime, actor, now)

@@ -16,9 +16,14 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pathways.base import logs
+
 DEFAULT_URL = "sqlite:///instance/pathways.db"
 #: the execution option of a write transaction (on SQLite it begins with `BEGIN IMMEDIATE`)
 WRITE = "pathways_write"
+
+
+logs.trust_messages(OSError, OperationalError)  # connections, files, locks: no case values
 
 
 def normalise_url(url: str) -> str:
@@ -31,7 +36,10 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
+    """An engine for `url`. Statement parameters are case values: SQLAlchemy keeps them out of its
+    log and its error texts (`hide_parameters`), whatever level its loggers are at."""
     url = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

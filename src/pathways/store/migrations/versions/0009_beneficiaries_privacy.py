@@ -15,6 +15,7 @@ Create Date: 2026-12-07
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -105,7 +106,7 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_beneficiary_id", "audit_log", ["beneficiary_id"])
 
 
-def _add_reference(table: str, column: str, type_: sa.types.TypeEngine, target: str, target_column: str,
+def _add_reference(table: str, column: str, type_: sa.types.TypeEngine[Any], target: str, target_column: str,
                    name: str) -> None:
     """A nullable column referencing `target`: SQLite declares the reference in ADD COLUMN itself."""
     if op.get_bind().dialect.name == "sqlite":
