@@ -17,9 +17,9 @@ from flask import Flask
 
 from pathways.core import services
 from pathways.demo import PARTNERS
-from tests.e2e.api_fixtures import _template_db, any_app, api_app, bearer, pg_app, token  # noqa: F401
+from tests.e2e.api_fixtures import _template_db, any_app, api_app, bearer, person, pg_app, token  # noqa: F401
 from tests.e2e.test_web_session import sign_in
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, statute
 
 ADDRESS = "Schronisko Przystań, ul. Ukryta 12"
 MOVED_TO = "ul. Tajna 7, mieszkanie chronione"
@@ -61,9 +61,10 @@ def test_a_whole_pathway_at_debug_logs_no_case_value(any_app: Flask, bearer, cap
     services(any_app).deploy([FIXTURES / "sensitive_start.bpmn", FIXTURES / "failing_sensitive.bpmn"])
     http = any_app.test_client()
     marek = bearer(http, "marek.ngo")
+    ben = person(any_app, "ngo-bartoszyce")
     started = http.post("/api/v1/cases", headers=marek, json={
-        "pathway": "sensitive_start", "agencies": PARTNERS, "beneficiary": "BEN-L",
-        "data": {"beneficiary_pseudonym": "BEN-L", "shelter_address": ADDRESS}})
+        "pathway": "sensitive_start", "agencies": PARTNERS, "beneficiary": ben, "bases": statute(*PARTNERS),
+        "data": {"beneficiary_pseudonym": ben, "shelter_address": ADDRESS}})
     assert started.status_code == 201, started.get_json()
     case_id = started.get_json()["id"]
     (task,) = started.get_json()["open_tasks"]
@@ -79,7 +80,7 @@ def test_a_whole_pathway_at_debug_logs_no_case_value(any_app: Flask, bearer, cap
     assert PLACEMENT in web.get(f"/cases/{case_id}").get_data(as_text=True)
 
     failing = http.post("/api/v1/cases", headers=marek, json={
-        "pathway": "failing_sensitive", "agencies": PARTNERS, "beneficiary": "BEN-F"})
+        "pathway": "failing_sensitive", "agencies": PARTNERS, "bases": statute(*PARTNERS)})
     (failing_task,) = failing.get_json()["open_tasks"]
     for mode in ("script", "condition"):
         refused = http.post(f"/api/v1/tasks/{failing_task['id']}/complete", headers=marek,
