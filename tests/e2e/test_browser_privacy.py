@@ -24,7 +24,7 @@ COMMENT = "Kontakt tylko <b>po południu</b>"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any, str]]:
-    """The demo served on 127.0.0.1, an auditor `iod`, and BEN-002's case linked to a registered person."""
+    """The demo served on 127.0.0.1, an auditor `iod`, and the second demo case given to a new person."""
     _browser_or_skip()
     app = screenshots.demo_app(tmp_path_factory.mktemp("browser-privacy") / "browser.db")
     pathways = services(app)
@@ -37,8 +37,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any,
         s.add(person)
         s.flush()
         s.add(seal_identity(person, IDENTITY))
-        case_id = s.scalars(select(Case.id).where(Case.beneficiary == "BEN-002")).one()
-        s.execute(update(Case).where(Case.id == case_id).values(beneficiary_id=person.id))
+        case_id = s.scalars(select(Case.id).where(Case.beneficiary == "B-DEM3-KY")).one()
+        s.execute(update(Case).where(Case.id == case_id).values(beneficiary_id=person.id,
+                                                                beneficiary=person.pseudonym))
         from pathways.store.models import HumanTask
 
         task = s.scalars(select(HumanTask.id).where(HumanTask.case_id == case_id)).first()
