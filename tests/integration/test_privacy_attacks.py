@@ -1,0 +1,80 @@
+"""Attacks on the person's rights, on SQLite and PostgreSQL (security review of issue 15).
+
+Each test plays one attacker and asserts what they must not achieve.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+import pathways.engine.corrections as corrections
+from pathways.engine.cases import Actor, Engine
+from pathways.engine.definitions import collect
+from pathways.engine.deploy import deploy
+from pathways.engine.errors import Conflict
+from pathways.privacy.retention import anonymise
+from pathways.store.models import Case, CaseEvent, CaseState
+from tests.conftest import WORKFLOWS
+from tests.integration.test_pathway_trafficking_survivors import IDENTIFIED, KEY, submit
+from tests.pathway_driver import PathwayDriver
+from tests.privacy_fixtures import register_person, start_for
+
+AGENCIES = ["ngo-test", "ops-test", "pup-test"]
+NOTES = IDENTIFIED["identification_notes"]
+
+
+@pytest.fixture
+def driver(store, roles, frozen_clock):
+    deploy(store, collect([WORKFLOWS / f"{KEY}.bpmn"]), roles)
+    return PathwayDriver(Engine(store, roles), store, frozen_clock)
+
+
+def cancelled_case(driver) -> int:
+    person = register_person(driver)
+    case_id = start_for(driver, person, KEY, agencies=AGENCIES)
+    submit(driver, case_id, "identify_victim", IDENTIFIED)
+    driver.engine.cancel_case(Actor("ngo.crisis_interventionist"), case_id, "koniec")
+    return case_id
+
+
+def stored(store, case_id: int) -> str:
+    """The case's snapshot and events as the database holds them, opened."""
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        state = s.get(CaseState, case_id).state
+        events = [repr((e.before, e.after)) for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id))]
+    return state + "\n".join(events)
+
+
+def test_a_correction_of_an_anonymised_case_is_refused_by_the_engine(driver):
+    case_id = cancelled_case(driver)
+    anonymise(driver.store, driver.engine, case_id, actor="test")
+    with pytest.raises(Conflict):
+        driver.engine.correct_value(Actor("ngo.crisis_interventionist"), case_id, "identification_notes",
+                                    "Jan Kowalski, ul. Polna 3", "pomyłka")
+    assert "Jan Kowalski" not in stored(driver.store, case_id)
+
+
+def test_a_correction_racing_an_anonymisation_loses_and_restores_nothing(driver, monkeypatch):
+    """The correction reads the case, the anonymisation commits, then the correction writes: it must
+    lose (Conflict), not write back the snapshot it read, with every wiped value in it."""
+    if driver.store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write transaction serialises the two: the interleaving needs PostgreSQL")
+    case_id = cancelled_case(driver)
+    assert NOTES in stored(driver.store, case_id)
+    original = corrections.load_case
+
+    def read_then_anonymise(conn, wanted):
+        row = original(conn, wanted)
+        anonymise(driver.store, driver.engine, wanted, actor="test")  # another transaction commits meanwhile
+        return row
+
+    monkeypatch.setattr(corrections, "load_case", read_then_anonymise)
+    with pytest.raises(Conflict):
+        driver.engine.correct_value(Actor("ngo.crisis_interventionist"), case_id, "referral_source", "ngo",
+                                    "pomyłka")
+    after = stored(driver.store, case_id)
+    assert NOTES not in after and IDENTIFIED["identity_data"] not in after
+    with driver.store.unit_of_work(write=False) as uow:
+        assert uow.session.get(Case, case_id).anonymised_at is not None
