@@ -1,0 +1,22 @@
+"""Attacks on the person's rights that need no database (security review of issue 15)."""
+
+from __future__ import annotations
+
+from tests.unit.test_privacy_rights_units import _field, _scrubber
+
+SECRET = "Anna Nowak, ul. Lipowa 4"
+
+
+def test_a_wiped_field_named_like_an_engine_key_loses_its_value():
+    """A designer names free-text or sensitive fields `data`, `stage`, `correction`, `field`: the
+    engine uses those keys in its own payloads, but a form field's value under them is still wiped."""
+    scrub = _scrubber({f.id: f for f in [_field("data", "string"), _field("stage", "textarea", sensitive=True),
+                                         _field("correction", "string"), _field("field", "string"),
+                                         _field("roles", "enum", sensitive=True)]})
+    task_data = {"data": SECRET, "stage": SECRET, "correction": SECRET, "field": SECRET, "roles": "victim"}
+    assert scrub.data(task_data) == {k: None for k in task_data}
+    # the engine's own structures of the same names are walked, and what they hold is wiped by its rule
+    event = {"data": {"data": SECRET, "nights": 2}, "correction": {"field": "data", "reason": "bo tak"}}
+    assert scrub.data(event) == {"data": {"data": None, "nights": 2}, "correction": {"field": None, "reason": None}}
+    snapshot = {"tasks": {"t": {"id": "t", "data": task_data}}, "data": {"data": SECRET}}
+    assert SECRET not in repr(scrub.snapshot(snapshot))
