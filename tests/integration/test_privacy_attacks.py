@@ -5,6 +5,8 @@ Each test plays one attacker and asserts what they must not achieve.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -14,7 +16,7 @@ from pathways.engine.definitions import collect
 from pathways.engine.deploy import deploy
 from pathways.engine.errors import Conflict
 from pathways.privacy.retention import anonymise
-from pathways.store.models import Case, CaseEvent, CaseState
+from pathways.store.models import Case, CaseEvent, CaseState, Consent
 from tests.conftest import WORKFLOWS
 from tests.integration.test_pathway_trafficking_survivors import IDENTIFIED, KEY, submit
 from tests.pathway_driver import PathwayDriver
@@ -78,3 +80,29 @@ def test_a_correction_racing_an_anonymisation_loses_and_restores_nothing(driver,
     assert NOTES not in after and IDENTIFIED["identity_data"] not in after
     with driver.store.unit_of_work(write=False) as uow:
         assert uow.session.get(Case, case_id).anonymised_at is not None
+
+
+def test_anonymised_values_leave_no_bytes_in_the_sqlite_file(driver):
+    """A thief copying the SQLite file after an anonymisation: the wiped values' old bytes must not
+    linger in the pages SQLite freed or rewrote (secure_delete), nor in the WAL once checkpointed."""
+    if driver.store.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL keeps dead row versions until VACUUM (docs/privacy.md)")
+    case_id = cancelled_case(driver)
+    ops = driver.user("ops.social_worker").agency_id
+    with driver.store.unit_of_work() as uow:  # staff's note on a withdrawal: plain text, blanked on erasure
+        person_id = uow.session.get(Case, case_id).beneficiary_id
+        uow.session.add(Consent(beneficiary_id=person_id, agency_id=ops,
+                                purpose="pomoc", given_on=driver.clock(), withdrawn_at=driver.clock(),
+                                withdrawal_note="Withdrew by phone, husband Marek Zielinski listening"))
+        uow.commit()
+    word = b"Marek Zielinski"
+    assert word in raw_file(driver.store)
+    anonymise(driver.store, driver.engine, case_id, actor="test")
+    assert word not in raw_file(driver.store)
+
+
+def raw_file(store) -> bytes:
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    path = Path(store.engine.url.database)
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))

@@ -20,3 +20,27 @@ def test_a_wiped_field_named_like_an_engine_key_loses_its_value():
     assert scrub.data(event) == {"data": {"data": None, "nights": 2}, "correction": {"field": None, "reason": None}}
     snapshot = {"tasks": {"t": {"id": "t", "data": task_data}}, "data": {"data": SECRET}}
     assert SECRET not in repr(scrub.snapshot(snapshot))
+
+
+def test_sqlite_connections_overwrite_what_they_delete():
+    """Debian's SQLite deletes securely by default, other builds (python.org's, pysqlite3) do not: the
+    store asks for it on every connection, so wiped and erased values do not linger in free pages."""
+    from pathways.store.db import _sqlite_pragmas
+
+    ran: list[str] = []
+
+    class Cursor:
+        def execute(self, sql: str) -> None:
+            ran.append(sql)
+
+        def close(self) -> None:
+            pass
+
+    class Connection:
+        isolation_level = ""
+
+        def cursor(self) -> Cursor:
+            return Cursor()
+
+    _sqlite_pragmas(Connection(), None)
+    assert "PRAGMA secure_delete=ON" in ran
