@@ -44,3 +44,28 @@ def test_sqlite_connections_overwrite_what_they_delete():
 
     _sqlite_pragmas(Connection(), None)
     assert "PRAGMA secure_delete=ON" in ran
+
+
+def test_a_pesel_is_found_under_every_key_of_the_ring_mid_rotation():
+    """A key is added (step 1 of a rotation) or a rotation crashed half way: identities not yet
+    re-sealed carry their PESEL's index under the old key. A search must still find them, or
+    registering the same person again makes a duplicate instead of offering the existing record."""
+    import base64
+
+    from pathways.base import sealing
+    from pathways.privacy.identity import pesel_indexes, seal_identity
+    from pathways.store.models import Beneficiary
+
+    pesel = "92071314764"
+    old, new = (base64.b64encode(bytes([n]) * 32).decode() for n in (1, 2))
+    kept = sealing._ring
+    try:
+        sealing.configure(sealing.KeyRing.parse(f"k1:{old}"))
+        row = seal_identity(Beneficiary(id=1, pseudonym="B-7K3Q-9M"), {"pesel": pesel})
+        sealing.configure(sealing.KeyRing.parse(f"k1:{old}\nk2:{new}"))
+        assert row.pesel_index in pesel_indexes(pesel)
+        assert seal_identity(Beneficiary(id=2, pseudonym="B-7K3Q-9M"), {"pesel": pesel}).pesel_index in (
+            pesel_indexes(pesel))
+        assert pesel_indexes("92071314771") and row.pesel_index not in pesel_indexes("92071314771")
+    finally:
+        sealing.configure(kept)
