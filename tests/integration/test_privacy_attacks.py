@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 import pathways.engine.corrections as corrections
 from pathways.engine.cases import Actor, Engine
-from pathways.engine.definitions import collect
+from pathways.engine.definitions import SourceFile, collect
 from pathways.engine.deploy import deploy
-from pathways.engine.errors import Conflict
+from pathways.engine.errors import Conflict, InvalidDefinition
 from pathways.privacy.retention import anonymise
 from pathways.store.models import Case, CaseEvent, CaseState, Consent
 from tests.conftest import WORKFLOWS
@@ -106,3 +106,15 @@ def raw_file(store) -> bytes:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     path = Path(store.engine.url.database)
     return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+
+
+def test_a_pathway_declaring_a_malformed_retention_is_not_deployed(store, roles):
+    """A careless designer writes `retention` = "10 lat": deployed, it would break every export of a
+    person with a case in it and every retention run, for all pathways. It is refused at deploy."""
+    content = (WORKFLOWS / f"{KEY}.bpmn").read_text(encoding="utf-8").replace(
+        'isExecutable="true">', 'isExecutable="true"><bpmn:extensionElements><camunda:properties>'
+        '<camunda:property name="retention" value="10 lat" /></camunda:properties></bpmn:extensionElements>', 1)
+    assert "10 lat" in content
+    with pytest.raises(InvalidDefinition) as refused:
+        deploy(store, [SourceFile(f"{KEY}.bpmn", content.encode())], roles)
+    assert "retention" in str(refused.value.details)
