@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 import pathways.engine.corrections as corrections
 from pathways.engine.cases import Actor, Engine
@@ -118,3 +118,22 @@ def test_a_pathway_declaring_a_malformed_retention_is_not_deployed(store, roles)
     with pytest.raises(InvalidDefinition) as refused:
         deploy(store, [SourceFile(f"{KEY}.bpmn", content.encode())], roles)
     assert "retention" in str(refused.value.details)
+
+
+def test_free_text_notes_are_sealed_in_the_events(store, roles, frozen_clock):
+    """A thief with a copy of the database reads the events' JSON: a note a case worker typed into a
+    field nobody marked sensitive (`notes`: "Uwagi") names people as often as a marked one does, and
+    anonymisation treats it as identifying; it is sealed like one. Choices and dates stay plain for
+    the reports."""
+    deploy(store, collect([WORKFLOWS / "intake_referral.bpmn"]), roles)
+    driver = PathwayDriver(Engine(store, roles), store, frozen_clock)
+    case_id = driver.start("intake_referral")
+    note = "Sasiadka Krystyna Malinowska zglosila przemoc"
+    driver.complete(case_id, "identify", {"intake_date": "2026-11-02", "risk_level": "high", "notes": note})
+    with store.engine.connect() as conn:
+        raw = " ".join(str(tuple(r)) for r in conn.execute(text(
+            "SELECT before, after FROM case_events WHERE case_id = :c"), {"c": case_id}))
+    assert "Malinowska" not in raw and "high" in raw and "2026-11-02" in raw
+    with store.unit_of_work(write=False) as uow:  # the app reads it back
+        opened = [e.after for e in uow.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id))]
+    assert any((a or {}).get("notes") == note for a in opened)
