@@ -69,3 +69,19 @@ def test_a_pesel_is_found_under_every_key_of_the_ring_mid_rotation():
         assert pesel_indexes("92071314771") and row.pesel_index not in pesel_indexes("92071314771")
     finally:
         sealing.configure(kept)
+
+
+def test_a_key_file_with_its_fields_swapped_does_not_print_the_key():
+    """An operator writes `<base64 key>:<id>`: the error goes to the terminal and the server log
+    (sealing errors are trusted there), so it must say what is wrong without quoting the key."""
+    import base64
+
+    import pytest
+
+    from pathways.base import sealing
+
+    key = base64.b64encode(bytes(range(32))).decode()
+    for text in (f"{key}:k1", f"{key[:20]}:{key}", f"k1:{key}\n{key}"):
+        with pytest.raises(sealing.SealingError) as refused:
+            sealing.KeyRing.parse(text)
+        assert key[:12] not in str(refused.value) and "line" in str(refused.value)

@@ -82,6 +82,9 @@ class KeyRing:
             kid, sep, encoded = line.partition(":")
             if not sep:
                 raise SealingError(f"data keys, line {number}: expected <id>:<base64 key>")
+            if not _KEY_ID.match(kid.strip()):  # said without quoting it: it may be the key, swapped
+                raise SealingError(f"data keys, line {number}: the id before ':' must be 1-16 letters, digits, "
+                                   "'-' or '_' (expected <id>:<base64 key>)")
             try:
                 keys[kid.strip()] = base64.b64decode(encoded.strip(), validate=True)
             except ValueError:
