@@ -137,3 +137,20 @@ def test_free_text_notes_are_sealed_in_the_events(store, roles, frozen_clock):
     with store.unit_of_work(write=False) as uow:  # the app reads it back
         opened = [e.after for e in uow.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id))]
     assert any((a or {}).get("notes") == note for a in opened)
+
+
+def test_the_reason_a_case_was_cancelled_or_closed_is_sealed(driver):
+    """Staff explain a cancellation in free text ("moved to her sister's in Gdańsk"): a copy of the
+    database must not show it; the timeline still does."""
+    reason, closing = "Wyjechala do siostry Barbary w Gdansku", "Zamknieta po telefonie od Barbary"
+    case_id = cancelled_case(driver)
+    active = start_for(driver, register_person(driver), KEY, agencies=AGENCIES)
+    driver.engine.cancel_case(Actor("ngo.crisis_interventionist"), active, reason)
+    driver.engine.close_case(Actor("ngo.crisis_interventionist"), case_id, closing)
+    with driver.store.engine.connect() as conn:
+        raw = " ".join(str(r) for r in conn.execute(text("SELECT after FROM case_events")))
+    assert "Barbar" not in raw
+    with driver.store.unit_of_work(write=False) as uow:
+        opened = [e.after.get("reason") for e in uow.session.scalars(
+            select(CaseEvent).where(CaseEvent.kind.in_(["CaseCancelled", "CaseClosed"]))) if e.after]
+    assert reason in opened and closing in opened
