@@ -85,3 +85,18 @@ def test_a_key_file_with_its_fields_swapped_does_not_print_the_key():
         with pytest.raises(sealing.SealingError) as refused:
             sealing.KeyRing.parse(text)
         assert key[:12] not in str(refused.value) and "line" in str(refused.value)
+
+
+def test_a_form_field_named_like_the_engines_payload_keys_is_not_deployed(roles):
+    """A designer calls a free-text field `correction` (or `data`): the correction event would put
+    its own record under the same key (the new value lost, or sealing it fails), and the events'
+    nested case data would be mistaken for the field. Refused at deploy, located."""
+    from pathways.engine.definitions import SourceFile
+    from pathways.engine.lint import lint
+    from tests.helpers import WORKFLOWS
+
+    intake = (WORKFLOWS / "intake_referral.bpmn").read_text()
+    for name in ("correction", "data"):
+        problems = [p for p in lint([SourceFile("case.bpmn", intake.replace('id="notes"', f'id="{name}"').encode())],
+                                    roles) if p.severity == "error"]
+        assert [p.element for p in problems] == ["identify"] and repr(name) in problems[0].message

@@ -58,6 +58,11 @@ def _q(tag: str) -> str:
 RETENTION = re.compile(r"^P(?:(\d{1,3})Y)?(?:(\d{1,4})M)?(?:(\d{1,3})W)?(?:(\d{1,5})D)?$")
 
 
+#: keys the engine writes in event records beside form values (`CaseStarted`/`CaseCompleted` nest the
+#: case data under `data`; `ValueCorrected` records the correction under `correction`)
+PAYLOAD_KEYS = frozenset({"data", "correction"})
+
+
 def retention_problem(value: str) -> str | None:
     """Why `value` is no retention period, or None (`pathways.privacy.retention` reads it)."""
     text = value.strip().upper()
@@ -202,6 +207,9 @@ def _check_form(doc: Document, node: Any) -> Iterator[Problem]:
         if not field_id.isidentifier() or field_id in REFUSED_NAMES or field_id.startswith("_"):
             yield _problem(doc, node, f"form field id {field_id!r} cannot be used in expressions",
                            "use a plain snake_case name such as risk_level (not type, input, open, _x)")
+        elif field_id in PAYLOAD_KEYS:
+            yield _problem(doc, node, f"form field id {field_id!r} is a key of the engine's own event records",
+                           "rename it, e.g. " + field_id + "_notes (the timeline and corrections use this key)")
         if field.get("type") not in FORM_TYPES:
             yield _problem(doc, node, f"form field {field.get('id')!r} has type {field.get('type')!r}",
                            "use one of: " + ", ".join(sorted(FORM_TYPES)))
