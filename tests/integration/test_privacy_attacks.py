@@ -154,3 +154,20 @@ def test_the_reason_a_case_was_cancelled_or_closed_is_sealed(driver):
         opened = [e.after.get("reason") for e in uow.session.scalars(
             select(CaseEvent).where(CaseEvent.kind.in_(["CaseCancelled", "CaseClosed"]))) if e.after]
     assert reason in opened and closing in opened
+
+
+def test_a_corrected_note_is_sealed_in_the_correction_event(store, roles, frozen_clock):
+    """The correction event carries the note before and after: sealed, as in the task's own event."""
+    from pathways.privacy.rectify import rectify
+
+    deploy(store, collect([WORKFLOWS / "intake_referral.bpmn"]), roles)
+    driver = PathwayDriver(Engine(store, roles), store, frozen_clock)
+    case_id = driver.start("intake_referral")
+    task = driver.complete(case_id, "identify", {"intake_date": "2026-11-02", "risk_level": "high",
+                                                  "notes": "Zglosila Krystyna Malinowska"})
+    worker = driver.user(task.roles[0])
+    rectify(store, driver.engine, worker, case_id, "notes", "Zglosila Krystyna Malinowska-Nowak", "literowka")
+    with store.engine.connect() as conn:
+        raw = " ".join(str(tuple(r)) for r in conn.execute(text(
+            "SELECT before, after FROM case_events WHERE kind = 'ValueCorrected'")))
+    assert raw and "Malinowska" not in raw

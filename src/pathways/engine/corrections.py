@@ -66,6 +66,8 @@ def correct_value(engine: Engine, actor: Actor, case_id: int, field: str, value:
             if field in task.data:
                 task.data[field] = value
 
+        rows.sealed = runtime.definition.sealed_fields  # free text sealed as in every other event
+
         def hide(x: Any) -> Any:
             return Sealed(x) if sensitive else x
 
