@@ -3,8 +3,8 @@ SQLite (the file's raw bytes, WAL checkpointed) and PostgreSQL (a `pg_dump`); th
 them all back; a key rotation re-seals everything so the old key can leave the ring.
 
 The pathway (tests/fixtures/sensitive_start.bpmn) carries `shelter_address`, marked sensitive, in
-its start data and its one task; `placement` is an ordinary value, which stays plain JSON in the
-events (the reports read such values in SQL).
+its start data and its one task; `placement` is free text, which the events seal too (notes name
+people whether marked or not); the pseudonym is an ordinary value, plain JSON in the events.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ MOVED_TO = "ul. Tajna 7, mieszkanie chronione"  # entered in the task
 COMMENT = "Klientka boi się byłego partnera, nie podawać adresu"
 PERSON = {"first_name": "Bożena", "last_name": "Wyszomirska", "pesel": "44051401359", "address": "ul. Polna 3"}
 SECRETS = [ADDRESS, "Ukryta 12", MOVED_TO, "Tajna 7", COMMENT, "nie podawać adresu", "Wyszomirska",
-           "44051401359", "ul. Polna 3"]
-PLAIN = ["hostel", "BEN-S"]  # ordinary values: plain in the events, where reports read them
+           "44051401359", "ul. Polna 3", "hostel"]
+PLAIN = ["BEN-S"]  # an ordinary value: plain in the events, where reports read such values
 
 
 @dataclass
@@ -123,10 +123,10 @@ def test_a_copy_of_the_database_reveals_no_sensitive_value_identity_or_comment(w
     _read_back(world)
     with world.store.engine.connect() as conn:  # the ordinary values stay plain JSON, for the reports' SQL
         after = conn.scalar(select(type_coerce(CaseEvent.after, JSON)).where(CaseEvent.kind == "TaskCompleted"))
-        placement = conn.scalar(select(CaseEvent.after["placement"].as_string()).where(
-            CaseEvent.kind == "TaskCompleted"))
-    assert after["placement"] == "hostel" and placement == "hostel"
-    assert sealing.is_sealed(after["shelter_address"])
+        started = conn.scalar(select(CaseEvent.after["data"]["beneficiary_pseudonym"].as_string()).where(
+            CaseEvent.kind == "CaseStarted"))
+    assert started == "BEN-S"
+    assert sealing.is_sealed(after["shelter_address"]) and sealing.is_sealed(after["placement"])
     copy = _raw_copy(world.store, tmp_path)
     for value in SECRETS:
         for form in _forms(value):
@@ -155,8 +155,9 @@ def test_rotation_reseals_everything_so_the_old_key_can_go(world: World, ring_re
     assert done.current == "k2"
     assert done.resealed["case_states"] == 1 and done.resealed["identities"] == 1
     assert done.resealed["task_comments"] == 1 and done.sealed["task_comments"] == 1  # the legacy one
-    assert done.sealed["case_events"] == 1  # the legacy sensitive value
-    assert done.resealed["case_events"] == 3  # in CaseStarted, TaskCompleted (after) and CaseCompleted
+    assert done.sealed["case_events"] == 2  # the legacy sensitive and free-text values
+    # shelter_address in CaseStarted, TaskCompleted (after) and CaseCompleted; placement in the last two
+    assert done.resealed["case_events"] == 5
     assert keys.usage(world.store).keys_in_use() == ["k2"] and keys.PLAIN not in keys.usage(world.store).by_key
 
     again = keys.rotate(world.store, fields_of)  # idempotent: nothing left to do

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from pathways.base.sealing import Sealed
 from pathways.base.values import jsonable
 from pathways.engine.actors import Actor
 from pathways.engine.errors import Conflict, InvalidData
 from pathways.engine.writes import Rows, Within, finish, load_case, load_rows
+from pathways.store.models import Case
 
 if TYPE_CHECKING:
     from pathways.engine.cases import Engine
@@ -43,6 +46,10 @@ def correct_value(engine: Engine, actor: Actor, case_id: int, field: str, value:
     with engine._command() as uow:  # noqa: SLF001 - a command of the engine, kept in its own module
         conn = uow.session.connection()
         case = load_case(conn, case_id)
+        # checked inside the command: a caller's earlier check can be overtaken by an anonymisation,
+        # and a correction written after it would put a value back into a case that must hold none
+        if conn.scalar(select(Case.anonymised_at).where(Case.id == case_id)) is not None:
+            raise Conflict(f"case {case_id} was anonymised: it keeps no values to correct")
         if version is not None and case.version != version:
             raise Conflict(f"case {case_id} changed since version {version} (it is {case.version}): "
                            "reload it and correct again")
@@ -58,6 +65,8 @@ def correct_value(engine: Engine, actor: Actor, case_id: int, field: str, value:
         for task in runtime._all_tasks():  # noqa: SLF001
             if field in task.data:
                 task.data[field] = value
+
+        rows.sealed = runtime.definition.sealed_fields  # free text sealed as in every other event
 
         def hide(x: Any) -> Any:
             return Sealed(x) if sensitive else x

@@ -44,6 +44,10 @@ _UNPRUNED = 1000
 _ENTERED = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.COMPLETED | TaskState.ERROR
 
 
+#: form field types whose values are free text, sealed in events (`Definition.sealed_fields`)
+FREE_TEXT_TYPES = frozenset({"string", "textarea"})
+
+
 @dataclass(frozen=True)
 class Definition:
     """A deployed version's built specs plus what assignment needs."""
@@ -77,8 +81,16 @@ class Definition:
 
     @cached_property
     def sealed_fields(self) -> frozenset[str]:
-        """The fields whose values the engine seals wherever it writes them in an event."""
-        return frozenset(self.sensitive)
+        """The fields whose values the engine seals wherever it writes them in an event: the
+        sensitive ones, and every free-text one (`string`, `textarea`), marked or not, since notes
+        name people and circumstances as often as marked fields do (anonymisation wipes them as
+        identifying). Choices, numbers, yes/no and dates stay plain JSON, where the reports read
+        them in SQL; so does the pseudonym a case is started for (also on the case row)."""
+        free = {field.id for process in (self.spec, *self.subprocess_specs.values())
+                for spec in process.task_specs.values()
+                for field in getattr(getattr(spec, "form", None), "fields", None) or ()
+                if getattr(field, "type", None) in FREE_TEXT_TYPES}
+        return frozenset(self.sensitive) | frozenset(free - {"beneficiary_pseudonym"})
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,9 @@ class Scrubber:
 
     def _drops(self, key: str, value: Any) -> bool:
         if key in SYSTEM_KEYS:
-            return False
+            # the engine's own key, unless a wiped form field has that name and this is its value
+            # (a designer may call a free-text field `data` or `stage`): structures are walked instead
+            return key in self.wiped and not isinstance(value, dict)
         return key in self.wiped or (key not in self.known and isinstance(value, str))
 
     def data(self, value: Any) -> Any:

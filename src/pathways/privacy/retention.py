@@ -18,7 +18,6 @@ obligation. Both are audited: `privacy.anonymise` per case, `privacy.erase` per 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 from pathways.base import clock
 from pathways.engine.cases import Engine
 from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound
+from pathways.engine.lint import RETENTION
 from pathways.engine.parser import parse_xml
 from pathways.privacy.anonymise import anonymise_case
 from pathways.privacy.pseudonyms import is_pseudonym, normalise
@@ -53,7 +53,7 @@ DEFAULT_OBLIGATION = "ESF+ documentation (Regulation (EU) 2021/1060, art. 82)"
 ERASERS = frozenset({"auditor"})
 ENDED = ("CaseCompleted", "CaseCancelled", "CaseClosed")
 MAX_REASON = 500
-_DURATION = re.compile(r"^P(?:(\d{1,3})Y)?(?:(\d{1,4})M)?(?:(\d{1,3})W)?(?:(\d{1,5})D)?$")
+_DURATION = RETENTION  # the rule deploy's lint applies, so a deployed pathway's retention always reads
 _BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 _CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 

@@ -63,6 +63,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    # deleted and overwritten content is zeroed, not left in free pages: an anonymised or erased
+    # value must not be readable from a copy of the file (some SQLite builds default to off)
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 
