@@ -159,7 +159,7 @@ def test_retention_anonymises_a_finished_case_leaving_no_trace_and_the_same_figu
     assert data["entry_date"] == "2026-11-02" and data["hours"] == 1  # ESF+ indicators and numbers kept
     assert data["identity_data"] is None and data["employer_hired"] is None
     assert due_cases(driver.store) == []  # nothing is anonymised twice
-    shown = export_person(driver.store, driver.engine, driver.user("auditor"), person.pseudonym)
+    shown = export_person(driver.store, driver.engine, driver.user("auditor", "ngo-test"), person.pseudonym)
     assert shown["person"]["identity"] is None and shown["person"]["status"] == "erased"
     assert shown["cases"][0]["comments"][0]["text"].startswith("[usunięto")
     assert [c["purpose"] for c in shown["consents"]] == ["pomoc"]  # the basis it was shared on stays
@@ -170,7 +170,7 @@ def test_retention_anonymises_a_finished_case_leaving_no_trace_and_the_same_figu
 
 def test_erasure_on_request_is_refused_while_a_case_is_active_or_kept(driver):
     person = register_person(driver)
-    auditor = driver.user("auditor")
+    auditor = driver.user("auditor", "ngo-test")
     active = start_for(driver, person, KEY, agencies=AGENCIES)
 
     with pytest.raises(ErasureRefused) as refused:
@@ -218,10 +218,11 @@ def test_erasure_after_retention_takes_every_case_and_the_identity(driver):
     with driver.store.unit_of_work(write=False) as uow:  # one case left: the identity stays
         assert uow.session.get(Identity, person.id) is not None
     with pytest.raises(ErasureRefused):
-        erase_person(driver.store, driver.engine, driver.user("auditor"), person.pseudonym, "wniosek")
+        erase_person(driver.store, driver.engine, driver.user("auditor", "ngo-test"), person.pseudonym, "wniosek")
 
     driver.clock.advance(days=366)
-    result = erase_person(driver.store, driver.engine, driver.user("auditor"), person.pseudonym, "wniosek nr 4/2033")
+    auditor = driver.user("auditor", "ngo-test")
+    result = erase_person(driver.store, driver.engine, auditor, person.pseudonym, "wniosek nr 4/2033")
     assert result == {"pseudonym": person.pseudonym, "status": "erased", "cases": [second]}
     with driver.store.unit_of_work(write=False) as uow:
         s = uow.session

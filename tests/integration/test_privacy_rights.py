@@ -54,7 +54,7 @@ def person_with_case(driver):
 def test_export_holds_everything_and_is_for_the_auditor_only(driver):
     person, case_id = person_with_case(driver)
     ngo, ops = driver.user("ngo.crisis_interventionist"), driver.user("ops.social_worker")
-    auditor = driver.user("auditor")
+    auditor = driver.user("auditor", "ngo-test")
     with driver.store.unit_of_work() as uow:
         s = uow.session
         task = s.scalars(select(HumanTask).where(HumanTask.case_id == case_id)).first()
@@ -65,6 +65,9 @@ def test_export_holds_everything_and_is_for_the_auditor_only(driver):
         uow.commit()
     case_detail(driver.store, driver.engine, ops, case_id)  # OPS reads the case: the log must show it
 
+    # an auditor answers for their own agency's people only: a foreign agency's auditor is told nothing
+    with pytest.raises(NotFound):
+        export_person(driver.store, driver.engine, driver.user("auditor", "ngo-foreign"), person.pseudonym)
     found = export_person(driver.store, driver.engine, auditor, person.pseudonym.lower())
     assert found["person"]["pseudonym"] == person.pseudonym
     assert found["person"]["identity"]["pesel"] == IDENTITY["pesel"]
@@ -99,7 +102,7 @@ def test_export_holds_everything_and_is_for_the_auditor_only(driver):
         with pytest.raises(NotAllowed):
             export_person(driver.store, driver.engine, user, person.pseudonym)
     denied = entries(driver.store, "access.denied")
-    assert [e.detail["attempted"] for e in denied] == ["privacy.export"] * 3
+    assert [e.detail["attempted"] for e in denied] == ["privacy.export"] * 4  # with the foreign auditor's
     with pytest.raises(InvalidData):
         export_person(driver.store, driver.engine, auditor, "Zofia Wiśniewska")
     with pytest.raises(InvalidData):

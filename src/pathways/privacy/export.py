@@ -24,6 +24,7 @@ from pathways.base.values import jsonable
 from pathways.engine.cases import Engine
 from pathways.engine.errors import InvalidData, NotAllowed, NotFound
 from pathways.engine.runtime import CaseRuntime
+from pathways.privacy.beneficiaries import within_reach
 from pathways.privacy.fields import catalogue
 from pathways.privacy.identity import open_identity
 from pathways.privacy.pseudonyms import is_pseudonym, normalise
@@ -74,7 +75,7 @@ def export_person(store: Store, engine: Engine, user: User | None, pseudonym: st
     written = check_pseudonym(pseudonym)
     with store.unit_of_work(write=False) as uow:
         s = uow.session
-        person = s.scalars(select(Beneficiary).where(Beneficiary.pseudonym == written)).first()
+        person = s.scalars(select(Beneficiary).where(Beneficiary.pseudonym == written, *within_reach(user))).first()
         if person is None:
             raise NotFound(f"no person {written}")
         users = {u.id: u for u in s.scalars(select(User))}

@@ -31,6 +31,7 @@ from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound
 from pathways.engine.lint import RETENTION
 from pathways.engine.parser import parse_xml
 from pathways.privacy.anonymise import anonymise_case
+from pathways.privacy.beneficiaries import within_reach
 from pathways.privacy.pseudonyms import is_pseudonym, normalise
 from pathways.store.db import Store
 from pathways.store.models import (
@@ -228,7 +229,7 @@ def erase_person(store: Store, engine: Engine, user: User | None, pseudonym: str
     today = clock.now().astimezone(clock.WARSAW).date()
     with store.unit_of_work(write=False) as uow:
         s = uow.session
-        person = s.scalars(select(Beneficiary).where(Beneficiary.pseudonym == written)).first()
+        person = s.scalars(select(Beneficiary).where(Beneficiary.pseudonym == written, *within_reach(user))).first()
         if person is None:
             raise NotFound(f"no person {written}")
         person_id = person.id
