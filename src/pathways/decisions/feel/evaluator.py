@@ -19,6 +19,7 @@ from .builtins import BUILTINS, call_function, instance_of
 from .values import FEEL_CONTEXT, FeelError, Function, Range, compare, equal, number
 
 Compiled = Callable[["Scope"], Any]
+Node = Any  # a lark Tree or Token: lark's trees are not typed finely enough to check
 
 
 class Scope:
@@ -59,7 +60,7 @@ def guarded(function: Compiled) -> Compiled:
     return run
 
 
-def name_of(tree: Tree) -> str:
+def name_of(tree: Node) -> str:
     words = []
     for token in tree.children:
         text = str(token)
@@ -102,38 +103,38 @@ def unescape(text: str) -> str:
 class Compiler:
     """One method per tree node kind; each returns a closure over the compiled children."""
 
-    def compile(self, tree: Tree | Token) -> Compiled:
+    def compile(self, tree: Node | Token) -> Compiled:
         if isinstance(tree, Token):
             raise FeelError(f"unexpected token {tree}")
-        method: Callable[[Tree], Compiled] = getattr(self, "c_" + str(tree.data))
+        method: Callable[[Node], Compiled] = getattr(self, "c_" + str(tree.data))
         return method(tree)
 
     # literals
-    def c_number(self, tree: Tree) -> Compiled:
+    def c_number(self, tree: Node) -> Compiled:
         value = number(str(tree.children[0]))
         return lambda scope: value
 
-    def c_string(self, tree: Tree) -> Compiled:
+    def c_string(self, tree: Node) -> Compiled:
         value = unescape(str(tree.children[0]))
         return lambda scope: value
 
-    def c_true(self, tree: Tree) -> Compiled:
+    def c_true(self, tree: Node) -> Compiled:
         return lambda scope: True
 
-    def c_false(self, tree: Tree) -> Compiled:
+    def c_false(self, tree: Node) -> Compiled:
         return lambda scope: False
 
-    def c_null(self, tree: Tree) -> Compiled:
+    def c_null(self, tree: Node) -> Compiled:
         return lambda scope: None
 
-    def c_temporal(self, tree: Tree) -> Compiled:
+    def c_temporal(self, tree: Node) -> Compiled:
         text = unescape(str(tree.children[0]))
 
         def run(scope: Scope) -> Any:
             return temporal.parse_temporal(text)
         return guarded(run)
 
-    def c_name(self, tree: Tree) -> Compiled:
+    def c_name(self, tree: Node) -> Compiled:
         name = name_of(tree)
 
         def run(scope: Scope) -> Any:
@@ -143,14 +144,14 @@ class Compiler:
                 raise FeelError(f"no variable named {name!r}") from None
         return guarded(run)
 
-    def c_input_value(self, tree: Tree) -> Compiled:
+    def c_input_value(self, tree: Node) -> Compiled:
         return self.c_name(Tree("name", [Token("WORD", "?")]))
 
-    def c_list(self, tree: Tree) -> Compiled:
+    def c_list(self, tree: Node) -> Compiled:
         items = [self.compile(child) for child in tree.children if child is not None]
         return lambda scope: [item(scope) for item in items]
 
-    def c_context(self, tree: Tree) -> Compiled:
+    def c_context(self, tree: Node) -> Compiled:
         entries = []
         for entry in tree.children:
             if entry is None:
@@ -167,7 +168,7 @@ class Compiler:
             return result
         return run
 
-    def _interval(self, tree: Tree, start_included: bool) -> Compiled:
+    def _interval(self, tree: Node, start_included: bool) -> Compiled:
         start, end = self.compile(tree.children[0]), self.compile(tree.children[1])
         end_included = tree.children[2].data == "closed_end"
 
@@ -176,24 +177,24 @@ class Compiler:
             return Range(low, high, start_included, end_included)
         return run
 
-    def c_closed_start_interval(self, tree: Tree) -> Compiled:
+    def c_closed_start_interval(self, tree: Node) -> Compiled:
         return self._interval(tree, True)
 
-    def c_open_start_interval(self, tree: Tree) -> Compiled:
+    def c_open_start_interval(self, tree: Node) -> Compiled:
         return self._interval(tree, False)
 
     # operators
-    def c_arith(self, tree: Tree) -> Compiled:
+    def c_arith(self, tree: Node) -> Compiled:
         left, op, right = tree.children
         function = operators.ARITHMETIC[str(op)]
         a, b = self.compile(left), self.compile(right)
         return guarded(lambda scope: function(a(scope), b(scope)))
 
-    def c_negate(self, tree: Tree) -> Compiled:
+    def c_negate(self, tree: Node) -> Compiled:
         a = self.compile(tree.children[0])
         return guarded(lambda scope: operators.negate(a(scope)))
 
-    def _comparison(self, tree: Tree, test: Callable[[int], bool]) -> Compiled:
+    def _comparison(self, tree: Node, test: Callable[[int], bool]) -> Compiled:
         a, b = self.compile(tree.children[0]), self.compile(tree.children[1])
 
         def run(scope: Scope) -> Any:
@@ -206,23 +207,23 @@ class Compiler:
             return test(order)
         return run
 
-    def c_lt(self, tree: Tree) -> Compiled:
+    def c_lt(self, tree: Node) -> Compiled:
         return self._comparison(tree, lambda order: order < 0)
 
-    def c_le(self, tree: Tree) -> Compiled:
+    def c_le(self, tree: Node) -> Compiled:
         return self._comparison(tree, lambda order: order <= 0)
 
-    def c_gt(self, tree: Tree) -> Compiled:
+    def c_gt(self, tree: Node) -> Compiled:
         return self._comparison(tree, lambda order: order > 0)
 
-    def c_ge(self, tree: Tree) -> Compiled:
+    def c_ge(self, tree: Node) -> Compiled:
         return self._comparison(tree, lambda order: order >= 0)
 
-    def c_eq(self, tree: Tree) -> Compiled:
+    def c_eq(self, tree: Node) -> Compiled:
         a, b = self.compile(tree.children[0]), self.compile(tree.children[1])
         return lambda scope: equal(a(scope), b(scope))
 
-    def c_ne(self, tree: Tree) -> Compiled:
+    def c_ne(self, tree: Node) -> Compiled:
         a, b = self.compile(tree.children[0]), self.compile(tree.children[1])
 
         def run(scope: Scope) -> Any:
@@ -230,7 +231,7 @@ class Compiler:
             return None if same is None else not same
         return run
 
-    def c_and_(self, tree: Tree) -> Compiled:
+    def c_and_(self, tree: Node) -> Compiled:
         a, b = self.compile(tree.children[0]), self.compile(tree.children[1])
 
         def run(scope: Scope) -> Any:
@@ -243,7 +244,7 @@ class Compiler:
             return True if left is True and right is True else None
         return run
 
-    def c_or_(self, tree: Tree) -> Compiled:
+    def c_or_(self, tree: Node) -> Compiled:
         a, b = self.compile(tree.children[0]), self.compile(tree.children[1])
 
         def run(scope: Scope) -> Any:
@@ -256,7 +257,7 @@ class Compiler:
             return False if left is False and right is False else None
         return run
 
-    def c_between(self, tree: Tree) -> Compiled:
+    def c_between(self, tree: Node) -> Compiled:
         value, low, high = (self.compile(child) for child in tree.children)
 
         def run(scope: Scope) -> Any:
@@ -268,13 +269,15 @@ class Compiler:
         return run
 
     # unary tests: each compiles to a closure of (scope, value) -> bool | None
-    def test(self, tree: Tree) -> Callable[[Scope, Any], Any]:
+    def test(self, tree: Node) -> Callable[[Scope, Any], Any]:
         kind = str(tree.data)
         if kind == "expr_test":
             return self._expression_test(tree.children[0])
         operand = self.compile(tree.children[0])
-        checks = {"lt_test": lambda o: o < 0, "le_test": lambda o: o <= 0, "gt_test": lambda o: o > 0,
-                  "ge_test": lambda o: o >= 0}
+        checks: dict[str, Callable[[int], bool]] = {
+            "lt_test": lambda o: o < 0, "le_test": lambda o: o <= 0, "gt_test": lambda o: o > 0,
+            "ge_test": lambda o: o >= 0,
+        }
         if kind in ("eq_test", "ne_test"):
             negated = kind == "ne_test"
 
@@ -289,7 +292,7 @@ class Compiler:
             return None if order is None else check(order)
         return ordered
 
-    def _expression_test(self, tree: Tree) -> Callable[[Scope, Any], Any]:
+    def _expression_test(self, tree: Node) -> Callable[[Scope, Any], Any]:
         expression = self.compile(tree)
         uses_input = any(
             isinstance(node, Tree) and node.data == "input_value" for node in tree.iter_subtrees()
@@ -309,32 +312,32 @@ class Compiler:
             return False if same is None and value is not None and expected is not None else same
         return run
 
-    def c_in_single(self, tree: Tree) -> Compiled:
+    def c_in_single(self, tree: Node) -> Compiled:
         value = self.compile(tree.children[0])
         test = self.test(tree.children[1])
         return lambda scope: _with_input(scope, value(scope), [test])
 
-    def c_in_list(self, tree: Tree) -> Compiled:
+    def c_in_list(self, tree: Node) -> Compiled:
         value = self.compile(tree.children[0])
         tests = [self.test(child) for child in tree.children[1:]]
         return lambda scope: _with_input(scope, value(scope), tests)
 
-    def c_start_unary_tests(self, tree: Tree) -> Compiled:
+    def c_start_unary_tests(self, tree: Node) -> Compiled:
         tests = [self.test(child) for child in tree.children]
         return lambda scope: _with_input(scope, scope.lookup("?"), tests)
 
-    def c_instance_of(self, tree: Tree) -> Compiled:
+    def c_instance_of(self, tree: Node) -> Compiled:
         value = self.compile(tree.children[0])
         type_text = type_text_of(tree.children[1])
         return lambda scope: instance_of(value(scope), type_text)
 
     # control
-    def c_if_expr(self, tree: Tree) -> Compiled:
+    def c_if_expr(self, tree: Node) -> Compiled:
         condition, then, otherwise = (self.compile(child) for child in tree.children)
         return lambda scope: then(scope) if condition(scope) is True else otherwise(scope)
 
-    def _iterations(self, trees: list[Tree]) -> list[tuple[str, Compiled, Compiled | None]]:
-        out = []
+    def _iterations(self, trees: list[Node]) -> list[tuple[str, Compiled, Compiled | None]]:
+        out: list[tuple[str, Compiled, Compiled | None]] = []
         for tree in trees:
             name = name_of(tree.children[0])
             first = self.compile(tree.children[1])
@@ -342,7 +345,7 @@ class Compiler:
             out.append((name, first, second))
         return out
 
-    def c_for_expr(self, tree: Tree) -> Compiled:
+    def c_for_expr(self, tree: Node) -> Compiled:
         iterations = self._iterations(tree.children[:-1])
         body = self.compile(tree.children[-1])
 
@@ -353,11 +356,11 @@ class Compiler:
             return results
         return guarded(run)
 
-    def c_quantified(self, tree: Tree) -> Compiled:
+    def c_quantified(self, tree: Node) -> Compiled:
         every = str(tree.children[0]) == "every"
         rest = tree.children[1:]
         pairs = [(name_of(rest[i]), self.compile(rest[i + 1])) for i in range(0, len(rest) - 1, 2)]
-        iterations = [(name, source, None) for name, source in pairs]
+        iterations: list[tuple[str, Compiled, Compiled | None]] = [(name, source, None) for name, source in pairs]
         condition = self.compile(rest[-1])
 
         def run(scope: Scope) -> Any:
@@ -370,7 +373,7 @@ class Compiler:
                 False if all(o is False for o in outcomes) else None)
         return guarded(run)
 
-    def c_function_def(self, tree: Tree) -> Compiled:
+    def c_function_def(self, tree: Node) -> Compiled:
         children = [child for child in tree.children if child is not None]
         if isinstance(children[-2], Token) and str(children[-2]) == "external":
             body = children[-1]
@@ -389,7 +392,7 @@ class Compiler:
             return Function("function", parameters, call)
         return run
 
-    def c_call(self, tree: Tree) -> Compiled:
+    def c_call(self, tree: Node) -> Compiled:
         callee_tree = tree.children[0]
         callee = self.compile(callee_tree)
         arguments = tree.children[1] if len(tree.children) > 1 else None
@@ -412,12 +415,12 @@ class Compiler:
             return call_function(function, [argument(scope) for argument in positional], scope.warn)
         return guarded(run)
 
-    def c_path(self, tree: Tree) -> Compiled:
+    def c_path(self, tree: Node) -> Compiled:
         target = self.compile(tree.children[0])
         key = name_of(tree.children[1])
         return guarded(lambda scope: path(target(scope), key))
 
-    def c_filter(self, tree: Tree) -> Compiled:
+    def c_filter(self, tree: Node) -> Compiled:
         target = self.compile(tree.children[0])
         condition = self.compile(tree.children[1])
 
@@ -468,16 +471,16 @@ def _range_items(start: Any, end: Any) -> list[Any]:
     if not isinstance(start, decimal.Decimal) or not isinstance(end, decimal.Decimal):
         if isinstance(start, dt.date) and isinstance(end, dt.date):
             step = dt.timedelta(days=1 if end >= start else -1)
-            days = abs((end - start).days)
-            return [start + step * i for i in range(days + 1)]
+            count = abs((end - start).days)
+            return [start + step * i for i in range(count + 1)]
         raise FeelError("a range to iterate over needs two whole numbers")
     if start != start.to_integral_value() or end != end.to_integral_value():
         raise FeelError("a range to iterate over needs two whole numbers")
     low, high = int(start), int(end)
     if high - low > 1_000_000 or low - high > 1_000_000:
         raise FeelError("a range to iterate over is limited to a million items")
-    step = 1 if high >= low else -1
-    return [decimal.Decimal(i) for i in range(low, high + step, step)]
+    stride = 1 if high >= low else -1
+    return [decimal.Decimal(i) for i in range(low, high + stride, stride)]
 
 
 def path(value: Any, key: str) -> Any:
@@ -524,7 +527,7 @@ def _item_scope(item: Any) -> dict[str, Any]:
     return {"item": item}
 
 
-def type_text_of(tree: Tree) -> str:
+def type_text_of(tree: Node) -> str:
     if tree.data == "name":
         return name_of(tree)
     if tree.data == "type":

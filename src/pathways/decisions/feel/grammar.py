@@ -8,6 +8,11 @@ pre-pass when they are known variables; backticks are not FEEL, only our tokens 
 Built-in functions whose names hold a keyword (`date and time`, `index of`) are terminals of their own.
 """
 
+KEYWORDS = ("and", "or", "in", "return", "then", "else", "satisfies", "between", "instance", "of", "for", "if",
+            "some", "every", "function", "true", "false", "null", "external")
+MULTIWORD_BUILTINS = ("date and time", "years and months duration", "days and time duration", "day of week",
+                      "day of year", "month of year", "week of year", "index of")
+
 GRAMMAR = r"""
 ?start_expression: expression
 start_unary_tests: positive_unary_test ("," positive_unary_test)*
@@ -102,9 +107,7 @@ type_entry: name ":" type
 
 name: (WORD | QUOTED_NAME | MULTIWORD_BUILTIN)+
 
-MULTIWORD_BUILTIN.3: /(date and time|years and months duration|days and time duration|day of week|day of year|month of year|week of year|index of)(?![\w'])/
 QUOTED_NAME: /`[^`]+`/
-WORD: /(?!(and|or|in|return|then|else|satisfies|between|instance|of|for|if|some|every|function|true|false|null|external)(?![\w']))[A-Za-z_\u00C0-\uFFFF][\w']*/
 NUMBER: /\d+(\.\d+)?|\.\d+/
 STRING: /"(?:[^"\\]|\\.)*"/
 COMMENT: /\/\/[^\n]*/ | /\/\*(.|\n)*?\*\//
@@ -113,3 +116,7 @@ COMMENT: /\/\/[^\n]*/ | /\/\*(.|\n)*?\*\//
 %ignore WS
 %ignore COMMENT
 """
+GRAMMAR += (
+    "MULTIWORD_BUILTIN.3: /(" + "|".join(MULTIWORD_BUILTINS) + r")(?![\w'])/" + "\n"
+    + "WORD: /(?!(" + "|".join(KEYWORDS) + r")(?![\w']))[A-Za-z_\u00C0-\uFFFF][\w']*/" + "\n"
+)

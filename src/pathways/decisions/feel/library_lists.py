@@ -9,6 +9,7 @@ from .registry import builtin, call_function, need, need_int, need_list, spread
 from .values import FEEL_CONTEXT, FeelError, Function, compare, equal
 
 Number = decimal.Decimal
+Items = list[Any]  # inside functions whose parameter is named `list`, as the standard names it
 
 
 def _contains(items: list[Any], value: Any) -> bool:
@@ -155,7 +156,7 @@ def _position(items: list[Any], position: Any, what: str = "position") -> int:
 
 @builtin("sublist", "list", "start position", "length?")
 def sublist(list: Any, start: Any, length: Any = None) -> list[Any]:
-    items = need(list, "list", "list")
+    items: Items = need(list, "list", "list")
     begin = _position(items, start, "start position")
     if length is None:
         return items[begin:]
@@ -172,7 +173,7 @@ def append(list: Any, *items: Any) -> list[Any]:
 
 @builtin("concatenate", "list", variadic=True)
 def concatenate(*lists: Any) -> list[Any]:
-    result: list[Any] = []
+    result: Items = []
     for items in lists:
         result.extend(need(items, "list", "each argument"))
     return result
@@ -209,7 +210,7 @@ def union(*lists: Any) -> list[Any]:
 
 @builtin("distinct values", "list")
 def distinct_values(list: Any) -> list[Any]:
-    result: list[Any] = []
+    result: Items = []
     for item in need_list(list):
         if not _contains(result, item) and not (item is None and None in result):
             result.append(item)
@@ -218,7 +219,7 @@ def distinct_values(list: Any) -> list[Any]:
 
 @builtin("flatten", "list")
 def flatten(list: Any) -> list[Any]:
-    result: list[Any] = []
+    result: Items = []
     for item in need_list(list):
         if isinstance(item, type(result)):
             result.extend(flatten(item))
@@ -238,7 +239,7 @@ def sort(list: Any, precedes: Any = None) -> list[Any]:
     if not isinstance(precedes, Function):
         raise FeelError("precedes must be a function")
     # insertion sort with the FEEL function as the order: lists in decisions are short
-    result: list[Any] = []
+    result: Items = []
     for item in items:
         index = len(result)
         while index > 0 and call_function(precedes, [item, result[index - 1]]) is True:

@@ -16,10 +16,10 @@ from lark import Lark, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInpu
 
 from .evaluator import Compiled, Compiler
 from .grammar import GRAMMAR
+from .grammar import KEYWORDS as GRAMMAR_KEYWORDS
 
 SIMPLE_NAME = re.compile(r"^[A-Za-z_\u00C0-\uFFFF][\w']*( [A-Za-z_\u00C0-\uFFFF][\w']*)*$")
-KEYWORDS = {"and", "or", "in", "return", "then", "else", "satisfies", "between", "instance", "of", "for",
-            "if", "some", "every", "function", "true", "false", "null", "external"}
+KEYWORDS = set(GRAMMAR_KEYWORDS)
 STRING_OR_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*"|//[^\n]*|/\*.*?\*/', re.DOTALL)
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from .values import FeelError, Function, type_name
 
 BUILTINS: dict[str, Function] = {}
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def builtin(name: str, *parameters: str, variadic: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def builtin(name: str, *parameters: str, variadic: bool = False) -> Callable[[F], F]:
     """Register a built-in: parameters ending in `?` are optional (named calls may leave them out)."""
 
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+    def register(function: F) -> F:
         names = [p.rstrip("?") for p in parameters]
         existing = BUILTINS.get(name)
         entry = Function(name, names, function, variadic=variadic)

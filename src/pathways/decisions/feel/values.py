@@ -90,42 +90,17 @@ def number(value: Any) -> decimal.Decimal:
     return FEEL_CONTEXT.create_decimal(value)
 
 
+_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = ()  # filled below, once the classes exist
+
+
 def type_name(value: Any) -> str:
     """The FEEL type of a value, as `instance of` and the error messages name it."""
     if value is None:
         return "Null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, decimal.Decimal):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dt.datetime):
-        return "date and time"
-    if isinstance(value, dt.date):
-        return "date"
-    if isinstance(value, dt.time):
-        return "time"
-    if isinstance(value, dt.timedelta):
-        return "days and time duration"
-    if isinstance(value, YearsMonths):
-        return "years and months duration"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "context"
-    if isinstance(value, Range):
-        return "range"
-    if isinstance(value, Function):
-        return "function"
+    for kind, name in _TYPES:
+        if isinstance(value, kind):
+            return name
     return type(value).__name__
-
-
-def _comparable_kind(value: Any) -> str:
-    kind = type_name(value)
-    if kind in ("date and time", "date", "time"):
-        return kind
-    return kind
 
 
 def equal(left: Any, right: Any) -> bool | None:
@@ -136,27 +111,23 @@ def equal(left: Any, right: Any) -> bool | None:
     if kind != type_name(right):
         return None
     if kind == "list":
-        if len(left) != len(right):
-            return False
-        for a, b in zip(left, right, strict=True):
-            same = equal(a, b)
-            if not same:
-                return same
-        return True
+        return _all_equal(left, right) if len(left) == len(right) else False
     if kind == "context":
-        if set(left) != set(right):
-            return False
-        for key in left:
-            same = equal(left[key], right[key])
-            if not same:
-                return same
-        return True
+        return _all_equal([left[k] for k in left], [right[k] for k in left]) if set(left) == set(right) else False
     if kind in ("date and time", "time"):
         if (left.tzinfo is None) != (right.tzinfo is None):
             return False
         if kind == "time" and left.tzinfo is not None:
             return bool(_time_seconds(left) == _time_seconds(right))
     return bool(left == right)
+
+
+def _all_equal(left: list[Any], right: list[Any]) -> bool | None:
+    for a, b in zip(left, right, strict=True):
+        same = equal(a, b)
+        if not same:
+            return same
+    return True
 
 
 def _time_seconds(value: dt.time) -> float:
@@ -240,32 +211,15 @@ def to_string(value: Any) -> str:
     """FEEL's `string()` of a value: `2026-01-01`, `P1Y`, `[1..2]`."""
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, decimal.Decimal):
-        return format_number(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dt.datetime):
-        return format_datetime(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        return format_time(value)
-    if isinstance(value, dt.timedelta):
-        return format_timedelta(value)
-    if isinstance(value, YearsMonths):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_literal(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{key}: {_literal(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, Range):
-        return (("[" if value.start_included else "(") + _literal(value.start) + ".." + _literal(value.end)
-                + ("]" if value.end_included else ")"))
-    if isinstance(value, Function):
-        return f"function {value.name}"
+    for kind, render in _RENDER:
+        if isinstance(value, kind):
+            return render(value)
     return str(value)
+
+
+def _range_text(value: Range) -> str:
+    return (("[" if value.start_included else "(") + _literal(value.start) + ".." + _literal(value.end)
+            + ("]" if value.end_included else ")"))
 
 
 def _literal(value: Any) -> str:
@@ -297,7 +251,7 @@ def _zone_suffix(tzinfo: dt.tzinfo | None, offset: dt.timedelta | None) -> str:
         return ""
     key = getattr(tzinfo, "key", None)
     if key:
-        return "@" + key
+        return "@" + str(key)
     if offset is None:
         return ""
     if not offset:
@@ -321,3 +275,19 @@ def format_timedelta(value: dt.timedelta) -> str:
     if clock:
         text += "T" + clock
     return text if text not in ("P", "-P") else "PT0S"
+
+
+_TYPES = (
+    (bool, "boolean"), (decimal.Decimal, "number"), (str, "string"), (dt.datetime, "date and time"),
+    (dt.date, "date"), (dt.time, "time"), (dt.timedelta, "days and time duration"),
+    (YearsMonths, "years and months duration"), (list, "list"), (dict, "context"), (Range, "range"),
+    (Function, "function"),
+)
+_RENDER: tuple[tuple[type, Callable[[Any], str]], ...] = (
+    (bool, lambda v: "true" if v else "false"), (decimal.Decimal, format_number), (str, lambda v: v),
+    (dt.datetime, format_datetime), (dt.date, lambda v: v.isoformat()), (dt.time, format_time),
+    (dt.timedelta, format_timedelta), (YearsMonths, str),
+    (list, lambda v: "[" + ", ".join(_literal(item) for item in v) + "]"),
+    (dict, lambda v: "{" + ", ".join(f"{key}: {_literal(item)}" for key, item in v.items()) + "}"),
+    (Range, _range_text), (Function, lambda v: f"function {v.name}"),
+)
