@@ -64,7 +64,7 @@ def name_of(tree: Node) -> str:
     words = []
     for token in tree.children:
         text = str(token)
-        words.append(text[1:-1] if text.startswith("`") else text)
+        words.append(text[1:-1] if text.startswith("`") else " ".join(text.split()))
     return " ".join(words)
 
 
@@ -375,7 +375,7 @@ class Compiler:
 
     def c_function_def(self, tree: Node) -> Compiled:
         children = [child for child in tree.children if child is not None]
-        if isinstance(children[-2], Token) and str(children[-2]) == "external":
+        if len(children) > 1 and isinstance(children[-2], Token) and str(children[-2]) == "external":
             body = children[-1]
 
             def external(scope: Scope) -> Any:
@@ -460,16 +460,28 @@ def _source(scope: Scope, first: Compiled, second: Compiled | None) -> list[Any]
     start = first(scope)
     if second is None:
         if isinstance(start, Range):
-            return _range_items(start.start, start.end)
+            if compare(start.start, start.end) == 1:
+                raise FeelError("a range's start is after its end")
+            low = start.start if start.start_included else _step(start.start, 1)
+            high = start.end if start.end_included else _step(start.end, -1)
+            return _range_items(low, high)
         if start is None:
             return []
         return start if isinstance(start, list) else [start]
     return _range_items(start, second(scope))
 
 
+def _step(value: Any, by: int) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return value + by
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value + dt.timedelta(days=by)
+    raise FeelError("only ranges of whole numbers or dates can be iterated over")
+
+
 def _range_items(start: Any, end: Any) -> list[Any]:
     if not isinstance(start, decimal.Decimal) or not isinstance(end, decimal.Decimal):
-        if isinstance(start, dt.date) and isinstance(end, dt.date):
+        if type(start) is dt.date and type(end) is dt.date:
             step = dt.timedelta(days=1 if end >= start else -1)
             count = abs((end - start).days)
             return [start + step * i for i in range(count + 1)]
@@ -523,7 +535,7 @@ def filter_list(scope: Scope, items: list[Any], condition: Compiled) -> Any:
 
 def _item_scope(item: Any) -> dict[str, Any]:
     if isinstance(item, dict):
-        return {**item, "item": item}
+        return {"item": item, **item}  # an entry named `item` wins over the item itself
     return {"item": item}
 
 

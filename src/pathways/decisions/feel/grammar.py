@@ -61,14 +61,15 @@ EXTERNAL: "external"
 ?additive: additive ADD_OP multiplicative -> arith
     | multiplicative
 ADD_OP: "+" | "-"
-?multiplicative: multiplicative MUL_OP unary -> arith
-    | unary
-MUL_OP: "*" | "/"
-?unary: "-" unary -> negate
+?multiplicative: multiplicative MUL_OP power -> arith
     | power
-?power: power POW_OP postfix -> arith
-    | postfix
+MUL_OP: "*" | "/"
+// as the TCK (and most engines) read it: `-3 ** 2` is 9, `3 ** 4 ** 5` is (3 ** 4) ** 5
+?power: power POW_OP unary -> arith
+    | unary
 POW_OP: "**"
+?unary: "-" unary -> negate
+    | postfix
 
 ?postfix: postfix "." name       -> path
     | postfix "[" expression "]" -> filter
@@ -91,6 +92,9 @@ arguments: expression ("," expression)*        -> positional
 
 interval_end: "]" -> closed_end
     | ")"          -> open_end
+    | OPEN_END_BRACKET -> open_end
+// `[1..10[`: a `[` that cannot start a filter (nothing follows but the end, a comma or a closing bracket)
+OPEN_END_BRACKET.2: /\[(?=\s*($|[,)\]=!]|(and|or|then|else|return|satisfies)(?![\w'])))/
 
 entry: (name | STRING) ":" expression
 
@@ -108,7 +112,7 @@ type_entry: name ":" type
 name: (WORD | QUOTED_NAME | MULTIWORD_BUILTIN)+
 
 QUOTED_NAME: /`[^`]+`/
-NUMBER: /\d+(\.\d+)?|\.\d+/
+NUMBER: /(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?/
 STRING: /"(?:[^"\\]|\\.)*"/
 COMMENT: /\/\/[^\n]*/ | /\/\*(.|\n)*?\*\//
 
@@ -117,6 +121,6 @@ COMMENT: /\/\/[^\n]*/ | /\/\*(.|\n)*?\*\//
 %ignore COMMENT
 """
 GRAMMAR += (
-    "MULTIWORD_BUILTIN.3: /(" + "|".join(MULTIWORD_BUILTINS) + r")(?![\w'])/" + "\n"
+    "MULTIWORD_BUILTIN.3: /(" + "|".join(n.replace(" ", r"\s+") for n in MULTIWORD_BUILTINS) + r")(?![\w'])/" + "\n"
     + "WORD: /(?!(" + "|".join(KEYWORDS) + r")(?![\w']))[A-Za-z_\u00C0-\uFFFF][\w']*/" + "\n"
 )

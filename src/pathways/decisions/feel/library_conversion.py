@@ -10,7 +10,7 @@ from typing import Any
 
 from . import temporal
 from .registry import builtin, need, need_int
-from .values import FEEL_CONTEXT, FeelError, YearsMonths, equal, to_string, type_name
+from .values import FEEL_CONTEXT, FeelError, YearsMonths, compare, equal, to_string, type_name
 
 Number = decimal.Decimal
 
@@ -139,9 +139,14 @@ def get_entries(m: Any) -> list[dict[str, Any]]:
 
 @builtin("context put", "context", "key", "value")
 def context_put(context: Any, key: Any, value: Any) -> dict[str, Any]:
-    if isinstance(key, list):
+    if isinstance(key, list):  # positional: `context put(c, ["a", "b"], v)` is the keys form
         return _put_path(need(context, "context", "context"), key, value)
     return {**need(context, "context", "context"), need(key, "string", "key"): value}
+
+
+@builtin("context put", "context", "keys", "value")
+def context_put_path(context: Any, keys: Any, value: Any) -> dict[str, Any]:
+    return _put_path(need(context, "context", "context"), need(keys, "list", "keys"), value)
 
 
 def _put_path(context: dict[str, Any], keys: list[Any], value: Any) -> dict[str, Any]:
@@ -152,6 +157,26 @@ def _put_path(context: dict[str, Any], keys: list[Any], value: Any) -> dict[str,
         return {**context, head: value}
     inner = context.get(head, {})
     return {**context, head: _put_path(need(inner, "context", "nested context"), keys[1:], value)}
+
+
+@builtin("range", "from")
+def range_from(value: Any) -> Any:
+    """DMN 1.5's `range("[1..10)")`: the text of a range literal, evaluated without variables."""
+    from . import evaluate  # the parser sits above the library: imported when called
+    from .values import Range
+
+    text = need(value, "string", "from").strip()
+    if not text or text[0] not in "[(]" or text[-1] not in "])[":
+        raise FeelError(f"not a range: {value!r}")
+    result = evaluate(text, {})
+    if not isinstance(result.value, Range) or result.warnings:
+        raise FeelError(f"not a range: {value!r}")
+    start, end = result.value.start, result.value.end
+    if start is None and end is None:
+        raise FeelError(f"a range needs at least one end: {value!r}")
+    if start is not None and end is not None and compare(start, end) in (None, 1):
+        raise FeelError(f"a range's start must not be after its end: {value!r}")
+    return result.value
 
 
 @builtin("context merge", "contexts")
@@ -165,7 +190,7 @@ def context_merge(contexts: Any) -> dict[str, Any]:
 @builtin("context", "entries")
 def context_from(entries: Any) -> dict[str, Any]:
     result: dict[str, Any] = {}
-    for entry in need(entries, "list", "entries"):
+    for entry in entries if isinstance(entries, list) else [need(entries, "context", "entries")]:
         key = need(need(entry, "context", "entry").get("key"), "string", "key")
         if key in result:
             raise FeelError(f"duplicate key {key!r}")

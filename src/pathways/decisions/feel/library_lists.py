@@ -193,6 +193,23 @@ def remove(list: Any, position: Any) -> list[Any]:
     return [*items[:index], *items[index + 1:]]
 
 
+@builtin("list replace", "list", "position", "newItem")
+def list_replace(list: Any, position: Any, newItem: Any) -> list[Any]:  # noqa: N803 - the standard's name
+    """DMN 1.5: replace the item at a position, or every item a function `match(item, newItem)` picks."""
+    items: Items = need_list(list)
+    if isinstance(position, Function):
+        return [newItem if call_function(position, [item, newItem]) is True else item for item in items]
+    index = _position(items, position)
+    return [*items[:index], newItem, *items[index + 1:]]
+
+
+@builtin("list replace", "list", "match", "newItem")
+def list_replace_matching(list: Any, match: Any, newItem: Any) -> list[Any]:  # noqa: N803
+    if not isinstance(match, Function):
+        raise FeelError("match must be a function")
+    return list_replace(list, match, newItem)
+
+
 @builtin("reverse", "list")
 def reverse(list: Any) -> list[Any]:
     return need_list(list)[::-1]

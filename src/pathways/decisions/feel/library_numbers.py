@@ -5,7 +5,7 @@ from __future__ import annotations
 import decimal
 from typing import Any
 
-from .registry import builtin, need, need_int
+from .registry import MISSING, builtin, need, need_int
 from .values import FEEL_CONTEXT, FeelError
 
 Number = decimal.Decimal
@@ -20,7 +20,11 @@ def _round(n: Any, scale: Any, rounding: str) -> Number:
     places = need_int(scale, "scale")
     if not -6111 <= places <= 6176:
         raise FeelError("scale out of range")
-    return _number(n).quantize(Number(1).scaleb(-places), rounding=rounding, context=FEEL_CONTEXT)
+    value = _number(n)
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent <= places:
+        return value  # already that precise: nothing to round (and no 6176-digit quantize)
+    return value.quantize(Number(1).scaleb(-places), rounding=rounding, context=FEEL_CONTEXT)
 
 
 @builtin("decimal", "n", "scale")
@@ -49,13 +53,13 @@ def round_half_down(n: Any, scale: Any) -> Number:
 
 
 @builtin("floor", "n", "scale?")
-def floor(n: Any, scale: Any = None) -> Number:
-    return _round(n, Number(0) if scale is None else scale, decimal.ROUND_FLOOR)
+def floor(n: Any, scale: Any = MISSING) -> Number:
+    return _round(n, Number(0) if scale is MISSING else scale, decimal.ROUND_FLOOR)
 
 
 @builtin("ceiling", "n", "scale?")
-def ceiling(n: Any, scale: Any = None) -> Number:
-    return _round(n, Number(0) if scale is None else scale, decimal.ROUND_CEILING)
+def ceiling(n: Any, scale: Any = MISSING) -> Number:
+    return _round(n, Number(0) if scale is MISSING else scale, decimal.ROUND_CEILING)
 
 
 @builtin("abs", "n")

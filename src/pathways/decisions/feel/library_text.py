@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .registry import builtin, need, need_int
+from .registry import MISSING, builtin, need, need_int, need_list
 from .values import FeelError
 
 
@@ -15,7 +15,7 @@ def _text(value: Any, what: str = "string") -> str:
 
 
 @builtin("substring", "string", "start position", "length?")
-def substring(string: Any, start: Any, length: Any = None) -> str:
+def substring(string: Any, start: Any, length: Any = MISSING) -> str:
     chars = list(_text(string))  # code points, as the standard counts them
     begin = need_int(start, "start position")
     if begin == 0 or abs(begin) > len(chars) + (1 if begin > 0 else 0):
@@ -23,7 +23,7 @@ def substring(string: Any, start: Any, length: Any = None) -> str:
             return ""
         raise FeelError("start position out of range")
     index = begin - 1 if begin > 0 else len(chars) + begin
-    if length is None:
+    if length is MISSING:
         return "".join(chars[index:])
     count = need_int(length, "length")
     if count < 0:
@@ -124,7 +124,7 @@ def split(string: Any, delimiter: Any) -> list[str]:
 
 @builtin("string join", "list", "delimiter?")
 def string_join(list: Any, delimiter: Any = None) -> str:
-    items = need(list, "list", "list")
+    items = need_list(list)
     separator = "" if delimiter is None else _text(delimiter, "delimiter")
     for item in items:
         if item is not None and not isinstance(item, str):

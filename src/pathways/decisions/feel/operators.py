@@ -69,6 +69,11 @@ def subtract(left: Any, right: Any) -> Any:
     if kinds[1] == "days and time duration" and kinds[0] in ("date", "date and time", "time"):
         return add(left, -right)
     if kinds[0] in ("date", "date and time") and kinds[1] in ("date", "date and time"):
+        if "date" in kinds and kinds[0] != kinds[1] and any(
+                isinstance(v, dt.datetime) and v.tzinfo is None for v in (left, right)):
+            raise FeelError("cannot subtract a date and a local date and time")
+        if kinds == ("date and time", "date and time") and (left.tzinfo is None) != (right.tzinfo is None):
+            raise FeelError("cannot subtract a local date and time and one with a time zone")
         return temporal.subtract_datetimes(_as_datetime(left), _as_datetime(right))
     if kinds == ("time", "time"):
         return temporal.time_difference(left, right)
@@ -76,7 +81,8 @@ def subtract(left: Any, right: Any) -> Any:
 
 
 def _as_datetime(value: dt.date) -> dt.datetime:
-    return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+    # a date is its midnight in UTC when subtracted from a date and time with a zone
+    return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
 
 
 def multiply(left: Any, right: Any) -> Any:

@@ -50,6 +50,7 @@ def _lark() -> Lark:
 TERMINAL_NAMES = {
     "WORD": "a name", "NUMBER": "a number", "STRING": "a string", "LPAR": "(", "RPAR": ")", "LSQB": "[",
     "RSQB": "]", "LBRACE": "{", "RBRACE": "}", "COMMA": ",", "COLON": ":", "DOT": ".", "$END": "the end",
+    "AT": "@", "QMARK": "?", "QUOTED_NAME": "a name", "MULTIWORD_BUILTIN": "a name",
 }
 
 

@@ -74,10 +74,13 @@ def need(value: Any, kind: str, what: str) -> Any:
 
 
 def need_int(value: Any, what: str) -> int:
+    """A whole number from a number argument, its fraction dropped (`substring(s, 3, 3.8)` takes 3)."""
     need(value, "number", what)
-    if value != value.to_integral_value():
-        raise FeelError(f"{what} must be a whole number")
-    return int(value)
+    return int(value.to_integral_value(rounding=decimal.ROUND_DOWN))
+
+
+MISSING: Any = object()
+"""The default of an optional parameter: told apart from an explicit null (`ceiling(1.5, null)` is null)."""
 
 
 def need_list(value: Any, what: str = "list") -> list[Any]:
@@ -88,6 +91,8 @@ def need_list(value: Any, what: str = "list") -> list[Any]:
 
 def spread(values: tuple[Any, ...]) -> list[Any]:
     """`min([1, 2])` and `min(1, 2)` alike: one list argument, or the arguments themselves."""
+    if not values:
+        raise FeelError("expected a list or at least one argument")
     if len(values) == 1 and isinstance(values[0], list):
         return values[0]
     return list(values)

@@ -15,7 +15,7 @@ from typing import Any
 
 from .values import FeelError, YearsMonths
 
-DATE = re.compile(r"^(-?\d{4,9})-(\d{2})-(\d{2})$")
+DATE = re.compile(r"^(-?(?:[1-9]\d{4,8}|\d{4}))-(\d{2})-(\d{2})$")
 TIME = re.compile(r"^(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2}(?::\d{2})?|@[A-Za-z_/+\-0-9]+)?$")
 DAY_TIME = re.compile(r"^(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 YEAR_MONTH = re.compile(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?$")
@@ -128,6 +128,10 @@ def months_between(start: dt.date, end: dt.date) -> YearsMonths:
 
 
 def subtract_datetimes(left: dt.datetime, right: dt.datetime) -> dt.timedelta:
+    if left.tzinfo is None and right.tzinfo is not None and right.tzinfo is dt.UTC and right.time() == dt.time():
+        right = right.replace(tzinfo=None)  # a date: its midnight, in the other side's local time
+    elif right.tzinfo is None and left.tzinfo is dt.UTC and left.time() == dt.time():
+        left = left.replace(tzinfo=None)
     if (left.tzinfo is None) != (right.tzinfo is None):
         left = left if left.tzinfo else left.replace(tzinfo=dt.UTC)
         right = right if right.tzinfo else right.replace(tzinfo=dt.UTC)

@@ -40,7 +40,7 @@ class YearsMonths:
         sign = "-" if self.months < 0 else ""
         years, months = divmod(abs(self.months), 12)
         if not years and not months:
-            return "P0M"
+            return "P0Y"
         return sign + "P" + (f"{years}Y" if years else "") + (f"{months}M" if months else "")
 
 
@@ -257,8 +257,9 @@ def _zone_suffix(tzinfo: dt.tzinfo | None, offset: dt.timedelta | None) -> str:
     if not offset:
         return "Z"
     sign = "-" if offset < dt.timedelta(0) else "+"
-    minutes = abs(int(offset.total_seconds())) // 60
-    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    seconds = abs(int(offset.total_seconds()))
+    text = f"{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
+    return text + (f":{seconds % 60:02d}" if seconds % 60 else "")
 
 
 def format_timedelta(value: dt.timedelta) -> str:
@@ -274,7 +275,7 @@ def format_timedelta(value: dt.timedelta) -> str:
         clock += f"{secs}{fraction}S"
     if clock:
         text += "T" + clock
-    return text if text not in ("P", "-P") else "PT0S"
+    return text if text not in ("P", "-P") else "P0D"
 
 
 _TYPES = (
