@@ -15,6 +15,9 @@ _ALIASES = {"Any": None, "Null": "Null", "days and time duration": "days and tim
             "dateTime": "date and time"}
 
 
+_ABSENT = object()
+
+
 def instance_of(value: Any, type_text: str) -> bool:
     """`x instance of T` for the built-in types, `list<T>`, `context<k: T>`, `range<T>`, `function`."""
     wanted = type_text.strip()
@@ -36,7 +39,8 @@ def instance_of(value: Any, type_text: str) -> bool:
             return False
         for part in wanted[8:-1].split(","):
             key, _, kind = part.partition(":")
-            if key.strip() not in value or not instance_of(value[key.strip()], kind.strip()):
+            entry = value.get(key.strip(), _ABSENT)
+            if entry is _ABSENT or (entry is not None and not instance_of(entry, kind.strip())):
                 return False
         return True
     if wanted.startswith("function"):

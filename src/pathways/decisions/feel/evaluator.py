@@ -169,8 +169,9 @@ class Compiler:
         return run
 
     def _interval(self, tree: Node, start_included: bool) -> Compiled:
-        start, end = self.compile(tree.children[0]), self.compile(tree.children[1])
-        end_included = tree.children[2].data == "closed_end"
+        parts = [child for child in tree.children if isinstance(child, Tree)]
+        start, end = self.compile(parts[0]), self.compile(parts[1])
+        end_included = parts[2].data == "closed_end"
 
         def run(scope: Scope) -> Any:
             low, high = start(scope), end(scope)
@@ -304,8 +305,10 @@ class Compiler:
                 return expected
             if isinstance(expected, Range):
                 return expected.contains(value)
-            if isinstance(expected, list) and not isinstance(value, list):
-                return any(equal(value, item) for item in expected)
+            if isinstance(expected, list):
+                if any(equal(value, item) is True for item in expected):
+                    return True
+                return equal(value, expected) is True if isinstance(value, list) else False
             if isinstance(expected, Function):
                 return call_function(expected, [value], scope.warn)
             same = equal(value, expected)
@@ -524,8 +527,9 @@ def filter_list(scope: Scope, items: list[Any], condition: Compiled) -> Any:
             if index < 0 and -index <= len(items):
                 return items[index]
             return None
-    else:
-        return []
+    else:  # `[][1]` is null, `[][item > 1]` is []: try the condition on nothing, quietly
+        probe = condition(Scope({"item": None}, scope, []))
+        return None if isinstance(probe, decimal.Decimal) else []
     result = []
     for item in items:
         if condition(scope.child(_item_scope(item))) is True:

@@ -50,13 +50,15 @@ EXTERNAL: "external"
     | additive "between" additive "and" additive    -> between
     | additive "in" "(" in_test ("," in_test)+ ")"  -> in_list
     | additive "in" in_test                         -> in_single
+    | additive "in" "(" in_comparison ")"           -> in_single
     | additive "instance" "of" type                 -> instance_of
     | additive
-?in_test: "<" additive   -> lt_test
+?in_test: in_comparison
+    | additive           -> expr_test
+?in_comparison: "<" additive -> lt_test
     | "<=" additive      -> le_test
     | ">" additive       -> gt_test
     | ">=" additive      -> ge_test
-    | additive           -> expr_test
 
 ?additive: additive ADD_OP multiplicative -> arith
     | multiplicative
@@ -87,12 +89,14 @@ arguments: expression ("," expression)*        -> positional
     | "(" expression ")"
     | "[" expression ".." expression interval_end -> closed_start_interval
     | "(" expression ".." expression interval_end -> open_start_interval
-    | "]" expression ".." expression interval_end -> open_start_interval
+    | OPEN_START_BRACKET expression ".." expression interval_end -> open_start_interval
     | "@" STRING                         -> temporal
 
 interval_end: "]" -> closed_end
     | ")"          -> open_end
     | OPEN_END_BRACKET -> open_end
+// `]1..10]`: a `]` that opens a range (a `..` follows before any other bracket or comma)
+OPEN_START_BRACKET.2: /\](?=[^\[\](),]*\.\.)/
 // `[1..10[`: a `[` that cannot start a filter (nothing follows but the end, a comma or a closing bracket)
 OPEN_END_BRACKET.2: /\[(?=\s*($|[,)\]=!]|(and|or|then|else|return|satisfies)(?![\w'])))/
 
