@@ -50,6 +50,7 @@ def _lark() -> Lark:
 TERMINAL_NAMES = {
     "WORD": "a name", "NUMBER": "a number", "STRING": "a string", "LPAR": "(", "RPAR": ")", "LSQB": "[",
     "RSQB": "]", "LBRACE": "{", "RBRACE": "}", "COMMA": ",", "COLON": ":", "DOT": ".", "$END": "the end",
+    "MINUS": "-", "OPEN_START_BRACKET": "]", "OPEN_END_BRACKET": "[", "QUANTIFIER": "some or every",
     "AT": "@", "QMARK": "?", "QUOTED_NAME": "a name", "MULTIWORD_BUILTIN": "a name",
 }
 
@@ -107,8 +108,8 @@ def _syntax_error(text: str, error: UnexpectedInput) -> FeelSyntaxError:
     line, column = getattr(error, "line", 1), getattr(error, "column", 1)
     if isinstance(error, UnexpectedToken):
         if error.token.type == "$END":
-            return FeelSyntaxError(text, line if line > 0 else 1, max(column, 1), _expected(error.expected),
-                                   "unexpected end")
+            lines = text.splitlines() or [""]
+            return FeelSyntaxError(text, len(lines), len(lines[-1]) + 1, _expected(error.expected), "unexpected end")
         return FeelSyntaxError(text, line, column, _expected(error.expected), f"unexpected {error.token!s}")
     if isinstance(error, UnexpectedCharacters):
         return FeelSyntaxError(text, line, column, _expected(error.allowed or ()),
