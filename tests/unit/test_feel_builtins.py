@@ -42,19 +42,22 @@ def test_string_functions(expression, expected):
 @pytest.mark.parametrize(("expression", "expected"), [
     ("list contains([1, 2, 3], 2)", True), ("list contains([1, null], null)", True), ("count([1, 2, 3])", 3),
     ("count([])", 0), ("min([3, 1, 2])", 1), ("min(3, 1, 2)", 1), ("max([3, 1, 2])", 3), ('max("a", "c", "b")', "c"),
-    ("min([])", None), ("sum([1, 2, 3])", 6), ("sum(1, 2, 3)", 6), ("sum([])", None), ("mean([1, 2, 3, 4])", Decimal("2.5")),
+    ("min([])", None), ("sum([1, 2, 3])", 6), ("sum(1, 2, 3)", 6),
+    ("sum([])", None), ("mean([1, 2, 3, 4])", Decimal("2.5")),
     ("all([true, true])", True), ("all([true, false])", False), ("all([true, null])", None), ("all([])", True),
     ("any([false, true])", True), ("any([false, null])", None), ("any([])", False), ("all(true, false)", False),
     ("sublist([1, 2, 3, 4], 2, 2)", [2, 3]), ("sublist([1, 2, 3], -1)", [3]), ("append([1], 2, 3)", [1, 2, 3]),
     ("concatenate([1], [2, 3], [])", [1, 2, 3]), ("insert before([1, 3], 2, 2)", [1, 2, 3]),
     ("insert before([1, 3], -1, 2)", [1, 2, 3]), ("remove([1, 2, 3], 2)", [1, 3]), ("reverse([1, 2, 3])", [3, 2, 1]),
-    ("index of([1, 2, 3, 2], 2)", [2, 4]), ("union([1, 2], [2, 3])", [1, 2, 3]), ("distinct values([1, 2, 1, 3, 2])", [1, 2, 3]),
+    ("index of([1, 2, 3, 2], 2)", [2, 4]), ("union([1, 2], [2, 3])", [1, 2, 3]),
+    ("distinct values([1, 2, 1, 3, 2])", [1, 2, 3]),
     ("flatten([[1, 2], [[3]], 4])", [1, 2, 3, 4]), ("product([2, 3, 4])", 24), ("product(2, 3)", 6),
     ("median([8, 2, 5, 3, 4])", 4), ("median([6, 1, 2, 3])", Decimal("2.5")), ("median([])", None),
     ("mode([6, 3, 9, 6, 6])", [6]), ("mode([6, 1, 9, 6, 1])", [1, 6]), ("mode([])", []),
     ("sort([3, 1, 2])", [1, 2, 3]), ('sort(["b", "a"])', ["a", "b"]),
     ("sort(list: [3, 1, 2], precedes: function(x, y) x > y)", [3, 2, 1]),
-    ("list replace([1, 2, 3], 2, 9)", [1, 9, 3]), ("list replace([1, 2, 3], function(item, newItem) item > 1, 0)", [1, 0, 0]),
+    ("list replace([1, 2, 3], 2, 9)", [1, 9, 3]),
+    ("list replace([1, 2, 3], function(item, newItem) item > 1, 0)", [1, 0, 0]),
     ("sublist([1, 2, 3], 5)", None), ("remove([1], 3)", None), ("sum([1, \"a\"])", None), ("min([1, \"a\"])", None),
 ])
 def test_list_functions(expression, expected):
@@ -86,8 +89,8 @@ def test_abs_of_a_duration():
 
 
 @pytest.mark.parametrize(("expression", "expected"), [
-    ('get value({a: 1}, "a")', 1), ('get value({a: 1}, "b")', None), ("get entries({a: 1, b: 2})",
-                                                                       [{"key": "a", "value": 1}, {"key": "b", "value": 2}]),
+    ('get value({a: 1}, "a")', 1), ('get value({a: 1}, "b")', None),
+    ("get entries({a: 1, b: 2})", [{"key": "a", "value": 1}, {"key": "b", "value": 2}]),
     ('context put({a: 1}, "b", 2)', {"a": 1, "b": 2}), ('context put({a: 1}, "a", 2)', {"a": 2}),
     ('context put({x: {y: 1}}, ["x", "y"], 2)', {"x": {"y": 2}}),
     ('context put(context: {x: {y: 1}}, keys: ["x", "z"], value: 3)', {"x": {"y": 1, "z": 3}}),

@@ -17,7 +17,8 @@ from pathways.decisions.feel import FeelSyntaxError, parse_unary_tests, unary_te
     ("not(< 5)", 3, False), ("not([1..3], [7..9])", 5, True), ("true", True, True), ("false", True, False),
     ("null", None, True), ("null", 1, False), ("? > 3", 4, True), ("? > 3", 2, False),
     ("? in [1..3] or ? = 10", 10, True), ("count(?) > 1", [1, 2], True), ("string length(?) < 3", "ab", True),
-    ('>= date("2026-01-01")', dt.date(2026, 6, 1), True), ('[@"2026-01-01"..@"2026-12-31"]', dt.date(2027, 1, 1), False),
+    ('>= date("2026-01-01")', dt.date(2026, 6, 1), True),
+    ('[@"2026-01-01"..@"2026-12-31"]', dt.date(2027, 1, 1), False),
     ("[1, 2, 3]", 2, True), ("limit", 10, True), ("< limit", 9, True), ("> limit * 2", 25, True),
     ('"a", "b", < "0"', "0", False), ("=5", 5, True), ("!= 5", 5, False), ("!= 5", 6, True),
 ])

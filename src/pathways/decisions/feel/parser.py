@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from lark import Lark, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark import Lark, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .evaluator import Compiled, Compiler
 from .grammar import GRAMMAR
@@ -98,10 +98,24 @@ def _parse_cached(text: str, names: tuple[str, ...], kind: str) -> Expression:
     start = "start_unary_tests" if kind == "unary tests" else "start_expression"
     try:
         tree = _lark().parse(source, start=start)
+        run = Compiler().compile(tree)
     except UnexpectedInput as error:
         raise _syntax_error(text, error) from None
-    run = Compiler().compile(tree) if isinstance(tree, Tree) else Compiler().compile(Tree("start", [tree]))
-    return Expression(text, kind, run)
+    except RecursionError:
+        raise FeelSyntaxError(text, 1, 1, [], "expression nested too deeply") from None
+    return Expression(text, kind, _bounded(run))
+
+
+def _bounded(run: Compiled) -> Compiled:
+    """An evaluation too deep for Python's stack (runaway recursion in a FEEL function) is null."""
+
+    def evaluate(scope: Any) -> Any:
+        try:
+            return run(scope)
+        except RecursionError:
+            scope.warn("evaluation nested too deeply (a function calling itself without end?)")
+            return None
+    return evaluate
 
 
 def _syntax_error(text: str, error: UnexpectedInput) -> FeelSyntaxError:
