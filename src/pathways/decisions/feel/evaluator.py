@@ -51,12 +51,16 @@ class Scope:
 
 
 def guarded(function: Compiled) -> Compiled:
+    """Run a node; a FEEL error, or a slip of Python arithmetic inside a built-in, becomes null."""
+
     def run(scope: Scope) -> Any:
         try:
             return operators.check_number(function(scope))
         except FeelError as error:
             scope.warn(str(error))
-            return None
+        except (ArithmeticError, ValueError, TypeError, IndexError, KeyError, AttributeError) as error:
+            scope.warn(f"{type(error).__name__}: {error}")
+        return None
     return run
 
 

@@ -191,7 +191,9 @@ def context_merge(contexts: Any) -> dict[str, Any]:
 def context_from(entries: Any) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for entry in entries if isinstance(entries, list) else [need(entries, "context", "entries")]:
-        key = need(need(entry, "context", "entry").get("key"), "string", "key")
+        if "value" not in need(entry, "context", "entry"):
+            raise FeelError("each entry needs a key and a value")
+        key = need(entry.get("key"), "string", "key")
         if key in result:
             raise FeelError(f"duplicate key {key!r}")
         result[key] = entry.get("value")

@@ -198,7 +198,15 @@ def list_replace(list: Any, position: Any, newItem: Any) -> list[Any]:  # noqa: 
     """DMN 1.5: replace the item at a position, or every item a function `match(item, newItem)` picks."""
     items: Items = need_list(list)
     if isinstance(position, Function):
-        return [newItem if call_function(position, [item, newItem]) is True else item for item in items]
+        if position.parameters and len(position.parameters) != 2:
+            raise FeelError("match must take two parameters: item and newItem")
+        result = []
+        for item in items:
+            matched = call_function(position, [item, newItem])
+            if not isinstance(matched, bool):
+                raise FeelError("match must return true or false")
+            result.append(newItem if matched else item)
+        return result
     index = _position(items, position)
     return [*items[:index], newItem, *items[index + 1:]]
 
