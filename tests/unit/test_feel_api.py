@@ -92,3 +92,21 @@ def test_too_deep_expressions_are_a_syntax_error_not_a_crash():
 def test_endless_recursion_is_null_with_a_warning():
     result = evaluate("{f: function(n) f(n + 1), r: f(1)}.r", {})
     assert result.value is None and any("too deeply" in warning for warning in result.warnings)
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("Monthly Salary * 12 + bonus", {"Monthly Salary", "bonus"}), ("for x in items return x * rate", {"items", "rate"}),
+    ("some p in people satisfies p.age > limit", {"people", "limit"}), ("count(items) + sum([1, 2])", {"items"}),
+    ("{a: 1, b: a + c}", {"c"}), ("(function(x) x + y)(1)", {"y"}), ("[1, 2][item > min]", set()),
+])
+def test_free_names_are_what_the_variables_must_give(text, names):
+    assert parse(text).free_names == names
+
+
+def test_free_names_of_unary_tests_leave_out_the_input():
+    assert feel.parse_unary_tests("> limit, ? = other").free_names == {"limit", "other"}
+
+
+def test_free_names_of_a_negated_unary_test():
+    assert feel.parse_unary_tests("not(< limit)").free_names == {"limit"}
+    assert feel.parse_unary_tests("-").free_names == set()

@@ -55,7 +55,7 @@ def parse_unary_tests(text: str, names: Any = ()) -> Expression:
         def negated(scope: Scope) -> Any:
             outcome = positive.run(scope)
             return None if outcome is None else not outcome
-        return Expression(text, "unary tests", negated)
+        return Expression(text, "unary tests", negated, positive.free_names)
     return parse(stripped, names, kind="unary tests")
 
 

@@ -105,7 +105,15 @@ def unescape(text: str) -> str:
 
 
 class Compiler:
-    """One method per tree node kind; each returns a closure over the compiled children."""
+    """One method per tree node kind; each returns a closure over the compiled children.
+
+    `names` collects every name the expression reads (for lint: unknown input names), including
+    names bound inside it by `for`, `some`, `every` and function parameters, which `bound` lists.
+    """
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.bound: set[str] = {"?", "item", "partial"}
 
     def compile(self, tree: Node | Token) -> Compiled:
         if isinstance(tree, Token):
@@ -140,6 +148,7 @@ class Compiler:
 
     def c_name(self, tree: Node) -> Compiled:
         name = name_of(tree)
+        self.names.add(name)
 
         def run(scope: Scope) -> Any:
             try:
@@ -162,6 +171,7 @@ class Compiler:
                 continue
             key, value = entry.children
             key_text = unescape(str(key)) if isinstance(key, Token) else name_of(key)
+            self.bound.add(key_text)
             entries.append((key_text, self.compile(value)))
 
         def run(scope: Scope) -> Any:
@@ -347,6 +357,7 @@ class Compiler:
         out: list[tuple[str, Compiled, Compiled | None]] = []
         for tree in trees:
             name = name_of(tree.children[0])
+            self.bound.add(name)
             first = self.compile(tree.children[1])
             second = self.compile(tree.children[2]) if tree.data == "range_iteration" else None
             out.append((name, first, second))
@@ -367,6 +378,7 @@ class Compiler:
         every = str(tree.children[0]) == "every"
         rest = tree.children[1:]
         pairs = [(name_of(rest[i]), self.compile(rest[i + 1])) for i in range(0, len(rest) - 1, 2)]
+        self.bound.update(name for name, _ in pairs)
         iterations: list[tuple[str, Compiled, Compiled | None]] = [(name, source, None) for name, source in pairs]
         condition = self.compile(rest[-1])
 
@@ -390,6 +402,7 @@ class Compiler:
             del body
             return guarded(external)
         parameters = [name_of(child.children[0]) for child in children[:-1]]
+        self.bound.update(parameters)
         body_code = self.compile(children[-1])
 
         def run(scope: Scope) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 from lark import Lark, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .evaluator import Compiled, Compiler
+from .registry import BUILTINS
 from .grammar import GRAMMAR
 from .grammar import KEYWORDS as GRAMMAR_KEYWORDS
 
@@ -39,6 +40,9 @@ class Expression:
     text: str
     kind: str  # "expression" or "unary tests"
     run: Compiled
+    free_names: frozenset[str] = frozenset()
+    """Names read and not bound inside (by `for`, `some`, parameters, context entries), built-ins
+    left out: what must come from the variables in scope. For lint: unknown input names."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -98,12 +102,14 @@ def _parse_cached(text: str, names: tuple[str, ...], kind: str) -> Expression:
     start = "start_unary_tests" if kind == "unary tests" else "start_expression"
     try:
         tree = _lark().parse(source, start=start)
-        run = Compiler().compile(tree)
+        compiler = Compiler()
+        run = compiler.compile(tree)
     except UnexpectedInput as error:
         raise _syntax_error(text, error) from None
     except RecursionError:
         raise FeelSyntaxError(text, 1, 1, [], "expression nested too deeply") from None
-    return Expression(text, kind, _bounded(run))
+    free = frozenset(name for name in compiler.names - compiler.bound if name not in BUILTINS)
+    return Expression(text, kind, _bounded(run), free)
 
 
 def _bounded(run: Compiled) -> Compiled:
