@@ -15,9 +15,9 @@ from typing import Any
 from lark import Lark, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .evaluator import Compiled, Compiler
-from .registry import BUILTINS
 from .grammar import GRAMMAR
 from .grammar import KEYWORDS as GRAMMAR_KEYWORDS
+from .registry import BUILTINS
 
 SIMPLE_NAME = re.compile(r"^[A-Za-z_\u00C0-\uFFFF][\w']*( [A-Za-z_\u00C0-\uFFFF][\w']*)*$")
 KEYWORDS = set(GRAMMAR_KEYWORDS)
