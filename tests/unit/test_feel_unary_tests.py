@@ -53,3 +53,8 @@ def test_unary_test_syntax_errors_are_located():
 
 def test_names_with_operators_in_unary_tests():
     assert unary_test("< Credit-Limit", 5, {"Credit-Limit": 10}) is True
+
+
+def test_a_function_as_a_test_is_called_with_the_input():
+    assert unary_test("is even", 4, {"is even": lambda n: n % 2 == 0}) is True
+    assert unary_test_result("substring", 1).value is None  # wrong arity: null with a warning

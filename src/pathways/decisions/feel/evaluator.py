@@ -323,8 +323,8 @@ class Compiler:
                 if any(equal(value, item) is True for item in expected):
                     return True
                 return equal(value, expected) is True if isinstance(value, list) else False
-            if isinstance(expected, Function):
-                return call_function(expected, [value], scope.warn)
+            if isinstance(expected, Function):  # a function as a test: true when it returns true
+                return guarded(lambda inner: call_function(expected, [value], inner.warn))(scope)
             same = equal(value, expected)
             return False if same is None and value is not None and expected is not None else same
         return run
