@@ -7,61 +7,18 @@ the standard says (10.3.2.2): a FEEL expression never raises at run time.
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from lark import Token, Tree
 
 from . import operators, temporal
-from .builtins import BUILTINS, call_function, instance_of
+from .builtins import call_function, instance_of
+from .navigation import filter_list, loop, path, with_input
+from .scope import Compiled, Scope, guarded
 from .values import FEEL_CONTEXT, FeelError, Function, Range, compare, equal, number
 
-Compiled = Callable[["Scope"], Any]
 Node = Any  # a lark Tree or Token: lark's trees are not typed finely enough to check
-
-
-class Scope:
-    """Names in scope (a chain of dicts), the unary test's input `?`, and the warnings so far."""
-
-    __slots__ = ("variables", "parent", "warnings")
-
-    def __init__(self, variables: Mapping[str, Any], parent: Scope | None = None,
-                 warnings: list[str] | None = None) -> None:
-        self.variables = variables
-        self.parent = parent
-        self.warnings: list[str] = warnings if warnings is not None else (parent.warnings if parent else [])
-
-    def child(self, variables: Mapping[str, Any]) -> Scope:
-        return Scope(variables, self, self.warnings)
-
-    def lookup(self, name: str) -> Any:
-        scope: Scope | None = self
-        while scope is not None:
-            if name in scope.variables:
-                return scope.variables[name]
-            scope = scope.parent
-        if name in BUILTINS:
-            return BUILTINS[name]
-        raise KeyError(name)
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-
-def guarded(function: Compiled) -> Compiled:
-    """Run a node; a FEEL error, or a slip of Python arithmetic inside a built-in, becomes null."""
-
-    def run(scope: Scope) -> Any:
-        try:
-            return operators.check_number(function(scope))
-        except FeelError as error:
-            scope.warn(str(error))
-        except (ArithmeticError, ValueError, TypeError, IndexError, KeyError, AttributeError) as error:
-            scope.warn(f"{type(error).__name__}: {error}")
-        return None
-    return run
 
 
 def name_of(tree: Node) -> str:
@@ -332,16 +289,16 @@ class Compiler:
     def c_in_single(self, tree: Node) -> Compiled:
         value = self.compile(tree.children[0])
         test = self.test(tree.children[1])
-        return lambda scope: _with_input(scope, value(scope), [test])
+        return lambda scope: with_input(scope, value(scope), [test])
 
     def c_in_list(self, tree: Node) -> Compiled:
         value = self.compile(tree.children[0])
         tests = [self.test(child) for child in tree.children[1:]]
-        return lambda scope: _with_input(scope, value(scope), tests)
+        return lambda scope: with_input(scope, value(scope), tests)
 
     def c_start_unary_tests(self, tree: Node) -> Compiled:
         tests = [self.test(child) for child in tree.children]
-        return lambda scope: _with_input(scope, scope.lookup("?"), tests)
+        return lambda scope: with_input(scope, scope.lookup("?"), tests)
 
     def c_instance_of(self, tree: Node) -> Compiled:
         value = self.compile(tree.children[0])
@@ -370,7 +327,7 @@ class Compiler:
         def run(scope: Scope) -> Any:
             results: list[Any] = []
             partial: dict[str, Any] = {"partial": results}
-            _loop(scope.child(partial), iterations, 0, lambda inner: results.append(body(inner)))
+            loop(scope.child(partial), iterations, 0, lambda inner: results.append(body(inner)))
             return results
         return guarded(run)
 
@@ -384,7 +341,7 @@ class Compiler:
 
         def run(scope: Scope) -> Any:
             outcomes: list[Any] = []
-            _loop(scope, iterations, 0, lambda inner: outcomes.append(condition(inner)))
+            loop(scope, iterations, 0, lambda inner: outcomes.append(condition(inner)))
             if every:
                 return False if any(o is False for o in outcomes) else (
                     True if all(o is True for o in outcomes) else None)
@@ -454,112 +411,6 @@ class Compiler:
         return guarded(run)
 
 
-def _with_input(scope: Scope, value: Any, tests: list[Callable[[Scope, Any], Any]]) -> Any:
-    inner = scope.child({"?": value})
-    seen_null = False
-    for test in tests:
-        outcome = test(inner, value)
-        if outcome is True:
-            return True
-        if outcome is None:
-            seen_null = True
-    return None if seen_null else False
-
-
-def _loop(scope: Scope, iterations: list[tuple[str, Compiled, Compiled | None]], index: int,
-          visit: Callable[[Scope], None]) -> None:
-    if index == len(iterations):
-        visit(scope)
-        return
-    name, first, second = iterations[index]
-    for item in _source(scope, first, second):
-        _loop(scope.child({name: item}), iterations, index + 1, visit)
-
-
-def _source(scope: Scope, first: Compiled, second: Compiled | None) -> list[Any]:
-    start = first(scope)
-    if second is None:
-        if isinstance(start, Range):
-            if compare(start.start, start.end) == 1:
-                raise FeelError("a range's start is after its end")
-            low = start.start if start.start_included else _step(start.start, 1)
-            high = start.end if start.end_included else _step(start.end, -1)
-            return _range_items(low, high)
-        if start is None:
-            return []
-        return start if isinstance(start, list) else [start]
-    return _range_items(start, second(scope))
-
-
-def _step(value: Any, by: int) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return value + by
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value + dt.timedelta(days=by)
-    raise FeelError("only ranges of whole numbers or dates can be iterated over")
-
-
-def _range_items(start: Any, end: Any) -> list[Any]:
-    if not isinstance(start, decimal.Decimal) or not isinstance(end, decimal.Decimal):
-        if type(start) is dt.date and type(end) is dt.date:
-            step = dt.timedelta(days=1 if end >= start else -1)
-            count = abs((end - start).days)
-            return [start + step * i for i in range(count + 1)]
-        raise FeelError("a range to iterate over needs two whole numbers")
-    if start != start.to_integral_value() or end != end.to_integral_value():
-        raise FeelError("a range to iterate over needs two whole numbers")
-    low, high = int(start), int(end)
-    if high - low > 1_000_000 or low - high > 1_000_000:
-        raise FeelError("a range to iterate over is limited to a million items")
-    stride = 1 if high >= low else -1
-    return [decimal.Decimal(i) for i in range(low, high + stride, stride)]
-
-
-def path(value: Any, key: str) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return [path(item, key) for item in value]
-    if isinstance(value, dict):
-        return value.get(key)
-    return property_of(value, key)
-
-
-def property_of(value: Any, key: str) -> Any:
-    from .properties import PROPERTIES
-
-    for kind, props in PROPERTIES:
-        if isinstance(value, kind) and key in props:
-            return props[key](value)
-    raise FeelError(f"no property {key!r} on {value!r}")
-
-
-def filter_list(scope: Scope, items: list[Any], condition: Compiled) -> Any:
-    if items:
-        probe = condition(scope.child(_item_scope(items[0])))
-        if isinstance(probe, decimal.Decimal):
-            index = int(probe) if probe == probe.to_integral_value() else 0
-            if index > 0 and index <= len(items):
-                return items[index - 1]
-            if index < 0 and -index <= len(items):
-                return items[index]
-            return None
-    else:  # `[][1]` is null, `[][item > 1]` is []: try the condition on nothing, quietly
-        probe = condition(Scope({"item": None}, scope, []))
-        return None if isinstance(probe, decimal.Decimal) else []
-    result = []
-    for item in items:
-        if condition(scope.child(_item_scope(item))) is True:
-            result.append(item)
-    return result
-
-
-def _item_scope(item: Any) -> dict[str, Any]:
-    if isinstance(item, dict):
-        return {"item": item, **item}  # an entry named `item` wins over the item itself
-    return {"item": item}
-
-
 def type_text_of(tree: Node) -> str:
     if tree.data == "name":
         return name_of(tree)
@@ -577,4 +428,4 @@ def type_text_of(tree: Node) -> str:
     return str(tree)
 
 
-__all__ = ["Compiler", "Scope", "FEEL_CONTEXT"]
+__all__ = ["FEEL_CONTEXT", "Compiled", "Compiler", "Scope"]
