@@ -156,3 +156,13 @@ def test_ranges_are_values():
     rng = evaluate("[1..10)", {}).value
     assert (rng.start, rng.end, rng.start_included, rng.end_included) == (Decimal(1), Decimal(10), True, False)
     assert value("[1..10).start included") is True and value("(1..10].end") == 10
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("5 in (< 10)", True), ("10 in (< 10)", False), ("10 in (<= 10)", True), ("18 in (>= 18)", True),
+    ("5 in (= 5)", True), ("5 in (!= 5)", False), ("6 in (!= 5)", True), ("(< 10) = (< 10)", True),
+    ("(< 10) = (null..10)", False), ("(=10) = [10..10]", False), ("before((< 10), 10)", True),
+    ("(> 3).start", 3), ("(< 10).end included", False),
+])
+def test_comparison_ranges(expression, expected):
+    assert value(expression) == expected

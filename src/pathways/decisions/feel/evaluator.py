@@ -149,6 +149,19 @@ class Compiler:
             return Range(low, high, start_included, end_included)
         return run
 
+    def c_comparison_range(self, tree: Node) -> Compiled:
+        op = str(tree.children[0])
+        operand = self.compile(tree.children[1])
+
+        def run(scope: Scope) -> Any:
+            value = operand(scope)
+            if op in ("<", "<="):
+                return Range(None, value, False, op == "<=", op)
+            if op in (">", ">="):
+                return Range(value, None, op == ">=", False, op)
+            return Range(value, value, True, True, op)
+        return run
+
     def c_closed_start_interval(self, tree: Node) -> Compiled:
         return self._interval(tree, True)
 

@@ -91,6 +91,10 @@ arguments: expression ("," expression)*        -> positional
     | "(" expression ".." expression interval_end -> open_start_interval
     | OPEN_START_BRACKET expression ".." expression interval_end -> open_start_interval
     | "@" STRING                         -> temporal
+    | "(" COMPARISON_OP expression ")"  -> comparison_range
+
+// DMN 1.4's ranges written as a comparison: `(< 10)`, `(>= 18)`, `(= 5)`, `(!= 5)`
+COMPARISON_OP: "<=" | ">=" | "!=" | "<" | ">" | "="
 
 interval_end: "]" -> closed_end
     | ")"          -> open_end

@@ -52,10 +52,15 @@ class Range:
     end: Any
     start_included: bool = True
     end_included: bool = True
+    comparison: str = ""
+    """For DMN 1.4's `(< 10)`, `(= 5)`, `(!= 5)`: the operator (such a range never equals `(null..10)`)."""
 
     def contains(self, value: Any) -> bool | None:
         if value is None:
             return None
+        if self.comparison in ("=", "!="):
+            same = equal(value, self.start)
+            return None if same is None else same == (self.comparison == "=")
         if self.start is not None:
             low = compare(self.start, value)
             if low is None:
@@ -218,6 +223,8 @@ def to_string(value: Any) -> str:
 
 
 def _range_text(value: Range) -> str:
+    if value.comparison:
+        return f"({value.comparison} {_literal(value.start if value.start is not None else value.end)})"
     return (("[" if value.start_included else "(") + _literal(value.start) + ".." + _literal(value.end)
             + ("]" if value.end_included else ")"))
 
