@@ -166,3 +166,8 @@ def test_ranges_are_values():
 ])
 def test_comparison_ranges(expression, expected):
     assert value(expression) == expected
+
+
+def test_a_parameter_left_out_is_null_not_an_outer_variable():
+    assert value("{f: function(a, b) b, r: f(1)}.r", {"b": 99}) is None
+    assert value("{f: function(a, b) a + b, r: f(b: 2, a: 1)}.r") == 3

@@ -365,11 +365,9 @@ class Compiler:
     def c_function_def(self, tree: Node) -> Compiled:
         children = [child for child in tree.children if child is not None]
         if len(children) > 1 and isinstance(children[-2], Token) and str(children[-2]) == "external":
-            body = children[-1]
 
             def external(scope: Scope) -> Any:
                 raise FeelError("external functions (Java, PMML) are not supported")
-            del body
             return guarded(external)
         parameters = [name_of(child.children[0]) for child in children[:-1]]
         self.bound.update(parameters)
@@ -377,7 +375,9 @@ class Compiler:
 
         def run(scope: Scope) -> Any:
             def call(*args: Any) -> Any:
-                inner = scope.child(dict(zip(parameters, args, strict=False)))
+                # a parameter left out is null, never a same-named variable from outside
+                values = [*args, *[None] * (len(parameters) - len(args))]
+                inner = scope.child(dict(zip(parameters, values, strict=False)))
                 return body_code(inner)
             return Function("function", parameters, call)
         return run
