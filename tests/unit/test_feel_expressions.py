@@ -171,3 +171,7 @@ def test_comparison_ranges(expression, expected):
 def test_a_parameter_left_out_is_null_not_an_outer_variable():
     assert value("{f: function(a, b) b, r: f(1)}.r", {"b": 99}) is None
     assert value("{f: function(a, b) a + b, r: f(b: 2, a: 1)}.r") == 3
+
+
+def test_properties_of_a_range_that_ends_open_with_a_bracket():
+    assert value("[1..10[.start included") is True and value("[1..10[.end") == 10

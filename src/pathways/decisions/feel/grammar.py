@@ -102,7 +102,7 @@ interval_end: "]" -> closed_end
 // `]1..10]`: a `]` that opens a range (a `..` follows before any other bracket or comma)
 OPEN_START_BRACKET.2: /\](?=[^\[\](),]*\.\.)/
 // `[1..10[`: a `[` that cannot start a filter (nothing follows but the end, a comma or a closing bracket)
-OPEN_END_BRACKET.2: /\[(?=\s*($|[,)\]=!]|(and|or|then|else|return|satisfies)(?![\w'])))/
+OPEN_END_BRACKET.2: /\[(?=\s*($|[,)\]=!]|\.(?!\d)|(and|or|then|else|return|satisfies)(?![\w'])))/
 
 entry: (name | STRING) ":" expression
 
