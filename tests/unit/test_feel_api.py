@@ -110,3 +110,20 @@ def test_free_names_of_unary_tests_leave_out_the_input():
 def test_free_names_of_a_negated_unary_test():
     assert feel.parse_unary_tests("not(< limit)").free_names == {"limit"}
     assert feel.parse_unary_tests("-").free_names == set()
+
+
+def test_the_grammar_has_no_lalr_conflicts(caplog):
+    import logging
+
+    from lark import Lark, logger
+
+    from pathways.decisions.feel.grammar import GRAMMAR
+
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="lark"):
+            Lark(GRAMMAR, parser="lalr", start=["start_expression", "start_unary_tests"], debug=True)
+    finally:
+        logger.setLevel(level)
+    assert not [record for record in caplog.records if "conflict" in record.getMessage().lower()]
