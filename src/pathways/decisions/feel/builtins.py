@@ -1,0 +1,51 @@
+"""The DMN 1.3 built-in function library, assembled from its parts, and `instance of`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import library_conversion, library_lists, library_numbers, library_temporal, library_text
+from .registry import BUILTINS, call_function
+from .values import Function, type_name
+
+LIBRARY = (library_conversion, library_lists, library_numbers, library_temporal, library_text)
+
+_ALIASES = {"Any": None, "Null": "Null", "days and time duration": "days and time duration",
+            "dayTimeDuration": "days and time duration", "yearMonthDuration": "years and months duration",
+            "dateTime": "date and time"}
+
+
+_ABSENT = object()
+
+
+def instance_of(value: Any, type_text: str) -> bool:
+    """`x instance of T` for the built-in types, `list<T>`, `context<k: T>`, `range<T>`, `function`."""
+    wanted = type_text.strip()
+    if wanted == "Any":
+        return value is not None
+    if value is None:
+        return wanted == "Null"
+    if wanted.startswith("list<") and wanted.endswith(">"):
+        inner = wanted[5:-1]
+        return isinstance(value, list) and all(item is None or instance_of(item, inner) for item in value)
+    if wanted.startswith("range<") and wanted.endswith(">"):
+        from .values import Range
+
+        inner = wanted[6:-1]
+        return isinstance(value, Range) and all(
+            end is None or instance_of(end, inner) for end in (value.start, value.end))
+    if wanted.startswith("context<") and wanted.endswith(">"):
+        if not isinstance(value, dict):
+            return False
+        for part in wanted[8:-1].split(","):
+            key, _, kind = part.partition(":")
+            entry = value.get(key.strip(), _ABSENT)
+            if entry is _ABSENT or (entry is not None and not instance_of(entry, kind.strip())):
+                return False
+        return True
+    if wanted.startswith("function"):
+        return isinstance(value, Function)
+    return type_name(value) == _ALIASES.get(wanted, wanted)
+
+
+__all__ = ["BUILTINS", "LIBRARY", "call_function", "instance_of"]

@@ -1,0 +1,132 @@
+"""FEEL's string functions (DMN 1.3, 10.3.4.3). Positions count from 1, negative from the end."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .registry import MISSING, builtin, need, need_int, need_list
+from .values import FeelError
+
+
+def _text(value: Any, what: str = "string") -> str:
+    result: str = need(value, "string", what)
+    return result
+
+
+@builtin("substring", "string", "start position", "length?")
+def substring(string: Any, start: Any, length: Any = MISSING) -> str:
+    chars = list(_text(string))  # code points, as the standard counts them
+    begin = need_int(start, "start position")
+    if begin == 0 or abs(begin) > len(chars) + (1 if begin > 0 else 0):
+        if begin > len(chars):
+            return ""
+        raise FeelError("start position out of range")
+    index = begin - 1 if begin > 0 else len(chars) + begin
+    if length is MISSING:
+        return "".join(chars[index:])
+    count = need_int(length, "length")
+    if count < 0:
+        raise FeelError("length must not be negative")
+    return "".join(chars[index:index + count])
+
+
+@builtin("string length", "string")
+def string_length(string: Any) -> Any:
+    from decimal import Decimal
+
+    return Decimal(len(_text(string)))
+
+
+@builtin("upper case", "string")
+def upper_case(string: Any) -> str:
+    return _text(string).upper()
+
+
+@builtin("lower case", "string")
+def lower_case(string: Any) -> str:
+    return _text(string).lower()
+
+
+@builtin("substring before", "string", "match")
+def substring_before(string: Any, match: Any) -> str:
+    text, part = _text(string), _text(match, "match")
+    index = text.find(part)
+    return "" if index < 0 else text[:index]
+
+
+@builtin("substring after", "string", "match")
+def substring_after(string: Any, match: Any) -> str:
+    text, part = _text(string), _text(match, "match")
+    index = text.find(part)
+    return "" if index < 0 else text[index + len(part):]
+
+
+def _pattern(pattern: Any, flags: Any) -> re.Pattern[str]:
+    """XPath regular expressions (the standard's choice) are close to Python's for common use."""
+    options = 0
+    for flag in _text(flags, "flags") if flags is not None else "":
+        if flag == "i":
+            options |= re.IGNORECASE
+        elif flag == "s":
+            options |= re.DOTALL
+        elif flag == "m":
+            options |= re.MULTILINE
+        elif flag == "x":
+            options |= re.VERBOSE
+        elif flag != "q":
+            raise FeelError(f"unknown regular expression flag {flag!r}")
+    text = _text(pattern, "pattern")
+    if flags is not None and "q" in flags:
+        text = re.escape(text)
+    if len(text) > 1000:
+        raise FeelError("pattern too long")
+    try:
+        return re.compile(text, options)
+    except re.error as error:
+        raise FeelError(f"bad pattern {text!r}: {error}") from None
+
+
+@builtin("replace", "input", "pattern", "replacement", "flags?")
+def replace(input: Any, pattern: Any, replacement: Any, flags: Any = None) -> str:
+    compiled = _pattern(pattern, flags)
+    template = re.sub(r"\$(\d+)", r"\\g<\1>", _text(replacement, "replacement"))
+    try:
+        return compiled.sub(template, _text(input, "input"))
+    except (re.error, IndexError) as error:
+        raise FeelError(f"bad replacement: {error}") from None
+
+
+@builtin("contains", "string", "match")
+def contains(string: Any, match: Any) -> bool:
+    return _text(match, "match") in _text(string)
+
+
+@builtin("starts with", "string", "match")
+def starts_with(string: Any, match: Any) -> bool:
+    return _text(string).startswith(_text(match, "match"))
+
+
+@builtin("ends with", "string", "match")
+def ends_with(string: Any, match: Any) -> bool:
+    return _text(string).endswith(_text(match, "match"))
+
+
+@builtin("matches", "input", "pattern", "flags?")
+def matches(input: Any, pattern: Any, flags: Any = None) -> bool:
+    return _pattern(pattern, flags).search(_text(input, "input")) is not None
+
+
+@builtin("split", "string", "delimiter")
+def split(string: Any, delimiter: Any) -> list[str]:
+    return _pattern(delimiter, None).split(_text(string))
+
+
+@builtin("string join", "list", "delimiter?")
+def string_join(list: Any, delimiter: Any = None) -> str:
+    items = need_list(list)
+    separator = "" if delimiter is None else _text(delimiter, "delimiter")
+    for item in items:
+        if item is not None and not isinstance(item, str):
+            raise FeelError("string join takes a list of strings")
+    return separator.join(item for item in items if item is not None)
