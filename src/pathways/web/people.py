@@ -86,7 +86,16 @@ def field_errors(error: InvalidData, prefix: str = "identity.") -> dict[str, str
 
 
 def _identity_form() -> dict[str, str]:
-    return {name: request.form.get(name, "")[: limit * 2 + 10] for name, limit in IDENTITY_FIELDS.items()}
+    """The identity as typed (cut well past its limit, so the limit's error still shows); the
+    address's lines joined with commas (the identity holds one line of it)."""
+    form = {name: request.form.get(name, "")[: limit * 2 + 10] for name, limit in IDENTITY_FIELDS.items()}
+    form["address"] = ", ".join(line.strip() for line in form["address"].splitlines() if line.strip())
+    return form
+
+
+def _shown(form: dict[str, str]) -> dict[str, str]:
+    """The form's values to show again: without control characters (the error says they were there)."""
+    return {name: "".join(c for c in value if ord(c) >= 32 and ord(c) != 127) for name, value in form.items()}
 
 
 @bp.route("/people/new", methods=["GET", "POST"], endpoint="person_new")
@@ -117,7 +126,7 @@ def register() -> Response | tuple[str, int]:
                     return redirect(url_for("web.cases", beneficiary=made["pseudonym"]) + "#start")
                 return redirect(url_for("web.person", pseudonym=made["pseudonym"]))
     status = 409 if existing else (400 if errors else 200)
-    return render_template("people_register.html", form=form, errors=errors, existing=existing, labels=LABELS,
+    return render_template("people_register.html", form=_shown(form), errors=errors, existing=existing, labels=LABELS,
                            limits=IDENTITY_FIELDS, no_identity=no_identity, back_to_start=back_to_start), status
 
 
