@@ -139,7 +139,8 @@ def test_find_a_person_by_a_post_form_audited(api_app):
                                                                  "csrf_token": _csrf(web, "/people")})
     assert pseudonym not in none.get_data(as_text=True)
     with services(api_app).store.unit_of_work(write=False) as uow:
-        details = [e.detail for e in uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "person.search"))]
+        logged = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "person.search"))
+        details = [e.detail for e in logged]
     assert details[:2] == [{"by": "pesel", "results": 1}, {"by": "name", "results": 1}]
     assert KOWALSKA["pesel"] not in str(details)
 

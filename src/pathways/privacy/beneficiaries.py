@@ -1,9 +1,9 @@
 """Beneficiaries: registering a person, finding them, who may see whom.
 
 Who may see a person: their pseudonym and cases, the registering agency, any agency taking part
-in one of their cases and any agency the person gave a consent to (not withdrawn); their identity, the registering agency and agencies the person
-consented to share it with (a consent with `identity_shared`, not withdrawn). Everyone else: "not
-found", as for cases.
+in one of their cases and any agency the person gave a consent to (not withdrawn); their
+identity, the registering agency and agencies the person consented to share it with (a consent
+with `identity_shared`, not withdrawn). Everyone else: "not found", as for cases.
 
 Who may act: every service here is for case workers (`tasks.access.is_case_worker`); supervisors,
 administrators, designers and auditors work no cases and are refused (403, audited). The person's
@@ -242,7 +242,8 @@ def find_people(store: Store, user: User, pesel: str | None = None, name: str | 
         detail = {"by": by, "results": len(found), **({"truncated": True} if truncated else {})}
 
         def entries(s: Session) -> None:
-            for person_id in ids or [None]:
+            named: list[int | None] = list(ids) or [None]
+            for person_id in named:
                 audit.record(s, user, "person.search", detail=detail, beneficiary_id=person_id)
 
         uow.commit_appending(entries)
@@ -321,3 +322,30 @@ def update_identity(store: Store, user: User, pseudonym: str, identity: Mapping[
                      detail={"changed": changed, "reason": sealing.seal(reason, f"identity-reason:{person.pseudonym}")})
         uow.commit()
         return {"pseudonym": person.pseudonym, "changed": changed}
+
+
+def operator_person(store: Store, pseudonym: str, *, actor: str, with_identity: bool = False) -> dict[str, Any]:
+    """Any person as an operator on the server reads them (`pathways person show`): no agency rule,
+    every case; the identity only when asked for. Audited as `actor` (`cli:<os user>`):
+    `person.identity.read` with the identity, `person.read` without."""
+    written = normalise(pseudonym)
+    if not is_pseudonym(written):
+        raise NotFound(f"no person {written[:16]!r}: a pseudonym looks like B-7K3Q-9M")
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        person = s.scalars(select(Beneficiary).where(Beneficiary.pseudonym == written)).first()
+        if person is None:
+            raise NotFound(f"no person {written}")
+        row = s.get(Identity, person.id)
+        identity = open_identity(row, person.pseudonym) if row is not None and with_identity else None
+        rows = s.execute(select(Case.id, PathwayVersion.name, Case.pathway_key, Case.status, Case.stage)
+                         .join(PathwayVersion, PathwayVersion.id == Case.pathway_version_id)
+                         .where(Case.beneficiary_id == person.id).order_by(Case.id))
+        cases = [{"id": i, "pathway": key, "pathway_name": name, "status": status, "stage": stage}
+                 for i, name, key, status, stage in rows]
+        result = {**summary(person, s.get(Agency, person.agency_id)), "has_identity": row is not None,
+                  "identity": identity, "cases": cases}
+        person_id = person.id
+        audit.record_read(uow, None, "person.identity.read" if identity is not None else "person.read",
+                          actor=actor, beneficiary_id=person_id, detail={"via": "cli", "cases": len(cases)})
+    return result
