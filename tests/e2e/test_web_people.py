@@ -165,3 +165,27 @@ def test_who_may_open_the_people_pages(api_app):
     assert anonymous.post("/people/new", data={**NOWAK}).status_code in (302, 400)
     assert anna.post("/people/new", data={**NOWAK}).status_code == 400  # no CSRF token
     assert _people(api_app) == [pseudonym]
+
+
+def test_correct_the_identity_from_the_person_page(api_app):
+    anna = _sign_in(api_app, "anna.ops")
+    _register(anna, **KOWALSKA)
+    [pseudonym] = _people(api_app)
+    assert f'href="/people/{pseudonym}/identity"' in anna.get(f"/people/{pseudonym}").get_data(as_text=True)
+    form = anna.get(f"/people/{pseudonym}/identity").get_data(as_text=True)
+    assert f'value="{KOWALSKA["last_name"]}"' in form and "Popraw dane osobowe" in form
+    data = {**KOWALSKA, "last_name": "Kowalska", "csrf_token": _csrf(anna, f"/people/{pseudonym}/identity")}
+    no_reason = anna.post(f"/people/{pseudonym}/identity", data=data)
+    assert no_reason.status_code == 400 and 'id="p-reason-error"' in no_reason.get_data(as_text=True)
+    bad = anna.post(f"/people/{pseudonym}/identity", data={**data, "pesel": "44051401358", "reason": "typo"})
+    assert bad.status_code == 400 and "Cyfra kontrolna" in bad.get_data(as_text=True)
+    done = anna.post(f"/people/{pseudonym}/identity", data={**data, "reason": "literówka w nazwisku"})
+    assert done.status_code == 302
+    page = anna.get(f"/people/{pseudonym}").get_data(as_text=True)
+    assert "Poprawiono dane osobowe." in page and "Kowalska-Łęcka" not in page
+    with services(api_app).store.unit_of_work(write=False) as uow:
+        [entry] = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "person.identity.update"))
+    assert entry.detail["changed"] == ["last_name"] and "literówka" not in str(entry.detail)
+    # an agency that does not see the person gets 404, a supervisor 403
+    assert _sign_in(api_app, "ewa.pup").get(f"/people/{pseudonym}/identity").status_code == 404
+    assert _sign_in(api_app, "teresa.sup").get(f"/people/{pseudonym}/identity").status_code == 403

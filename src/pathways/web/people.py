@@ -166,3 +166,39 @@ def person(pseudonym: str) -> Response | str:
     consent_link = (url_for("web.consent_new", pseudonym=shown["pseudonym"])
                     if "web.consent_new" in current_app.view_functions else None)
     return render_template("person.html", person=shown, labels=LABELS, consent_link=consent_link, **HELPERS)
+
+
+@bp.route("/people/<string(maxlength=32):pseudonym>/identity", methods=["GET", "POST"], endpoint="person_identity")
+@login_required
+def rectify(pseudonym: str) -> Response | tuple[str, int]:
+    """Correct the identity (GDPR art. 16): the registering agency's case workers, with a reason."""
+    store = services(current_app).store
+    shown = beneficiaries.person_detail(store, g.user, pseudonym)
+    if not shown["may_rectify"]:
+        error = NotAllowed("only the registering agency may correct a person's identity")
+        audit.refused(store, g.user, "person.identity.update", error)
+        raise error
+    errors: dict[str, str] = {}
+    reason = request.form.get("reason", "")[:1000]
+    form = _identity_form() if request.method == "POST" else {
+        name: (shown["identity"] or {}).get(name, "") for name in IDENTITY_FIELDS}
+    if request.method == "POST":
+        given = {k: v for k, v in form.items() if v.strip()}
+        try:
+            done = beneficiaries.update_identity(store, g.user, shown["pseudonym"], given, reason)
+        except DuplicatePerson as duplicate:
+            errors = {"pesel": _("Another person of your agency has this PESEL: %(pseudonym)s.",
+                                 pseudonym=duplicate.pseudonym)}
+        except InvalidData as invalid:
+            fields = invalid.details.get("fields")
+            if isinstance(fields, dict) and "reason" in fields:
+                errors = {"reason": _("Say why the identity is corrected (at most 500 characters).")}
+            elif isinstance(fields, dict) and "identity" in fields:
+                errors = {"_form": _("Fill in at least one field of the identity.")}
+            else:
+                errors = field_errors(invalid)
+        else:
+            flash(_("The identity was corrected.") if done["changed"] else _("Nothing was changed."))
+            return redirect(url_for("web.person", pseudonym=shown["pseudonym"]))
+    return render_template("person_identity.html", person=shown, form=_shown(form), errors=errors, labels=LABELS,
+                           limits=IDENTITY_FIELDS, reason=_shown({"reason": reason})["reason"]), 400 if errors else 200
