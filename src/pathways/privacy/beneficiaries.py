@@ -211,9 +211,9 @@ def find_people(store: Store, user: User, pesel: str | None = None, name: str | 
     sealed, so every identity the agency may see is opened and matched in memory (case- and
     accent-insensitive substring of the first or last name, every word of the query). That costs
     one AES-GCM open per visible person per search (measured: about 16 µs each with the match,
-    some 0.8 s for 50,000 people, plus reading the rows); the answer is capped at MAX_RESULTS. Audited `person.search` with how it searched and
-    how many it found, never what was typed: one entry per person found (their access log), or one
-    without a person when nobody was.
+    some 0.8 s for 50,000 people, plus reading the rows); the answer is capped at MAX_RESULTS.
+    Audited `person.search` with how it searched and how many it found, never what was typed: one
+    entry per person found (their access log), or one without a person when nobody was.
     """
     _require_case_worker(user, "finding a person")
     by, value = _search_terms(pesel, name)
