@@ -129,7 +129,8 @@ def test_find_a_person_by_a_post_form_audited(api_app):
     [pseudonym] = _people(api_app)
     form = web.get("/people").get_data(as_text=True)
     assert 'method="post" action="/people"' in form
-    found = web.post("/people", data={"by": "pesel", "q": KOWALSKA["pesel"], "csrf_token": _csrf(web, "/people")})
+    spaced = KOWALSKA["pesel"][:6] + " " + KOWALSKA["pesel"][6:]
+    found = web.post("/people", data={"by": "pesel", "q": spaced, "csrf_token": _csrf(web, "/people")})
     assert found.status_code == 200 and f'href="/people/{pseudonym}"' in found.get_data(as_text=True)
     found = web.post("/people", data={"by": "name", "q": "lecka", "csrf_token": _csrf(web, "/people")})
     assert "1 osoba znaleziona" in found.get_data(as_text=True)

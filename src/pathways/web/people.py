@@ -140,6 +140,8 @@ def find() -> tuple[str, int]:
     error = None
     if request.method == "POST":
         by = by if by in ("pesel", "name") else "name"
+        if by == "pesel":
+            typed = "".join(typed.split())  # "850312 01356" as read off a card
         try:
             found = beneficiaries.find_people(services(current_app).store, g.user,
                                               **({"pesel": typed} if by == "pesel" else {"name": typed}))
