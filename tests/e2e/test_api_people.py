@@ -125,6 +125,8 @@ def test_a_foreign_agencys_person_is_404_and_finds_nothing(client, bearer):
     for junk in ("B-0000-00", "nobody", "B-" + "X" * 30, "..%2F..%2Fetc", "B-2345-6X%20"):
         assert client.get(f"/api/v1/people/{junk}", headers=bearer(client, "anna.ops")).status_code == 404
     assert client.get("/api/v1/people/B-%00", headers=bearer(client, "anna.ops")).status_code == 400  # the edge
+    typed_name = client.get("/api/v1/people/Jan%20Kowalski", headers=bearer(client, "anna.ops"))
+    assert typed_name.status_code == 404 and "Kowalski" not in typed_name.get_data(as_text=True)
 
 
 def test_rectify_an_identity(client, bearer):

@@ -35,9 +35,10 @@ def test_person_show_prints_the_identity_only_when_asked_and_is_audited(run, tmp
     full = run("person", "show", pseudonym, "--identity", "--json")
     assert full.returncode == 0 and json.loads(full.stdout)["identity"]["pesel"] == KOWALSKA["pesel"]
     missing = run("person", "show", "B-2222-22")
-    assert missing.returncode == 1 and "no person" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.returncode == 1 and "person" in missing.stderr and "Traceback" not in missing.stderr
     junk = run("person", "show", "Jan Kowalski\x1b[2J")
     assert junk.returncode == 1 and "Traceback" not in junk.stderr
+    assert "Kowalski" not in junk.stderr and "\x1b" not in junk.stderr  # what was typed is never echoed
     with store.unit_of_work(write=False) as uow:
         logged = [(e.action, e.username, e.detail) for e in uow.session.scalars(
             select(AuditEntry).where(AuditEntry.action.like("person.%")).order_by(AuditEntry.id))]

@@ -112,6 +112,7 @@ def test_pseudonym_collisions_are_drawn_again(store, users, monkeypatch):
     ({"x" * 5000: "y"}, "identity." + "x" * 40),
     ({"birth_date": "1985-03-13", "pesel": KOWALSKA["pesel"]}, "identity.birth_date"),
     ({"first_name": 12}, "identity.first_name"),
+    ({"first_name": "Jan\ud800"}, "identity.first_name"),
 ])
 def test_bad_identities_are_refused_located_and_nothing_is_written(store, users, identity, where):
     with pytest.raises(InvalidData) as refused:

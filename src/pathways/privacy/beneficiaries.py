@@ -82,7 +82,7 @@ def visible_beneficiary(s: Session, user: User, pseudonym: str) -> Beneficiary:
     """The person with this pseudonym if the user may see them; NotFound otherwise (also when malformed)."""
     written = normalise(pseudonym)
     if not is_pseudonym(written):
-        raise NotFound(f"no person {written[:16]!r}: a pseudonym looks like B-7K3Q-9M")
+        raise NotFound("no such person: a pseudonym looks like B-7K3Q-9M (what was typed is not one)")
     found = s.scalars(select(Beneficiary).where(Beneficiary.pseudonym == written,
                                                 beneficiary_visible_to(user))).first()
     if found is None:
@@ -109,6 +109,9 @@ def _checked(identity: Mapping[str, Any] | None) -> dict[str, str]:
     if unknown:
         raise InvalidData("the identity has an unknown field", fields={
             f"identity.{unknown[0][:40]}": "not an identity field (" + ", ".join(IDENTITY_FIELDS) + ")"})
+    for key, value in identity.items():
+        if isinstance(value, str):
+            check_text(f"identity.{key}", value)  # what PostgreSQL and the sealing cannot take (a lone surrogate)
     return check_identity(identity)
 
 
@@ -330,7 +333,7 @@ def operator_person(store: Store, pseudonym: str, *, actor: str, with_identity: 
     `person.identity.read` with the identity, `person.read` without."""
     written = normalise(pseudonym)
     if not is_pseudonym(written):
-        raise NotFound(f"no person {written[:16]!r}: a pseudonym looks like B-7K3Q-9M")
+        raise NotFound("no such person: a pseudonym looks like B-7K3Q-9M (what was typed is not one)")
     with store.unit_of_work(write=False) as uow:
         s = uow.session
         person = s.scalars(select(Beneficiary).where(Beneficiary.pseudonym == written)).first()
