@@ -257,3 +257,21 @@ def test_rectification_by_the_registering_agency_names_the_changed_fields_only(s
         people.update_identity(store, users["anna"], other, {"pesel": KOWALSKA["pesel"]}, "wrong PESEL")
     with pytest.raises(NotFound):
         people.update_identity(store, users["ewa"], person, corrected, "typo")
+
+
+def test_a_pesel_is_found_under_an_older_key_of_the_ring(store, users):
+    """After a new key is added and before the rotation re-seals the row, search and duplicates still work."""
+    import base64
+
+    from pathways.base import sealing
+
+    person = people.register_person(store, users["anna"], KOWALSKA)["pseudonym"]
+    old = sealing.ring()
+    sealing.configure(sealing.KeyRing({**old.keys, "k2": base64.b64decode(base64.b64encode(b"n" * 32))}))
+    try:
+        found = people.find_people(store, users["anna"], pesel=KOWALSKA["pesel"])
+        assert [p["pseudonym"] for p in found["items"]] == [person]
+        with pytest.raises(DuplicatePerson):
+            people.register_person(store, users["piotr"], {"pesel": KOWALSKA["pesel"]})
+    finally:
+        sealing.configure(old)

@@ -38,7 +38,7 @@ from pathways.privacy.identity import (
     IDENTITY_FIELDS,
     check_identity,
     open_identity,
-    pesel_index,
+    pesel_indexes,
     pesel_problem,
     reseal,
     seal_identity,
@@ -127,7 +127,7 @@ def _duplicate(s: Session, user: User, pesel: str | None, besides: int | None = 
     if not pesel:
         return None
     query = (select(Beneficiary).join(Identity, Identity.beneficiary_id == Beneficiary.id)
-             .where(Identity.pesel_index == pesel_index(pesel), Beneficiary.status == "active",
+             .where(Identity.pesel_index.in_(pesel_indexes(pesel)), Beneficiary.status == "active",
                     identity_visible_to(user)).order_by(Beneficiary.id))
     if besides is not None:
         query = query.where(Beneficiary.id != besides)
@@ -234,7 +234,7 @@ def find_people(store: Store, user: User, pesel: str | None = None, name: str | 
                  .join(Agency, Agency.id == Beneficiary.agency_id)
                  .where(Beneficiary.status == "active", identity_visible_to(user)).order_by(Beneficiary.id))
         if by == "pesel":
-            query = query.where(Identity.pesel_index == pesel_index(value))
+            query = query.where(Identity.pesel_index.in_(pesel_indexes(value)))  # under every key of the ring
         words = folded(value).split() if by == "name" else []
         found: list[dict[str, Any]] = []
         ids: list[int] = []
