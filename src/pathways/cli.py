@@ -592,6 +592,32 @@ def case_show(case_id: int, as_json: bool) -> None:
 # -- people: registering and finding beneficiaries (pathways.privacy.beneficiaries) ---------------
 
 
+@main.group(help="People (beneficiaries): pseudonyms, identities, their cases.")
+def person() -> None:
+    pass
+
+
+@person.command("show", help="Show the person with PSEUDONYM (B-XXXX-XX): registration and every case; audited.")
+@click.argument("pseudonym")
+@click.option("--identity", "with_identity", is_flag=True,
+              help="Also print the identity (name, PESEL, contact); the read is audited as person.identity.read.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@friendly
+def person_show(pseudonym: str, with_identity: bool, as_json: bool) -> None:
+    from pathways.privacy.beneficiaries import operator_person
+
+    shown = operator_person(_services().store, pseudonym, actor=_cli_actor(), with_identity=with_identity)
+    if as_json:
+        click.echo(json.dumps(shown, default=_iso, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{shown['pseudonym']}: registered {_iso(shown['registered_at'])} by {shown['agency']} · "
+               f"{shown['status']} · identity {'recorded' if shown['has_identity'] else 'not given'}")
+    for name, value in (shown["identity"] or {}).items():
+        click.echo(f"  {name}: {value}")
+    for item in shown["cases"]:
+        click.echo(f"  case {item['id']}: {item['pathway']} · {item['status']} · stage: {item['stage'] or '-'}")
+
+
 def _iso(value: Any) -> str:
     return value.isoformat(timespec="seconds") if isinstance(value, datetime) else ("" if value is None else str(value))
 

@@ -56,6 +56,8 @@ class ErrorSchema(ma.Schema):
     message = ma.fields.String(required=True)
     field_errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), data_key="fields")
     problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
+    existing = ma.fields.String(metadata={"description": "`duplicate_person`: the pseudonym of the person already "
+                                                         "registered with this PESEL"})
 
 
 def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None,
@@ -76,9 +78,11 @@ def handle_domain_error(error: PathwaysError) -> Response:
         headers = {"Retry-After": str(error.retry_after)}
     fields = error.details.get("fields")
     problems = error.details.get("problems")
+    existing = error.details.get("existing")
     return error_response(status, error.code, error.message, headers,
                           fields=_flatten(fields) if isinstance(fields, Mapping) else None,
-                          problems=problems if isinstance(problems, list) else None)
+                          problems=problems if isinstance(problems, list) else None,
+                          existing=existing if isinstance(existing, str) else None)
 
 
 def handle_http_error(error: HTTPException) -> Response:

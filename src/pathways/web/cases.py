@@ -24,6 +24,7 @@ from pathways.base import clock
 from pathways.core import services
 from pathways.engine.errors import InvalidData
 from pathways.privacy import sharing
+from pathways.privacy.pseudonyms import is_pseudonym, normalise
 from pathways.privacy.rectify import correctable_fields
 from pathways.reports.filters import CaseFilter
 from pathways.tasks import cases
@@ -42,7 +43,10 @@ STATUS_NAMES = {"active": _l("Active"), "completed": _l("Completed"), "cancelled
 #: what the start form's fields are called when a service names them in an error
 START_ERRORS = {"agencies": _l("Your own agency must take part in the case."),
                 "pathway": _l("Choose a deployed pathway."),
-                "beneficiary": _l("Enter the beneficiary's pseudonym (never a name).")}
+                "beneficiary": _l("No registered person has this pseudonym: register the person first.")}
+#: the start form's pseudonym error when what was typed is not one (a name, an old code, a typo)
+NOT_A_PSEUDONYM = _l("Enter a registered person's pseudonym, such as B-7K3Q-9M (never a name): "
+                     "register the person first if they have none.")
 MAX_PSEUDONYM = 200
 
 
@@ -144,7 +148,8 @@ def _render_list(form: dict[str, Any] | None = None, errors: dict[str, str] | No
     agencies = {a["code"]: a for a in choices["agencies"]}
     own = g.user.agency.code  # the user's own agency first in the start form
     choices["agencies"].sort(key=lambda a: (a["code"] != own, a["name"]))
-    form = form or {"agencies": [g.user.agency.code]}
+    typed = normalise(request.args.get("beneficiary", "")[:32])  # back from registering a person
+    form = form or {"agencies": [g.user.agency.code], "beneficiary": typed if is_pseudonym(typed) else ""}
     html = render_template(
         "cases.html", page=page, pages=pages, query=query, choices=choices, agencies=agencies,
         link=lambda **kw: _link(query, **kw), sortable=SORTABLE, statuses=STATUS_NAMES,
@@ -162,13 +167,14 @@ def cases_list() -> tuple[str, int]:
 @login_required
 def start_case() -> Response | tuple[str, int]:
     form: dict[str, Any] = {"pathway": request.form.get("pathway", ""),
-                            "beneficiary": request.form.get("beneficiary", "").strip(),
+                            "beneficiary": normalise(request.form.get("beneficiary", "")[:MAX_PSEUDONYM + 1]),
                             "agencies": request.form.getlist("agencies")}
     errors: dict[str, str] = {}
-    if not form["beneficiary"]:
-        errors["beneficiary"] = str(START_ERRORS["beneficiary"])
-    elif len(form["beneficiary"]) > MAX_PSEUDONYM:
+    if len(form["beneficiary"]) > MAX_PSEUDONYM:
         errors["beneficiary"] = _("At most %(count)d characters.", count=MAX_PSEUDONYM)
+        form["beneficiary"] = form["beneficiary"][:MAX_PSEUDONYM]
+    elif not is_pseudonym(form["beneficiary"]):
+        errors["beneficiary"] = str(NOT_A_PSEUDONYM)
     if not form["pathway"]:
         errors["pathway"] = str(START_ERRORS["pathway"])
     if g.user.agency.code not in form["agencies"]:
