@@ -158,12 +158,11 @@ def operator_start_case(store: Store, engine: Engine, actor: str, key: str, data
     audited `case.start` as `actor` (`cli:<os user>`).
     """
     codes = list(dict.fromkeys(agencies))
-    if not codes:
-        raise InvalidData("name the agencies of the case, the starting one first",
-                          fields={"agencies": "at least one agency"})
     for code in codes:
         check_text("agencies", code, MAX_CODE)
     given = dict(bases or {})
+    typed = data.get("beneficiary_pseudonym") if isinstance(data, Mapping) else None
+    beneficiary = beneficiary or (typed if isinstance(typed, str) else "")
     with store.unit_of_work(write=False) as uow:
         s = uow.session
         person = None
@@ -176,11 +175,11 @@ def operator_start_case(store: Store, engine: Engine, actor: str, key: str, data
         missing = [c for c in codes if c not in found]
         if missing:
             raise InvalidData("unknown agencies", fields={"agencies": f"unknown: {', '.join(missing)}"})
-        recorded: dict[str, dict[str, Any]] = {codes[0]: Basis("own").columns()}
+        recorded: dict[str, dict[str, Any]] = {codes[0]: Basis("own").columns()} if codes else {}
         problems = {f"bases.{c}": "a legal basis is required for an agency other than the first"
                     for c in codes[1:] if c not in given}
         problems.update({f"bases.{c}": "not one of the case's agencies" for c in sorted(set(given) - set(codes))})
-        if codes[0] in given:
+        if codes and codes[0] in given:
             problems[f"bases.{codes[0]}"] = "the first agency starts the case on its own mandate"
         if problems:
             raise InvalidData("each agency needs a legal basis to take part", fields=problems)
@@ -189,6 +188,9 @@ def operator_start_case(store: Store, engine: Engine, actor: str, key: str, data
             recorded[code] = given[code].columns()
     pseudonym = person.pseudonym if person else ""
     version, checked = cases.checked_start(store, engine, key, data, pseudonym)
+    if not codes:
+        raise InvalidData("name the agencies of the case (--agency), the starting one first",
+                          fields={"agencies": "at least one agency"})
     person_id = person.id if person else None
 
     def record(s: Session, case_id: int) -> None:
