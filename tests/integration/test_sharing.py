@@ -19,7 +19,7 @@ from pathways.privacy import consents, legal_bases, participation, sharing
 from pathways.privacy.pseudonyms import new_pseudonym
 from pathways.store.models import Agency, AuditEntry, Beneficiary, CaseAgency, CaseEvent, LegalBasis, TaskOffer
 from pathways.tasks import cases, work
-from tests.integration.test_inbox import IDENTIFY, World, build_world, engine  # noqa: F401  (fixture)
+from tests.integration.test_inbox import World, build_world, engine  # noqa: F401  (fixture)
 
 ACT = "test_social_assistance_act"
 TODAY = date(2026, 11, 2)
@@ -39,7 +39,8 @@ def person(world: World, agency: str = "ops") -> str:
     with world.store.unit_of_work() as uow:
         s = uow.session
         pseudonym = new_pseudonym()
-        s.add(Beneficiary(pseudonym=pseudonym, agency_id=s.scalars(select(Agency.id).where(Agency.code == agency)).one()))
+        agency_id = s.scalars(select(Agency.id).where(Agency.code == agency)).one()
+        s.add(Beneficiary(pseudonym=pseudonym, agency_id=agency_id))
         uow.commit()
     return pseudonym
 
@@ -149,7 +150,8 @@ def test_a_task_no_remaining_agency_can_take_waits_and_reaches_an_added_agency_a
     assert tasks["crisis_intervention"]["waiting_for_agency"] is True
     assert tasks["psych_diagnosis"]["waiting_for_agency"] is False
     assert events(world, case, "AgencyRemoved")[0].after["waiting"] == [crisis]
-    added = participation.add_agency(world.store, world.engine, world.users["anna"], case, "ngo2", STATUTE, "takes over")
+    added = participation.add_agency(world.store, world.engine, world.users["anna"], case, "ngo2", STATUTE,
+                                     "takes over")
     assert added["offered"] == [crisis]
     assert world.ids("olga") == [(case, "crisis_intervention")]
     agencies = {a["code"]: a for a in added["case"]["agencies"]}
@@ -164,34 +166,34 @@ def test_a_task_no_remaining_agency_can_take_waits_and_reaches_an_added_agency_a
 def test_who_may_add_and_remove_an_agency(world: World) -> None:
     ben = person(world)
     case = start(world, ben, {"pup": STATUTE})
-    store, engine, users = world.store, world.engine, world.users
+    store, eng, users = world.store, world.engine, world.users
     with pytest.raises(NotFound):  # olga's agency is not in the case
-        participation.add_agency(store, engine, users["olga"], case, "ngo2", STATUTE)
+        participation.add_agency(store, eng, users["olga"], case, "ngo2", STATUTE)
     with pytest.raises(NotFound):
-        participation.remove_agency(store, engine, users["olga"], case, "pup", "x")
+        participation.remove_agency(store, eng, users["olga"], case, "pup", "x")
     with pytest.raises(NotAllowed):  # ewa's agency takes part, but did not start the case
-        participation.remove_agency(store, engine, users["ewa"], case, "ops", "x")
-    participation.add_agency(store, engine, users["ewa"], case, "sup", STATUTE)  # any participating case worker
+        participation.remove_agency(store, eng, users["ewa"], case, "ops", "x")
+    participation.add_agency(store, eng, users["ewa"], case, "sup", STATUTE)  # any participating case worker
     with pytest.raises(NotAllowed):  # a supervisor works no cases
-        participation.add_agency(store, engine, users["teresa"], case, "ngo", STATUTE)
+        participation.add_agency(store, eng, users["teresa"], case, "ngo", STATUTE)
     with pytest.raises(NotAllowed):
-        participation.remove_agency(store, engine, users["teresa"], case, "pup", "x")
+        participation.remove_agency(store, eng, users["teresa"], case, "pup", "x")
     with pytest.raises(InvalidData):
-        participation.remove_agency(store, engine, users["anna"], case, "pup", "   ")  # a reason is required
+        participation.remove_agency(store, eng, users["anna"], case, "pup", "   ")  # a reason is required
     with pytest.raises(InvalidData):
-        participation.add_agency(store, engine, users["anna"], case, "pup", STATUTE)  # already in
+        participation.add_agency(store, eng, users["anna"], case, "pup", STATUTE)  # already in
     with pytest.raises(InvalidData):
-        participation.add_agency(store, engine, users["anna"], case, "nope", STATUTE)
-    participation.remove_agency(store, engine, users["ewa"], case, "pup", "leaving")  # an agency may leave
-    participation.remove_agency(store, engine, users["anna"], case, "sup", "no longer needed")
+        participation.add_agency(store, eng, users["anna"], case, "nope", STATUTE)
+    participation.remove_agency(store, eng, users["ewa"], case, "pup", "leaving")  # an agency may leave
+    participation.remove_agency(store, eng, users["anna"], case, "sup", "no longer needed")
     with pytest.raises(InvalidData):  # the starting agency cannot leave its case with nobody in it
-        participation.remove_agency(store, engine, users["anna"], case, "ops", "x")
+        participation.remove_agency(store, eng, users["anna"], case, "ops", "x")
     with store.unit_of_work(write=False) as uow:
         assert [c for c, in uow.session.execute(select(CaseAgency.agency_id).where(CaseAgency.case_id == case))] \
             == [users["anna"].agency_id]
     world.engine.cancel_case(Actor("anna"), case, "done")
     with pytest.raises(CaseNotActive):
-        participation.add_agency(store, engine, users["anna"], case, "pup", STATUTE)
+        participation.add_agency(store, eng, users["anna"], case, "pup", STATUTE)
 
 
 def _person_id(world: World, pseudonym: str) -> int:

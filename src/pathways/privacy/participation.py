@@ -33,7 +33,7 @@ from pathways.engine.participation import add_agency as engine_add
 from pathways.engine.participation import remove_agency as engine_remove
 from pathways.privacy.sharing import Basis, check_basis
 from pathways.store.db import Store
-from pathways.store.models import Agency, Beneficiary, Case, CaseAgency, User
+from pathways.store.models import Agency, Beneficiary, Case, CaseAgency, LegalBasis, User
 from pathways.tasks import audit, cases
 from pathways.tasks.access import MAX_ID, is_case_worker, visible_case
 from pathways.tasks.bounds import MAX_CODE, check_text
@@ -168,3 +168,34 @@ def parse_bases_options(values: Mapping[str, str] | list[str]) -> dict[str, Basi
                               fields={"basis": "AGENCY=statute:CODE or AGENCY=consent:ID"})
         found[code] = parse_basis_option(basis, f"bases.{code}")
     return found
+
+
+def sharing_choices(store: Store, user: User, case_id: int) -> dict[str, Any]:
+    """What the case page offers to add and remove, for a user who sees the case (else NotFound).
+
+    `agencies`: agencies not taking part (code, name, kind); `statutes`: bases not retired;
+    `consents`: the person's consents not withdrawn (id, agency, purpose, given_on, for this case or
+    any); `removable`: codes this user may remove (none for the last agency). Not audited apart:
+    the case page's own read is.
+    """
+    from pathways.privacy.consents import person_consents
+    from pathways.privacy.legal_bases import as_dict
+
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        case = visible_case(s, user, case_id)
+        taking_part = {code: basis for code, basis in s.execute(
+            select(Agency.code, CaseAgency.basis).join(CaseAgency, CaseAgency.agency_id == Agency.id)
+            .where(CaseAgency.case_id == case_id))}
+        worker = is_case_worker(user)
+        own = worker and taking_part.get(user.agency.code) == "own"
+        removable = [code for code in sorted(taking_part)
+                     if worker and len(taking_part) > 1 and (own or code == user.agency.code)]
+        others = [{"code": a.code, "name": a.name, "kind": a.kind} for a in s.scalars(
+            select(Agency).where(Agency.code.not_in(list(taking_part))).order_by(Agency.kind, Agency.name))]
+        statutes = [as_dict(b) for b in s.scalars(select(LegalBasis).where(LegalBasis.active)
+                                                  .order_by(LegalBasis.title))]
+        consents = [c for c in person_consents(s, case.beneficiary_id) if c["active"]
+                    and c["case_id"] in (None, case_id)] if case.beneficiary_id else []
+        return {"can_add": worker and case.status == "active", "agencies": others, "statutes": statutes,
+                "consents": consents, "removable": removable}

@@ -57,4 +57,4 @@ def main_menu() -> list[tuple[str, str]]:
 
 
 # Each area of pages registers its routes on `bp` when imported (one module per area).
-from pathways.web import audit, cases, designer, inbox, supervisor, task  # noqa: E402,F401
+from pathways.web import audit, cases, designer, inbox, sharing, supervisor, task  # noqa: E402,F401
