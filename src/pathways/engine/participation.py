@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Executable, delete, insert, select, update
+from sqlalchemy.orm import Session
 
 from pathways.base import clock
 from pathways.engine.actors import Actor
@@ -56,10 +57,8 @@ def add_agency(store: Store, roles: RoleVocabulary, actor: Actor, case_id: int, 
                                                           CaseAgency.agency_id == agency.id)) is not None:
             raise InvalidData("the agency already takes part in the case",
                               fields={"agency": "already takes part in the case"})
-        now = clock.now()
-        conn.execute(insert(CaseAgency).values({"basis": None, "consent_id": None, "statute": None, **basis,
-                                                "case_id": case_id, "agency_id": agency.id, "added_at": now,
-                                                "added_by": actor.name}))
+        row = {"basis": None, "consent_id": None, "statute": None, **basis, "case_id": case_id,
+               "agency_id": agency.id, "added_at": clock.now(), "added_by": actor.name}
         rows = Rows(case, {}, {})
         change = Change(agency_code, basis.get("basis"))
         for task in _open_tasks(conn, case_id):
@@ -73,7 +72,7 @@ def add_agency(store: Store, roles: RoleVocabulary, actor: Actor, case_id: int, 
                 change.offered.append(task.id)
         rows.event(actor, "AgencyAdded", after={"agency": agency_code, "basis": _basis(basis), "reason": reason,
                                                 "offered": change.offered})
-        finish(uow, rows, None, within)
+        finish(uow, rows, None, _then([insert(CaseAgency).values(row)], within))
         return change
 
 
@@ -98,13 +97,15 @@ def remove_agency(store: Store, roles: RoleVocabulary, actor: Actor, case_id: in
         if not remaining and not leave_none:
             raise InvalidData("the last agency of a case cannot leave it",
                               fields={"agency": "the only agency of the case"})
-        conn.execute(delete(CaseAgency).where(CaseAgency.case_id == case_id, CaseAgency.agency_id == agency.id))
+        changes: list[Executable] = [
+            delete(CaseAgency).where(CaseAgency.case_id == case_id, CaseAgency.agency_id == agency.id)]
         tasks = _open_tasks(conn, case_id)
+        ids = [t.id for t in tasks]
         if tasks:
-            conn.execute(delete(TaskOffer).where(TaskOffer.agency_id == agency.id,
-                                                 TaskOffer.task_id.in_([t.id for t in tasks])))
+            changes.append(delete(TaskOffer).where(TaskOffer.agency_id == agency.id, TaskOffer.task_id.in_(ids)))
         its_users = set(conn.scalars(select(User.id).where(User.agency_id == agency.id)))
-        offered = set(conn.scalars(select(TaskOffer.task_id).where(TaskOffer.task_id.in_([t.id for t in tasks]))))
+        offered = set(conn.scalars(select(TaskOffer.task_id).where(TaskOffer.task_id.in_(ids),
+                                                                   TaskOffer.agency_id != agency.id)))
         rows = Rows(case, {}, {})
         held = taking_part[agency.id][1]
         change = Change(agency_code, held["basis"])
@@ -112,7 +113,8 @@ def remove_agency(store: Store, roles: RoleVocabulary, actor: Actor, case_id: in
             if task.claimed_by is not None and task.claimed_by not in its_users:
                 continue  # claimed by someone of an agency that stays
             if task.claimed_by is not None:
-                conn.execute(update(HumanTask).where(HumanTask.id == task.id).values(claimed_by=None, claimed_at=None))
+                changes.append(update(HumanTask).where(HumanTask.id == task.id).values(claimed_by=None,
+                                                                                       claimed_at=None))
                 fits = roles.offers(task.roles, remaining)
                 rows.offers.extend({"task_id": task.id, "agency_id": agency_id, "role": role, "due_at": task.due_at,
                                     "priority": task.priority, "created_at": task.created_at}
@@ -122,8 +124,25 @@ def remove_agency(store: Store, roles: RoleVocabulary, actor: Actor, case_id: in
                 change.waiting.append(task.id)
         rows.event(actor, "AgencyRemoved", after={"agency": agency_code, "basis": _basis(held), "reason": reason,
                                                   "returned": change.returned, "waiting": change.waiting})
-        finish(uow, rows, None, within)
+        finish(uow, rows, None, _then(changes, within))
         return change
+
+
+def _then(statements: list[Executable], within: Within | None) -> Within:
+    """Run the command's own statements after the case's version bump, then the caller's `within`.
+
+    After the bump, so a concurrent command on the case has already lost (`Conflict`) before a
+    row of `case_agencies` is inserted twice or deleted under it.
+    """
+
+    def run(s: Session, case_id: int) -> None:
+        conn = s.connection()
+        for statement in statements:
+            conn.execute(statement)
+        if within is not None:
+            within(s, case_id)
+
+    return run
 
 
 @dataclass(frozen=True)
