@@ -97,4 +97,12 @@ def test_the_case_page_shows_bases_and_adds_and_removes_agencies(api_app):  # ty
     assert left.status_code == 302 and left.headers["Location"].endswith("/cases")  # marek's agency left
     assert marek.get(case_path).status_code == 404
     assert "Agency removed" in anna.get(case_path).get_data(as_text=True)
+    # the start form takes a consent's number too; one of another agency is refused by its row
+    wrong = anna.post("/cases", data={**start, "agencies": [OPS, PUP], f"consent.{PUP}": str(consent_id),
+                                      "csrf_token": _csrf(anna, "/cases")})
+    assert wrong.status_code == 400 and "Choose a legal basis for this agency" in wrong.get_data(as_text=True)
+    on_consent = anna.post("/cases", data={**start, "agencies": [OPS, NGO], f"consent.{NGO}": str(consent_id),
+                                           "csrf_token": _csrf(anna, "/cases")})
+    assert on_consent.status_code == 302, on_consent.get_data(as_text=True)
+    assert f"consent no. {consent_id}" in anna.get(on_consent.headers["Location"]).get_data(as_text=True)
     assert PUP not in anna.get(case_path).get_data(as_text=True).split('id="agencies"')[1].split("</table>")[0]
