@@ -106,3 +106,29 @@ def test_the_case_page_shows_bases_and_adds_and_removes_agencies(api_app):  # ty
     assert on_consent.status_code == 302, on_consent.get_data(as_text=True)
     assert f"consent no. {consent_id}" in anna.get(on_consent.headers["Location"]).get_data(as_text=True)
     assert PUP not in anna.get(case_path).get_data(as_text=True).split('id="agencies"')[1].split("</table>")[0]
+
+
+def test_the_consent_fragment_for_the_person_page(api_app):  # type: ignore[no-untyped-def]
+    from flask import g, render_template_string
+
+    from pathways.engine.errors import NotFound
+    from pathways.store.models import User
+
+    ben = register(api_app)
+    anna = _sign_in(api_app, "anna.ops", lang="en")
+    assert _record(anna, ben).status_code == 302
+    with services(api_app).store.unit_of_work(write=False) as uow:
+        users = {u.username: u for u in uow.session.scalars(select(User))}
+        for u in users.values():
+            _ = u.agency, u.roles
+    with api_app.test_request_context("/"):
+        g.user = users["anna.ops"]
+        html = render_template_string("{{ consents_fragment(pseudonym) }}", pseudonym=ben)
+        assert 'id="consents"' in html and "crisis support" in html and "/consents/new" in html
+        g.user = users["olga.far"]
+        try:
+            render_template_string("{{ consents_fragment(pseudonym) }}", pseudonym=ben)
+        except NotFound:
+            pass
+        else:
+            raise AssertionError("an agency that cannot see the person got its consents")

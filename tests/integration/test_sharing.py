@@ -304,3 +304,30 @@ def test_offers_are_removed_with_the_agency(world: World) -> None:
                                            .where(Agency.code == "ngo")))
     assert agencies == set()
     assert world.ids("olga") == [(case, "crisis_intervention")] and world.ids("marek") == []
+
+
+def test_two_agencies_added_at_once_one_wins_cleanly(world: World) -> None:
+    import threading
+
+    from pathways.engine.errors import Conflict
+
+    ben = person(world)
+    case = start(world, ben, {})
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def add() -> None:
+        barrier.wait()
+        try:
+            participation.add_agency(world.store, world.engine, world.users["anna"], case, "pup", STATUTE)
+            outcomes.append("added")
+        except (Conflict, InvalidData) as error:
+            outcomes.append(type(error).__name__)
+
+    threads = [threading.Thread(target=add) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes.count("added") == 1 and len(outcomes) == 2, outcomes
+    assert len(events(world, case, "AgencyAdded")) == 1
