@@ -196,6 +196,14 @@ def test_who_may_add_and_remove_an_agency(world: World) -> None:
         participation.add_agency(store, eng, users["anna"], case, "pup", STATUTE)
 
 
+def _sees_identity(world: World, name: str, pseudonym: str) -> bool:
+    from pathways.privacy.beneficiaries import may_see_identity
+
+    with world.store.unit_of_work(write=False) as uow:
+        person = uow.session.scalars(select(Beneficiary).where(Beneficiary.pseudonym == pseudonym)).one()
+        return may_see_identity(uow.session, world.users[name], person)
+
+
 def _person_id(world: World, pseudonym: str) -> int:
     with world.store.unit_of_work(write=False) as uow:
         return int(uow.session.scalars(select(Beneficiary.id).where(Beneficiary.pseudonym == pseudonym)).one())
@@ -217,7 +225,9 @@ def test_withdrawing_consent_removes_the_agency_from_every_case_on_it_at_once(wo
         consents.withdraw_consent(world.store, world.engine, world.users["ewa"], given, "")
     with pytest.raises(NotFound):  # olga's agency cannot see the person at all
         consents.withdraw_consent(world.store, world.engine, world.users["olga"], given, "")
+    assert _sees_identity(world, "marek", ben)  # the consent shares the identity with the NGO
     done = consents.withdraw_consent(world.store, world.engine, world.users["marek"], given, "she asked")
+    assert not _sees_identity(world, "marek", ben)  # no longer
     assert done["removed_from"] == [first, second] and done["active"] is False and done["withdrawn_by"] == "marek"
     for case in (first, second):
         with pytest.raises(NotFound):
@@ -331,3 +341,26 @@ def test_two_agencies_added_at_once_one_wins_cleanly(world: World) -> None:
         thread.join(30)
     assert outcomes.count("added") == 1 and len(outcomes) == 2, outcomes
     assert len(events(world, case, "AgencyAdded")) == 1
+
+
+def test_the_operator_starts_a_case_through_the_same_basis_check(world: World) -> None:
+    from pathways.privacy.participation import parse_bases_options
+
+    ben = person(world)
+    given = consent(world, ben)
+    with pytest.raises(InvalidData) as raised:
+        sharing.operator_start_case(world.store, world.engine, "cli:root", "intake_referral", {}, ["ops", "ngo2"],
+                                    ben, parse_bases_options([f"ngo2=consent:{given}"]))
+    assert raised.value.details["fields"] == {"bases.ngo2.consent": "given for another agency"}
+    with pytest.raises(InvalidData):  # a name is not a registered person
+        sharing.operator_start_case(world.store, world.engine, "cli:root", "intake_referral",
+                                    {"beneficiary_pseudonym": "Jan Kowalski"}, ["ops"])
+    with pytest.raises(InvalidData):
+        parse_bases_options(["ngo=consent:x"])
+    case = sharing.operator_start_case(world.store, world.engine, "cli:root", "intake_referral", {}, ["ops", "ngo"],
+                                       ben, parse_bases_options([f"ngo=consent:{given}"]))
+    agencies = {a["code"]: a["basis"] for a in detail(world, "anna", case)["agencies"]}
+    assert agencies["ops"] == {"kind": "own"} and agencies["ngo"]["consent"]["id"] == given
+    with world.store.unit_of_work(write=False) as uow:
+        entry = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "case.start")).one()
+    assert entry.username == "cli:root" and entry.case_id == case and entry.beneficiary_id == _person_id(world, ben)
