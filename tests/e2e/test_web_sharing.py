@@ -46,6 +46,9 @@ def test_recording_a_consent_and_withdrawing_it(api_app):  # type: ignore[no-unt
         web = _sign_in(api_app, name)
         assert web.get(f"/people/{ben}/consents/new").status_code == 404
         assert web.get(f"/people/{ben}/consents").status_code == 404
+    too_long = anna.post(f"/consents/{consent_id}/withdraw", follow_redirects=True,
+                         data={"note": "n" * 501, "pseudonym": ben, "csrf_token": _csrf(anna, "/cases")})
+    assert "at most 500 characters" in too_long.get_data(as_text=True) and "in force" in too_long.get_data(as_text=True)
     withdrawn = anna.post(f"/consents/{consent_id}/withdraw",
                           data={"note": "by phone", "pseudonym": ben, "csrf_token": _csrf(anna, "/cases")})
     assert withdrawn.status_code == 302

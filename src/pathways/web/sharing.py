@@ -84,11 +84,15 @@ def consent_new(pseudonym: str) -> Response | tuple[str, int]:
 @login_required
 def consent_withdraw(consent_id: int) -> Response:
     pathways = services(current_app)
-    note = request.form.get("note", "")[:consents.MAX_NOTE]
-    done = consents.withdraw_consent(pathways.store, pathways.engine, g.user, consent_id, note)
-    flash(_("The consent was withdrawn; the agency was removed from %(count)d case(s).",
-            count=len(done["removed_from"])))
+    note = request.form.get("note", "")
     pseudonym = request.form.get("pseudonym", "")
+    try:
+        done = consents.withdraw_consent(pathways.store, pathways.engine, g.user, consent_id, note)
+    except InvalidData:
+        flash(_("The consent was not withdrawn: the note may hold at most 500 characters."))
+    else:
+        flash(_("The consent was withdrawn; the agency was removed from %(count)d case(s).",
+                count=len(done["removed_from"])))
     if consents_link_ok(pseudonym):
         return redirect(url_for("web.consents", pseudonym=pseudonym))
     return redirect(url_for("web.cases"))
@@ -136,7 +140,7 @@ def case_agency_add(case_id: int) -> Response:
     code = request.form.get("agency", "")[:64]
     try:
         participation.add_agency(pathways.store, pathways.engine, g.user, case_id, code,
-                                 parse_basis(request.form.get("basis", "")), request.form.get("reason", "")[:500])
+                                 parse_basis(request.form.get("basis", "")), request.form.get("reason", ""))
     except InvalidData as error:
         fields = error.details.get("fields")
         named = list(fields) if isinstance(fields, dict) else []
@@ -154,7 +158,7 @@ def case_agency_remove(case_id: int, code: str) -> Response:
     pathways = services(current_app)
     try:
         done = participation.remove_agency(pathways.store, pathways.engine, g.user, case_id, code,
-                                           request.form.get("reason", "")[:500])
+                                           request.form.get("reason", ""))
     except InvalidData as error:
         fields = error.details.get("fields")
         flash(_("Say why the agency leaves the case.") if isinstance(fields, dict) and "reason" in fields
