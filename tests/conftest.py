@@ -36,7 +36,7 @@ from pathways.engine.deploy import deploy  # noqa: E402
 from pathways.engine.roles import RoleVocabulary  # noqa: E402
 from pathways.store import schema  # noqa: E402
 from pathways.store.db import Store  # noqa: E402
-from pathways.store.models import Base  # noqa: E402
+from pathways.store.models import Base, LegalBasis  # noqa: E402
 
 sealing.configure(sealing.load_ring())
 
@@ -82,6 +82,19 @@ def _postgres_store() -> Store:
     return store
 
 
+def empty_database(store: Store) -> None:
+    """Every table emptied, then the rows the migrations seed put back (the statutory legal bases)."""
+    import importlib
+
+    seeded = importlib.import_module("pathways.store.migrations.versions.0009_beneficiaries_privacy")
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with store.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(LegalBasis.__table__.insert(), [
+            {"code": c, "title": t, "reference": r, "gdpr": g, "active": True, "created_at": clock.now()}
+            for c, t, r, g in seeded.LEGAL_BASES])
+
+
 @pytest.fixture(scope="session")
 def postgres_schema() -> Iterator[Store]:
     """A clean, migrated PostgreSQL schema for the whole session."""
@@ -103,9 +116,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         store.dispose()
         return
     store = request.getfixturevalue("postgres_schema")
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with store.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    empty_database(store)
     yield store
 
 

@@ -6,10 +6,16 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
+
+from pathways.base import clock
 from pathways.config import Config
 from pathways.engine.definitions import DocumentIndex, build_spec, collect
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.runtime import Definition
+from pathways.privacy.pseudonyms import new_pseudonym
+from pathways.store.db import Store
+from pathways.store.models import Agency, Beneficiary
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
@@ -42,3 +48,19 @@ def load_definition(key: str, *paths: Path, roles: RoleVocabulary | None = None)
 def open_by_element(runtime: object) -> dict[str, object]:
     """Open tasks keyed by BPMN element id."""
     return {t.element_id: t for t in runtime.open_tasks(None)}  # type: ignore[attr-defined]
+
+
+def register_person(store: Store, agency_code: str) -> str:
+    """A person registered by `agency_code`, without identity (the row `pathways.privacy` writes); the pseudonym."""
+    with store.unit_of_work() as uow:
+        agency_id = uow.session.scalars(select(Agency.id).where(Agency.code == agency_code)).one()
+        pseudonym = new_pseudonym()
+        uow.session.add(Beneficiary(pseudonym=pseudonym, agency_id=agency_id, registered_at=clock.now(),
+                                    status="active"))
+        uow.commit()
+    return pseudonym
+
+
+def statute(*codes: str, law: str = "social_assistance_act") -> dict[str, dict[str, str]]:
+    """`bases` for a case start: each agency code on the statutory basis `law`."""
+    return {code: {"basis": "statute", "statute": law} for code in codes}

@@ -100,6 +100,11 @@ def require_secret_key(key: str) -> str:
     return key
 
 
+#: what `serve`, `worker` and the app say when no data key is configured
+NO_DATA_KEY = ("no data key: set PATHWAYS_DATA_KEY_FILE to a file made by "
+               "`pathways privacy new-key > FILE` (mode 0600), or PATHWAYS_DATA_KEYS (docs/privacy.md, 'Keys')")
+
+
 def require_data_keys() -> None:
     """InsecureConfig unless a data key ring is configured: a server must seal what it stores."""
     from pathways.base import sealing
@@ -107,5 +112,4 @@ def require_data_keys() -> None:
     try:
         sealing.ring()
     except sealing.SealingError:
-        raise InsecureConfig("no data key: set PATHWAYS_DATA_KEY_FILE to a file made by "
-                             "`pathways privacy new-key > FILE` (mode 0600), or PATHWAYS_DATA_KEYS") from None
+        raise InsecureConfig(NO_DATA_KEY) from None

@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
+from pathways.base import clock
 from pathways.base.sealing import KeyRing
 from pathways.engine.cases import Actor, Engine
+from pathways.privacy.identity import seal_identity
 from pathways.store.db import Store
-from pathways.store.models import Agency, Case, HumanTask, User, UserRole
+from pathways.store.models import Agency, Beneficiary, Case, Consent, HumanTask, User, UserRole
 from pathways.tasks.passwords import hash_password
 
 AGENCIES = [
@@ -34,6 +37,15 @@ USERS = [
     ("admin", "Administrator", "partnership", ["admin", "designer"]),
 ]
 PARTNERS = ["mops-bartoszyce", "pup-bartoszyce", "ngo-bartoszyce", "partnership"]
+#: the demo's people: fixed pseudonyms (so the docs and tests can name them) and made-up identities
+PEOPLE = [
+    ("B-DEM2-KT", {"first_name": "Katarzyna", "last_name": "Nowak", "pesel": "85031204564",
+                   "birth_date": "1985-03-12", "phone": "+48 500 100 200", "address": "ul. Kolejowa 4/2, Bartoszyce"}),
+    ("B-DEM3-KY", {"first_name": "Tomasz", "last_name": "Wiśniewski", "pesel": "92072507835",
+                   "birth_date": "1992-07-25"}),
+    ("B-DEM4-K4", {"first_name": "Halina", "last_name": "Kowalczyk", "pesel": "78110309126",
+                   "birth_date": "1978-11-03", "address": "ul. Leśna 8, Bartoszyce"}),
+]
 PASSWORD = "demo"
 #: where `pathways demo` keeps its generated secret key (beside the demo database)
 SECRET_KEY_FILE = Path("instance") / "secret_key"
@@ -99,10 +111,45 @@ def load_demo(store: Store, engine: Engine) -> list[int]:
     return _demo_cases(store, engine)
 
 
+def _demo_people(store: Store) -> list[tuple[int, str]]:
+    """The demo's three people, registered by the MOPS with made-up identities; (id, pseudonym) each."""
+    with store.unit_of_work() as uow:
+        s = uow.session
+        mops = s.scalars(select(Agency).where(Agency.code == PARTNERS[0])).one()
+        anna = s.scalars(select(User).where(User.username == "anna.ops")).one()
+        people = []
+        for pseudonym, identity in PEOPLE:
+            person = Beneficiary(pseudonym=pseudonym, agency_id=mops.id, registered_by=anna.id, status="active")
+            s.add(person)
+            s.flush()
+            s.add(seal_identity(person, identity))
+            people.append((person.id, pseudonym))
+        uow.commit()
+        return people
+
+
 def _demo_cases(store: Store, engine: Engine) -> list[int]:
     anna = Actor("anna.ops")
-    ids = [engine.start_case(anna, "intake_referral", {"beneficiary_pseudonym": name}, PARTNERS, name)
-           for name in ("BEN-001", "BEN-002", "BEN-003")]
+    # the partners take part on statutory bases (the labour office, the partnership's monitoring)
+    # and the NGO on each person's consent, recorded as they were registered
+    ids = []
+    for person_id, pseudonym in _demo_people(store):
+        with store.unit_of_work() as uow:
+            ngo = uow.session.scalars(select(Agency.id).where(Agency.code == PARTNERS[2])).one()
+            taken_by = uow.session.scalars(select(User.id).where(User.username == "anna.ops")).one()
+            consent = Consent(beneficiary_id=person_id, agency_id=ngo, taken_by=taken_by,
+                              purpose="Interwencja kryzysowa i wsparcie psychologiczne w ramach partnerstwa",
+                              identity_shared=False, given_on=clock.now())
+            uow.session.add(consent)
+            uow.session.flush()
+            consent_id = consent.id
+            uow.commit()
+        bases: dict[str, dict[str, Any]] = {PARTNERS[1]: {"basis": "statute", "statute": "labour_market_act"},
+                 PARTNERS[2]: {"basis": "consent", "consent_id": consent_id},
+                 PARTNERS[3]: {"basis": "statute", "statute": "esf_monitoring"},
+                 PARTNERS[0]: {"basis": "own"}}
+        ids.append(engine.start_case(anna, "intake_referral", {"beneficiary_pseudonym": pseudonym}, PARTNERS,
+                                     pseudonym, beneficiary_id=person_id, bases=bases))
     # Move the second case past identification so the NGO and the OPS psychologist have work.
     with store.unit_of_work(write=False) as uow:
         task_id = uow.session.scalars(select(HumanTask.id).where(

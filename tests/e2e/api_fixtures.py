@@ -22,16 +22,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
 
 from pathways.app import create_app
 from pathways.core import services
 from pathways.demo import PASSWORD, load_demo
 from pathways.engine.errors import InvalidDefinition
-from pathways.store.models import Base
 from pathways.tasks.accounts import add_agency, create_user
-from tests.conftest import POSTGRES_URL, _postgres_store
-from tests.helpers import WORKFLOWS, TestConfig
+from tests.conftest import POSTGRES_URL, _postgres_store, empty_database
+from tests.helpers import WORKFLOWS, TestConfig, register_person
 
 OUTSIDER = "olga.far"
 OUTSIDER_AGENCY = "ngo-far-away"
@@ -63,6 +61,11 @@ def seed(app: Flask) -> None:
                 "Olga Daleka", check_policy=False)
 
 
+def person(app: Flask, agency: str = "mops-bartoszyce") -> str:
+    """The pseudonym of a person newly registered by `agency`."""
+    return register_person(services(app).store, agency)
+
+
 @pytest.fixture(scope="session")
 def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("api-template") / "template.db"
@@ -89,9 +92,7 @@ def pg_app() -> Iterator[Flask]:
     app = make_app(POSTGRES_URL)
     pathways = services(app)
     pathways.upgrade_db()
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with pathways.store.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    empty_database(pathways.store)
     pathways.engine._cache.clear()
     seed(app)
     yield app

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from pathways.core import services
 from pathways.engine.cases import Actor
 from pathways.store.models import AuditEntry, Case, HumanTask, User
-from tests.helpers import FIXTURES
+from tests.e2e.api_fixtures import person
+from tests.helpers import FIXTURES, statute
 
 pytest_plugins = ["tests.e2e.api_fixtures"]
 
@@ -40,20 +41,21 @@ def test_start_a_case_on_both_databases(any_app):
     client = any_app.test_client()
     token = client.post("/api/v1/auth/token", json={"username": "anna.ops", "password": "demo"}).get_json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
+    ben = person(any_app)
     response = client.post("/api/v1/cases", headers=headers, json={
-        "pathway": "intake_referral", "beneficiary": "BEN-777", "data": {"beneficiary_pseudonym": "BEN-777"},
-        "agencies": ["mops-bartoszyce", "ngo-bartoszyce"]})
+        "pathway": "intake_referral", "beneficiary": ben, "data": {"beneficiary_pseudonym": ben},
+        "agencies": ["mops-bartoszyce", "ngo-bartoszyce"], "bases": statute("ngo-bartoszyce")})
     assert response.status_code == 201, response.get_json()
     case = response.get_json()
-    assert case["status"] == "active" and case["stage"] == "Identyfikacja" and case["beneficiary"] == "BEN-777"
+    assert case["status"] == "active" and case["stage"] == "Identyfikacja" and case["beneficiary"] == ben
     assert [a["code"] for a in case["agencies"]] == ["mops-bartoszyce", "ngo-bartoszyce"]
     assert [t["element"] for t in case["open_tasks"]] == ["identify"]
     assert case["open_tasks"][0]["roles"] == ["ops.social_worker"]
-    assert case["data"] == {"beneficiary_pseudonym": "BEN-777"}
+    assert case["data"] == {"beneficiary_pseudonym": ben}
     assert [e["kind"] for e in case["timeline"]][:1] == ["CaseStarted"]
     started = _audit(any_app, "anna.ops", "case.start")
     assert len(started) == 1 and started[0].case_id == case["id"]
-    listed = client.get("/api/v1/cases?q=ben-777", headers=headers).get_json()
+    listed = client.get(f"/api/v1/cases?q={ben.lower()}", headers=headers).get_json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == case["id"]
     # PUP takes no part in the new case
     pup = client.post("/api/v1/auth/token", json={"username": "ewa.pup", "password": "demo"}).get_json()["token"]
@@ -70,6 +72,23 @@ def test_start_case_rules(client, bearer):
     response = client.post("/api/v1/cases", headers=anna, json={"pathway": "intake_referral",
                                                                 "agencies": ["mops-bartoszyce", "ghost"]})
     assert response.status_code == 400 and "ghost" in response.get_json()["fields"]["agencies"]
+    # a name typed where the pseudonym goes, or a pseudonym nobody registered, starts nothing
+    for typed in ("Anna Kowalska", "B-2222-22"):
+        response = client.post("/api/v1/cases", headers=anna, json={"pathway": "intake_referral", "beneficiary": typed})
+        assert response.status_code == 400 and "beneficiary" in response.get_json()["fields"]
+        response = client.post("/api/v1/cases", headers=anna, json={"pathway": "intake_referral",
+                                                                    "data": {"beneficiary_pseudonym": typed}})
+        assert response.status_code == 400 and "data.beneficiary_pseudonym" in response.get_json()["fields"]
+    # another agency takes part only on a recorded legal basis
+    response = client.post("/api/v1/cases", headers=anna, json={"pathway": "intake_referral",
+                                                                "agencies": ["mops-bartoszyce", "ngo-bartoszyce"]})
+    assert response.status_code == 400 and "bases.ngo-bartoszyce" in response.get_json()["fields"]
+    for basis in ({"basis": "statute", "statute": "no_such_act"}, {"basis": "consent", "consent": 1},
+                  {"basis": "own"}, "statute"):
+        response = client.post("/api/v1/cases", headers=anna, json={
+            "pathway": "intake_referral", "agencies": ["mops-bartoszyce", "ngo-bartoszyce"],
+            "bases": {"ngo-bartoszyce": basis}})
+        assert response.status_code in (400, 422), (basis, response.get_json())
     for user in ("teresa.sup", "admin"):
         assert client.post("/api/v1/cases", headers=bearer(client, user),
                            json={"pathway": "intake_referral"}).status_code == 403
@@ -88,7 +107,7 @@ def test_list_filters_paging_and_sorting(client, bearer):
     assert [c["id"] for c in client.get("/api/v1/cases?sort=-id", headers=headers).get_json()["items"]] == [3, 2, 1]
     crisis = client.get("/api/v1/cases?stage=Interwencja kryzysowa", headers=headers).get_json()
     assert [c["id"] for c in crisis["items"]] == [2] and crisis["items"][0]["open_tasks"] == 2
-    assert client.get("/api/v1/cases?q=BEN-003", headers=headers).get_json()["total"] == 1
+    assert client.get("/api/v1/cases?q=B-DEM4-K4", headers=headers).get_json()["total"] == 1
     assert client.get("/api/v1/cases?q=skierowanie", headers=headers).get_json()["total"] == 3  # pathway name
     assert client.get("/api/v1/cases?q=%25", headers=headers).get_json()["total"] == 0  # LIKE wildcards are text
     assert client.get("/api/v1/cases?status=completed", headers=headers).get_json()["total"] == 0
@@ -148,7 +167,7 @@ def test_messages(client, bearer, api_app):
     assert upload.status_code == 201, upload.get_json()
     ewa = bearer(client, "ewa.pup")
     case = client.post("/api/v1/cases", headers=ewa,
-                       json={"pathway": "message_wait", "beneficiary": "BEN-M"}).get_json()
+                       json={"pathway": "message_wait", "beneficiary": person(api_app, "pup-bartoszyce")}).get_json()
     wrong = client.post(f"/api/v1/cases/{case['id']}/messages", headers=ewa, json={"name": "nope"})
     assert wrong.status_code == 409 and "employment_confirmed" in wrong.get_json()["message"]
     delivered = client.post(f"/api/v1/cases/{case['id']}/messages", headers=ewa,

@@ -45,13 +45,13 @@ def _browser_or_skip() -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    """The demo served on 127.0.0.1; BEN-002's crisis intervention already done by the NGO."""
+    """The demo served on 127.0.0.1; B-DEM3-KY's crisis intervention already done by the NGO."""
     _browser_or_skip()
     app = screenshots.demo_app(tmp_path_factory.mktemp("browser") / "browser.db")
     pathways = services(app)
     with pathways.store.unit_of_work(write=False) as uow:
         crisis = uow.session.scalars(select(HumanTask.id).join(Case, Case.id == HumanTask.case_id).where(
-            Case.beneficiary == "BEN-002", HumanTask.element_id == "crisis_intervention")).one()
+            Case.beneficiary == "B-DEM3-KY", HumanTask.element_id == "crisis_intervention")).one()
     pathways.engine.complete_task(Actor("marek.ngo"), crisis, {"hours": 4, "outcome": "stabilised"})
     with screenshots.serve(app) as base:
         yield base, app
@@ -88,13 +88,13 @@ def row(page: Any, beneficiary: str, task: str | None = None) -> Any:
 
 def test_a_case_moves_from_the_social_worker_to_the_labour_office(server, browser):
     base, _app = server
-    # -- the OPS social worker claims the intake of BEN-001 from her inbox and completes it
+    # -- the OPS social worker claims the intake of B-DEM2-KT from her inbox and completes it
     anna = signed_in(browser, base, "anna.ops")
     assert anna.locator("h1").inner_text() == "Skrzynka zadań"
-    row(anna, "BEN-001").get_by_role("button", name="Przejmij").click()
+    row(anna, "B-DEM2-KT").get_by_role("button", name="Przejmij").click()
     assert "Przejęto zadanie „Identyfikacja i diagnoza wstępna”." in anna.locator(".flash").inner_text()
-    assert row(anna, "BEN-001").get_by_text("Przejęte przez Ciebie").is_visible()
-    row(anna, "BEN-001").get_by_role("link", name="Identyfikacja i diagnoza wstępna").click()
+    assert row(anna, "B-DEM2-KT").get_by_text("Przejęte przez Ciebie").is_visible()
+    row(anna, "B-DEM2-KT").get_by_role("link", name="Identyfikacja i diagnoza wstępna").click()
     anna.get_by_label("Poziom ryzyka").select_option("high")
     anna.get_by_label("Uwagi").fill("Zgłoszenie z punktu konsultacyjnego")
     anna.get_by_label("Potrzebna interwencja kryzysowa").check()
@@ -111,12 +111,12 @@ def test_a_case_moves_from_the_social_worker_to_the_labour_office(server, browse
     anna.wait_for_url(re.compile(r".*/inbox$"))
     assert "Zakończono zadanie „Identyfikacja i diagnoza wstępna”." in anna.locator(".flash").first.inner_text()
     opened = anna.locator(".next-tasks").inner_text()
-    assert "BEN-001" in opened and "Interwencja kryzysowa" in opened and "Diagnoza psychologiczna" in opened
-    assert row(anna, "BEN-001").count() == 0
+    assert "B-DEM2-KT" in opened and "Interwencja kryzysowa" in opened and "Diagnoza psychologiczna" in opened
+    assert row(anna, "B-DEM2-KT").count() == 0
 
-    # -- the OPS psychologist completes BEN-002's diagnosis (the NGO's crisis work is done)
+    # -- the OPS psychologist completes B-DEM3-KY's diagnosis (the NGO's crisis work is done)
     piotr = signed_in(browser, base, "piotr.ops")
-    row(piotr, "BEN-002").get_by_role("link", name="Diagnoza psychologiczna").click()
+    row(piotr, "B-DEM3-KY").get_by_role("link", name="Diagnoza psychologiczna").click()
     piotr.get_by_label("Liczba godzin").fill("3")
     piotr.get_by_label("Rekomendacja").select_option("positive")
     piotr.get_by_role("button", name="Zakończ zadanie").click()
@@ -125,7 +125,7 @@ def test_a_case_moves_from_the_social_worker_to_the_labour_office(server, browse
 
     # -- the PUP career adviser finds the next task in her inbox
     ewa = signed_in(browser, base, "ewa.pup")
-    assert row(ewa, "BEN-002", "Indywidualny plan działania").count() == 1
+    assert row(ewa, "B-DEM3-KY", "Indywidualny plan działania").count() == 1
     assert "Diagnoza psychologiczna" not in ewa.locator("main").inner_text()
 
     # -- English and back
@@ -139,11 +139,11 @@ def test_a_case_moves_from_the_social_worker_to_the_labour_office(server, browse
     assert ewa.locator("html").get_attribute("lang") == "pl" and ewa.locator("h1").inner_text() == "Skrzynka zadań"
 
     # -- the task page links to the case page with its diagram
-    row(ewa, "BEN-002").get_by_role("link", name="Indywidualny plan działania").click()
+    row(ewa, "B-DEM3-KY").get_by_role("link", name="Indywidualny plan działania").click()
     with ewa.expect_navigation():
         ewa.get_by_role("link", name="Otwórz sprawę: historia i diagram").click()
     assert re.search(r"/cases/\d+$", ewa.url)
-    assert ewa.locator("main").is_visible() and "BEN-002" in ewa.locator("main").inner_text()
+    assert ewa.locator("main").is_visible() and "B-DEM3-KY" in ewa.locator("main").inner_text()
     assert ewa.locator("main svg").first.is_visible()
     for page in (anna, piotr, ewa):
         page.context.close()
@@ -152,11 +152,11 @@ def test_a_case_moves_from_the_social_worker_to_the_labour_office(server, browse
 def test_keyboard_only_claim_from_the_inbox(server, browser):
     base, _app = server
     anna = signed_in(browser, base, "anna.ops")
-    claim = row(anna, "BEN-003").get_by_role("button", name="Przejmij")
+    claim = row(anna, "B-DEM4-K4").get_by_role("button", name="Przejmij")
     claim.focus()
     with anna.expect_navigation():
         anna.keyboard.press("Enter")
-    assert row(anna, "BEN-003").get_by_text("Przejęte przez Ciebie").is_visible()
+    assert row(anna, "B-DEM4-K4").get_by_text("Przejęte przez Ciebie").is_visible()
     anna.context.close()
 
 

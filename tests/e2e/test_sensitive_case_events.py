@@ -19,9 +19,10 @@ from flask.testing import FlaskClient
 
 from pathways.core import services
 from pathways.demo import PARTNERS
-from tests.e2e.api_fixtures import _template_db, any_app, api_app, bearer, pg_app, token  # noqa: F401
+from pathways.store.models import Case
+from tests.e2e.api_fixtures import _template_db, any_app, api_app, bearer, person, pg_app, token  # noqa: F401
 from tests.e2e.test_web_session import sign_in
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, statute
 
 Headers = Callable[[FlaskClient, str], dict[str, Any]]
 
@@ -30,15 +31,22 @@ MAY_SEE = ["marek.ngo", "piotr.ops"]  # the task's role; the role named in visib
 MAY_NOT_SEE = ["anna.ops", "ewa.pup", "teresa.sup"]  # same agency as piotr; a partner agency; supervision
 
 
+def _pseudonym(app: Flask, case_id: int) -> str:
+    with services(app).store.unit_of_work(write=False) as uow:
+        return uow.session.get(Case, case_id).beneficiary  # type: ignore[union-attr]
+
+
 def _run_to_completion(app: Flask, headers_of: Headers, source: str) -> int:
     """Start the case as the crisis interventionist and complete its one task; the address comes
     with the start data (`source="start"`) or is entered in the task (`source="task"`)."""
     services(app).deploy([FIXTURES / "sensitive_start.bpmn"])
     http = app.test_client()
     marek = headers_of(http, "marek.ngo")
-    start_data = {"beneficiary_pseudonym": "BEN-S", **({"shelter_address": ADDRESS} if source == "start" else {})}
+    ben = person(app, "ngo-bartoszyce")
+    start_data = {"beneficiary_pseudonym": ben, **({"shelter_address": ADDRESS} if source == "start" else {})}
     started = http.post("/api/v1/cases", headers=marek, json={
-        "pathway": "sensitive_start", "data": start_data, "agencies": PARTNERS, "beneficiary": "BEN-S"})
+        "pathway": "sensitive_start", "data": start_data, "agencies": PARTNERS, "beneficiary": ben,
+        "bases": statute(*PARTNERS)})
     assert started.status_code == 201, started.get_json()
     case_id = int(started.get_json()["id"])
     (task,) = started.get_json()["open_tasks"]
@@ -67,9 +75,10 @@ def test_the_api_hides_a_sensitive_value_in_the_started_and_completed_events(any
         assert body["status"] == "completed" and body["hidden_fields"] == ["shelter_address"]
         # the events are there, with what the user may see, only the address is taken out
         (started,) = _events(body, "CaseStarted")
-        assert started["after"] == {"data": {"beneficiary_pseudonym": "BEN-S"}, "agencies": PARTNERS}
+        ben = body["beneficiary"]
+        assert started["after"] == {"data": {"beneficiary_pseudonym": ben}, "agencies": PARTNERS}
         (completed,) = _events(body, "CaseCompleted")
-        assert completed["after"]["data"] == {"beneficiary_pseudonym": "BEN-S", "placement": "hostel"}
+        assert completed["after"]["data"] == {"beneficiary_pseudonym": ben, "placement": "hostel"}
         assert _events(body, "TaskCompleted")[0]["after"] == {"placement": "hostel"}
     for user in MAY_SEE:
         body = http.get(f"/api/v1/cases/{case_id}", headers=bearer(http, user)).get_json()
@@ -92,7 +101,7 @@ def test_the_case_page_hides_a_sensitive_value_of_a_completed_case(api_app: Flas
         page = response.get_data(as_text=True)
         assert ADDRESS not in page, f"{user} was shown the shelter address"
         assert "Ukryta 12" not in page and "Przystań" not in page  # nor a part of it
-        assert "BEN-S" in page and "Potwierdź miejsce schronienia" in page  # the case itself is shown
+        assert _pseudonym(api_app, case_id) in page and "Potwierdź miejsce schronienia" in page  # the case is shown
         assert "ukryt" in page  # a note that something is hidden, not the value
     for user in MAY_SEE:
         web = api_app.test_client()

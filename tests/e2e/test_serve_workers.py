@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from pathways.cli import main
 from tests.e2e.api_fixtures import _template_db  # noqa: F401  (a fixture)
-from tests.helpers import TEST_SECRET_KEY, WORKFLOWS
+from tests.helpers import TEST_SECRET_KEY, WORKFLOWS, statute
 
 IDENTIFY = {"needs_crisis_support": True, "risk_level": "low", "intake_date": "2026-11-02"}
 PARTNERS = ["mops-bartoszyce", "pup-bartoszyce", "ngo-bartoszyce", "partnership"]
@@ -98,11 +98,9 @@ def test_serve_workers_answers_and_stops_on_sigterm(workers, _template_db, tmp_p
         status, body = _call(port, "POST", "/api/v1/auth/token", {"username": "anna.ops", "password": "demo"})
         assert status == 201
         token = body["token"]
-        for n in range(3):
-            ben = f"BEN-W{n}"
+        for _ in range(3):
             status, case = _call(port, "POST", "/api/v1/cases", {
-                "pathway": "intake_referral", "beneficiary": ben, "data": {"beneficiary_pseudonym": ben},
-                "agencies": PARTNERS}, token)
+                "pathway": "intake_referral", "agencies": PARTNERS, "bases": statute(*PARTNERS)}, token)
             assert status == 201, case
             [task] = [t["id"] for t in case["open_tasks"] if t["element"] == "identify"]
             status, done = _call(port, "POST", f"/api/v1/tasks/{task}/complete", {"data": IDENTIFY}, token)

@@ -12,6 +12,7 @@ from pathways.core import services
 from pathways.demo import PASSWORD
 from pathways.engine.cases import Actor
 from pathways.store.models import Case, HumanTask, User
+from tests.e2e.api_fixtures import person
 
 pytest_plugins = ["tests.e2e.api_fixtures"]
 
@@ -45,7 +46,7 @@ def _complete(app, case_id, element, username, data):
 
 
 def _start(web, **form):
-    data = {"pathway": "intake_referral", "beneficiary": "BEN-900", "agencies": ["mops-bartoszyce"], **form,
+    data = {"pathway": "intake_referral", "beneficiary": "", "agencies": ["mops-bartoszyce"], **form,
             "csrf_token": _csrf(web, "/cases")}
     return web.post("/cases", data=data)
 
@@ -55,7 +56,7 @@ def _start(web, **form):
 def test_list_shows_the_visible_cases_in_polish(api_app):
     page = _sign_in(api_app, "anna.ops").get("/cases").get_data(as_text=True)
     assert '<html lang="pl">' in page and "<h1>Sprawy</h1>" in page
-    for name in ("BEN-001", "BEN-002", "BEN-003"):
+    for name in ("B-DEM2-KT", "B-DEM3-KY", "B-DEM4-K4"):
         assert name in page
     assert "Przyjęcie i skierowanie" in page and "Interwencja kryzysowa" in page and "Aktywna" in page
     assert 'aria-sort="descending"' in page  # the default order: last change, newest first
@@ -65,30 +66,32 @@ def test_list_shows_the_visible_cases_in_polish(api_app):
 
 def test_filters_sorting_and_paging(api_app):
     web = _sign_in(api_app, "anna.ops")
-    page = web.get("/cases?q=ben-002").get_data(as_text=True)
-    assert "BEN-002" in page and "BEN-001" not in page
+    page = web.get("/cases?q=b-dem3").get_data(as_text=True)
+    assert "B-DEM3-KY" in page and "B-DEM2-KT" not in page
     page = web.get("/cases?stage=Identyfikacja").get_data(as_text=True)
-    assert "BEN-001" in page and "BEN-003" in page and "BEN-002" not in page
-    assert "BEN-00" not in web.get("/cases?status=completed").get_data(as_text=True)
+    assert "B-DEM2-KT" in page and "B-DEM4-K4" in page and "B-DEM3-KY" not in page
+    assert "B-DEM" not in web.get("/cases?status=completed").get_data(as_text=True)
     page = web.get("/cases?sort=beneficiary").get_data(as_text=True)
-    assert page.index("BEN-001") < page.index("BEN-002") < page.index("BEN-003")
+    assert page.index("B-DEM2-KT") < page.index("B-DEM3-KY") < page.index("B-DEM4-K4")
     page = web.get("/cases?sort=-beneficiary").get_data(as_text=True)
-    assert page.index("BEN-003") < page.index("BEN-002") < page.index("BEN-001")
+    assert page.index("B-DEM4-K4") < page.index("B-DEM3-KY") < page.index("B-DEM2-KT")
     # nonsense parameters fall back to the defaults instead of failing
     assert web.get("/cases?sort=evil&page=-3&status=xx").status_code == 200
-    for number in range(30):
-        assert _start(web, beneficiary=f"BEN-P{number:02d}").status_code == 302
-    first = web.get("/cases?q=BEN-P&sort=beneficiary").get_data(as_text=True)
-    second = web.get("/cases?q=BEN-P&sort=beneficiary&page=2").get_data(as_text=True)
-    assert "BEN-P00" in first and "BEN-P24" in first and "BEN-P25" not in first
-    assert "BEN-P25" in second and "BEN-P29" in second and "BEN-P00" not in second
+    people = [person(api_app) for _ in range(30)]
+    for ben in people:
+        assert _start(web, beneficiary=ben).status_code == 302
+    listed = sorted([*people, "B-DEM2-KT", "B-DEM3-KY", "B-DEM4-K4"])  # with the demo's three
+    first = web.get("/cases?sort=beneficiary").get_data(as_text=True)
+    second = web.get("/cases?sort=beneficiary&page=2").get_data(as_text=True)
+    assert listed[0] in first and listed[24] in first and listed[25] not in first
+    assert listed[25] in second and listed[32] in second and listed[0] not in second
     assert 'rel="next"' in first and 'rel="prev"' in second
 
 
 def test_an_agency_in_no_case_sees_an_empty_list_and_no_case(api_app):
     web = _sign_in(api_app, "olga.far")
     page = web.get("/cases").get_data(as_text=True)
-    assert "BEN-00" not in page and "Brak spraw" in page
+    assert "B-DEM" not in page and "Brak spraw" in page
     assert web.get("/cases/1").status_code == 404
 
 
@@ -100,35 +103,39 @@ def test_start_a_case_from_the_form(api_app):
     # the user's own agency is preselected; every known agency is offered
     assert re.search(r'value="mops-bartoszyce"\s+checked', form)
     assert 'value="ngo-far-away"' in form
-    response = _start(web, beneficiary="BEN-104", agencies=["mops-bartoszyce", "ngo-bartoszyce"])
+    ben = person(api_app)
+    response = _start(web, beneficiary=ben)
     assert response.status_code == 302
     case_url = response.headers["Location"]
     page = web.get(case_url).get_data(as_text=True)
-    assert "BEN-104" in page and "Sprawa" in page and "Identyfikacja" in page
-    assert "Fundacja Pomocy Wzajemnej" in page and "Powiatowy Urząd Pracy" not in page
+    assert ben in page and "Sprawa" in page and "Identyfikacja" in page
+    assert "Fundacja Pomocy Wzajemnej" not in page and "Powiatowy Urząd Pracy" not in page
+    # a name typed where the pseudonym goes starts nothing
+    response = _start(web, beneficiary="Anna Kowalska")
+    assert response.status_code == 400 and 'id="s-beneficiary-error"' in response.get_data(as_text=True)
 
 
 def test_start_form_errors_are_shown_next_to_the_fields_and_values_kept(api_app):
     web = _sign_in(api_app, "anna.ops")
-    response = _start(web, beneficiary="", agencies=["ngo-bartoszyce"])
+    response = _start(web, beneficiary="B-2222-22", agencies=["ngo-bartoszyce"])
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert 'id="s-beneficiary-error"' in page and "pseudonim" in page
     assert 'id="s-agencies-error"' in page and "Twoja instytucja musi brać udział w sprawie." in page
     assert re.search(r'value="ngo-bartoszyce"\s+checked', page)  # the choice is kept
     assert not re.search(r'value="mops-bartoszyce"\s+checked', page)
-    response = _start(web, pathway="no_such_pathway", beneficiary="BEN-905")
+    ben = person(api_app)
+    response = _start(web, pathway="no_such_pathway", beneficiary=ben)
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and 'id="s-pathway-error"' in page and 'value="BEN-905"' in page
+    assert response.status_code == 400 and 'id="s-pathway-error"' in page and f'value="{ben}"' in page
     with services(api_app).store.unit_of_work(write=False) as uow:
-        assert uow.session.scalars(select(Case).where(Case.beneficiary.in_(["", "BEN-905"]))).first() is None
+        assert uow.session.scalars(select(Case).where(Case.beneficiary.in_(["", ben]))).first() is None
 
 
 def test_a_supervisor_gets_no_start_form_and_may_not_start(api_app):
     web = _sign_in(api_app, "teresa.sup")
     page = web.get("/cases").get_data(as_text=True)
-    assert "BEN-001" in page and 'id="start"' not in page
-    assert _start(web, agencies=["partnership"]).status_code == 403
+    assert "B-DEM2-KT" in page and 'id="start"' not in page
+    assert _start(web, beneficiary="B-2222-22", agencies=["partnership"]).status_code == 403
 
 
 def test_a_post_without_csrf_token_starts_nothing(api_app):
@@ -143,16 +150,17 @@ def test_a_post_without_csrf_token_starts_nothing(api_app):
 
 def test_a_pup_user_gets_404_for_an_ngo_only_case(any_app):
     ngo = _sign_in(any_app, "marek.ngo")
-    response = _start(ngo, beneficiary="BEN-NGO", agencies=["ngo-bartoszyce"])
+    ben = person(any_app, "ngo-bartoszyce")
+    response = _start(ngo, beneficiary=ben, agencies=["ngo-bartoszyce"])
     assert response.status_code == 302
     case_url = response.headers["Location"]
     assert ngo.get(case_url).status_code == 200
     pup = _sign_in(any_app, "ewa.pup")
     response = pup.get(case_url)
     assert response.status_code == 404
-    assert "BEN-NGO" not in response.get_data(as_text=True)
-    assert "BEN-NGO" not in pup.get("/cases").get_data(as_text=True)
-    searched = pup.get("/cases?q=BEN-NGO").get_data(as_text=True)
+    assert ben not in response.get_data(as_text=True)
+    assert ben not in pup.get("/cases").get_data(as_text=True)
+    searched = pup.get(f"/cases?q={ben}").get_data(as_text=True)
     assert f'href="{case_url}"' not in searched and "Żadna sprawa nie pasuje do tych filtrów" in searched
 
 
@@ -165,7 +173,7 @@ def test_unknown_case_ids_are_404(api_app):
 
 def test_case_page_shows_stages_tasks_timeline_and_diagram(api_app):
     page = _sign_in(api_app, "anna.ops").get("/cases/2").get_data(as_text=True)
-    assert "BEN-002" in page and "Przyjęcie i skierowanie" in page
+    assert "B-DEM3-KY" in page and "Przyjęcie i skierowanie" in page
     # stage history with the current stage
     stages = page[page.index('id="stages-title"'):page.index('id="tasks-title"')]
     assert stages.index("Identyfikacja") < stages.index("Interwencja kryzysowa") and "obecny" in stages
@@ -235,7 +243,7 @@ def test_pages_need_a_signed_in_user(api_app):
 def test_report_filters_behind_a_figure_narrow_the_list(api_app):
     web = _sign_in(api_app, "teresa.sup")
     page = web.get("/cases?reached=Interwencja+kryzysowa").get_data(as_text=True)
-    assert "BEN-002" in page and "BEN-001" not in page and "BEN-003" not in page
+    assert "B-DEM3-KY" in page and "B-DEM2-KT" not in page and "B-DEM4-K4" not in page
     assert "reached=Interwencja" in page  # kept in the sorting and paging links
-    assert "BEN-001" in web.get("/cases?reached=").get_data(as_text=True)
+    assert "B-DEM2-KT" in web.get("/cases?reached=").get_data(as_text=True)
     assert web.get("/cases?started_from=not-a-date").status_code == 200  # a bad report filter is ignored

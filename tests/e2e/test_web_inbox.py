@@ -50,15 +50,15 @@ def test_the_inbox_needs_a_signed_in_user(web):
 def test_the_social_worker_sees_her_tasks_with_tabs_counts_and_claim_buttons(web):
     sign_in(web, "anna.ops")
     page = page_of(web)
-    assert rows(page) == [("Identyfikacja i diagnoza wstępna", "BEN-001"),
-                          ("Identyfikacja i diagnoza wstępna", "BEN-003")]
+    assert rows(page) == [("Identyfikacja i diagnoza wstępna", "B-DEM2-KT"),
+                          ("Identyfikacja i diagnoza wstępna", "B-DEM4-K4")]
     assert "Przyjęcie i skierowanie" in page and "Identyfikacja" in page  # pathway and stage
     assert re.search(r'aria-current="page"\s+class="tab">\s*Wszystkie moje zadania <span class="count">2</span>', page)
     assert re.search(r'Przejęte przeze mnie <span class="count">0</span>', page)
     assert re.search(r'Do przejęcia \(moje role\) <span class="count">2</span>', page)
     assert page.count(">Przejmij</button>") == 2
     assert "Normalny" in page and "bez terminu" in page  # priority and due date visible
-    assert "BEN-002" not in page  # her part of that case is done; the others' tasks are not offered to her
+    assert "B-DEM3-KY" not in page  # her part of that case is done; the others' tasks are not offered to her
 
 
 def test_an_empty_inbox_says_what_to_do(api_app, web):  # noqa: F811 - fixture
@@ -72,7 +72,7 @@ def test_an_empty_inbox_says_what_to_do(api_app, web):  # noqa: F811 - fixture
 
 def test_filters_by_text_pathway_and_stage(web):
     sign_in(web, "anna.ops")
-    assert rows(page_of(web, "/inbox?q=ben-003")) == [("Identyfikacja i diagnoza wstępna", "BEN-003")]
+    assert rows(page_of(web, "/inbox?q=b-dem4")) == [("Identyfikacja i diagnoza wstępna", "B-DEM4-K4")]
     assert len(rows(page_of(web, "/inbox?pathway=intake_referral&stage=Identyfikacja"))) == 2
     page = page_of(web, "/inbox?pathway=senior_care")
     assert rows(page) == [] and "Żadne zadanie nie pasuje do filtrów" in page and "Wyczyść filtry" in page
@@ -83,15 +83,15 @@ def test_filters_by_text_pathway_and_stage(web):
 
 def test_sorting_and_paging(web):
     sign_in(web, "anna.ops")
-    assert [b for _, b in rows(page_of(web, "/inbox?sort=created&order=desc"))] == ["BEN-003", "BEN-001"]
+    assert [b for _, b in rows(page_of(web, "/inbox?sort=created&order=desc"))] == ["B-DEM4-K4", "B-DEM2-KT"]
     page = page_of(web, "/inbox?sort=created&order=asc")
-    assert [b for _, b in rows(page)] == ["BEN-001", "BEN-003"]
+    assert [b for _, b in rows(page)] == ["B-DEM2-KT", "B-DEM4-K4"]
     assert 'aria-sort="ascending"><a href="/inbox?sort=created&amp;order=desc">' in page
     page = page_of(web, "/inbox?sort=created&per_page=1")
-    assert [b for _, b in rows(page)] == ["BEN-001"] and "1–1 z 2" in page
+    assert [b for _, b in rows(page)] == ["B-DEM2-KT"] and "1–1 z 2" in page
     assert re.search(r'href="/inbox\?sort=created&amp;page=2"[^>]*rel="next"|rel="next"', page)
     page = page_of(web, "/inbox?sort=created&per_page=1&page=2")
-    assert [b for _, b in rows(page)] == ["BEN-003"] and "2–2 z 2" in page
+    assert [b for _, b in rows(page)] == ["B-DEM4-K4"] and "2–2 z 2" in page
 
 
 def test_nonsense_parameters_show_the_default_inbox(web):
@@ -101,14 +101,14 @@ def test_nonsense_parameters_show_the_default_inbox(web):
 
 def test_claim_from_the_list_with_one_post(api_app, web):  # noqa: F811 - fixture
     sign_in(web, "anna.ops")
-    task = open_task(api_app, "identify", "BEN-001")
-    response = web.post(f"/tasks/{task.id}/claim", data={"csrf_token": csrf(web, "/inbox"), "next": "/inbox?q=BEN"})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/inbox?q=BEN")
-    page = page_of(web, "/inbox?q=BEN")
+    task = open_task(api_app, "identify", "B-DEM2-KT")
+    response = web.post(f"/tasks/{task.id}/claim", data={"csrf_token": csrf(web, "/inbox"), "next": "/inbox?q=B-DEM"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/inbox?q=B-DEM")
+    page = page_of(web, "/inbox?q=B-DEM")
     assert "Przejęto zadanie „Identyfikacja i diagnoza wstępna”." in page
     assert "Przejęte przez Ciebie" in page and page.count(">Przejmij</button>") == 1
     assert re.search(r'Przejęte przeze mnie <span class="count">1</span>', page)
-    assert rows(page_of(web, "/inbox?view=mine")) == [("Identyfikacja i diagnoza wstępna", "BEN-001")]
+    assert rows(page_of(web, "/inbox?view=mine")) == [("Identyfikacja i diagnoza wstępna", "B-DEM2-KT")]
 
 
 def test_a_claim_needs_the_csrf_token(api_app, web):  # noqa: F811 - fixture
@@ -143,7 +143,7 @@ def test_overdue_rows_are_marked_in_colour_and_text_and_due_today_too(api_app, w
         page = page_of(web)
         assert '<tr class="overdue">' in page and "⚠ Po terminie" in page
         assert re.search(r'Po terminie <span class="count">1</span>', page)
-        assert rows(page_of(web, "/inbox?view=overdue")) == [("Interwencja kryzysowa", "BEN-002")]
+        assert rows(page_of(web, "/inbox?view=overdue")) == [("Interwencja kryzysowa", "B-DEM3-KY")]
     finally:
         clock.set_source(None)
 
@@ -167,8 +167,8 @@ def test_the_inbox_on_both_databases(any_app):  # noqa: F811 - fixture
     assert "Skrzynka zadań jest pusta" in page_of(web)
     sign_in(web, "marek.ngo")
     page = page_of(web)
-    assert rows(page) == [("Interwencja kryzysowa", "BEN-002")]
+    assert rows(page) == [("Interwencja kryzysowa", "B-DEM3-KY")]
     assert "Wysoki" in page  # priority 80
     task = open_task(any_app, "crisis_intervention")
     web.post(f"/tasks/{task.id}/claim", data={"csrf_token": csrf(web, "/inbox"), "next": "/inbox"})
-    assert rows(page_of(web, "/inbox?view=mine")) == [("Interwencja kryzysowa", "BEN-002")]
+    assert rows(page_of(web, "/inbox?view=mine")) == [("Interwencja kryzysowa", "B-DEM3-KY")]

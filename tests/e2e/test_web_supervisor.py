@@ -130,4 +130,4 @@ def test_a_supervisor_sees_no_case_of_a_partnership_they_are_not_part_of(web, ap
     pathways.engine.start_case(Actor("test"), "intake_referral", {}, ["ngo-far-away"], "FAR-001")
     sign_in(web, "teresa.sup")
     page = web.get("/supervisor/esf").get_data(as_text=True)
-    assert "FAR-001" not in page and "BEN-001" in page
+    assert "FAR-001" not in page and "B-DEM2-KT" in page

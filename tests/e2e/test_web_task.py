@@ -60,7 +60,7 @@ def test_the_form_is_generated_from_the_bpmn(api_app, web):  # noqa: F811 - fixt
     assert "<textarea" in field_html(page, "notes")  # an id with "notes": several lines
     assert 'novalidate' in page and ">Zakończ zadanie</button>" in page and ">Przejmij</button>" in page
     # the case beside the form, with a link to the case page
-    assert "BEN-001" in page and "Miejski Ośrodek Pomocy Społecznej w Bartoszycach" in page
+    assert "B-DEM2-KT" in page and "Miejski Ośrodek Pomocy Społecznej w Bartoszycach" in page
     assert "Fundacja Pomocy Wzajemnej" in page and f'href="/cases/{task.case_id}"' in page
 
 
@@ -99,13 +99,13 @@ def test_validation_messages_follow_the_page_language(api_app, web):  # noqa: F8
 
 
 def test_completing_returns_to_the_inbox_naming_the_task_and_what_opened_next(api_app, web):  # noqa: F811
-    task = open_task(api_app, "identify", "BEN-001")
+    task = open_task(api_app, "identify", "B-DEM2-KT")
     sign_in(web, "anna.ops")
     response = complete(web, task.id, INTAKE)
     assert response.status_code == 302 and response.headers["Location"].endswith("/inbox")
     page = get(web, "/inbox")
     assert "Zakończono zadanie „Identyfikacja i diagnoza wstępna”." in page
-    assert "Następne zadania w sprawie BEN-001" in page
+    assert "Następne zadania w sprawie B-DEM2-KT" in page
     assert "Interwencja kryzysowa" in page and "Diagnoza psychologiczna" in page
     assert "Zakończono zadanie" not in get(web, "/inbox")  # said once
     page = get(web, f"/tasks/{task.id}")  # a completed task: the values as text, no form
@@ -138,7 +138,7 @@ def test_assign_to_a_user_the_task_is_offered_to(api_app, web):  # noqa: F811 - 
     pathways = services(api_app)
     create_user(pathways.store, pathways.roles, "adam.ops", "mops-bartoszyce", ["ops.social_worker"], PASSWORD,
                 "Adam Nowicki", check_policy=False)
-    task = open_task(api_app, "identify", "BEN-003")
+    task = open_task(api_app, "identify", "B-DEM4-K4")
     sign_in(web, "anna.ops")
     page = get(web, f"/tasks/{task.id}")
     assignees = re.search(r'<select id="assignee" name="username">(.*?)</select>', page, re.S).group(1)
@@ -150,7 +150,7 @@ def test_assign_to_a_user_the_task_is_offered_to(api_app, web):  # noqa: F811 - 
     response = post(web, f"/tasks/{task.id}/assign", {"username": "anna.ops"})  # someone else holds it now
     assert "Ktoś inny przejął to zadanie" in get(web, response.headers["Location"])
     sign_in(web, "adam.ops")
-    assert "BEN-003" in get(web, "/inbox?view=mine")
+    assert "B-DEM4-K4" in get(web, "/inbox?view=mine")
     response = post(web, f"/tasks/{task.id}/assign", {"username": "piotr.ops"})
     assert "nie pełni jego roli" in get(web, response.headers["Location"])
 
@@ -274,8 +274,8 @@ def test_widgets_by_field_type(field, widget):
 
 def test_the_task_page_on_both_databases(any_app):  # noqa: F811 - fixture
     web = any_app.test_client()
-    task = open_task(any_app, "identify", "BEN-001")
+    task = open_task(any_app, "identify", "B-DEM2-KT")
     sign_in(web, "anna.ops")
     assert complete(web, task.id, {**INTAKE, "intake_date": "20.11.2026"}).status_code == 400
     assert complete(web, task.id, INTAKE).status_code == 302
-    assert "Następne zadania w sprawie BEN-001" in get(web, "/inbox")
+    assert "Następne zadania w sprawie B-DEM2-KT" in get(web, "/inbox")

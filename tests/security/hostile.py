@@ -56,7 +56,7 @@ def upload(client: FlaskClient, headers: dict[str, Any], content: bytes, name: s
 
 def start(client: FlaskClient, headers: dict[str, Any], key: str = "hostile_pathway") -> dict[str, Any]:
     response = client.post("/api/v1/cases", headers=headers,
-                           json={"pathway": key, "beneficiary": "BEN-H"})
+                           json={"pathway": key})
     assert response.status_code == 201, response.get_json()
     body: dict[str, Any] = response.get_json()
     return body

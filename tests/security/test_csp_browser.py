@@ -48,7 +48,7 @@ def test_the_task_page_script_runs(server, browser):  # noqa: F811 - fixtures
     base, _app = server
     page = signed_in(browser, base, "anna.ops")
     problems = _watch(page)
-    mine = page.locator("table.tasks tbody tr").filter(has_text="BEN-003")
+    mine = page.locator("table.tasks tbody tr").filter(has_text="B-DEM4-K4")
     mine.get_by_role("button", name="Przejmij").click()
     page.wait_for_load_state("networkidle")
     mine.get_by_role("link", name="Identyfikacja i diagnoza wstępna").click()

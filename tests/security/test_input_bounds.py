@@ -18,19 +18,20 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from pathways.core import services
 from pathways.demo import PASSWORD
 from pathways.engine.errors import InvalidData
 from pathways.reports.export import render
 from pathways.reports.figure import Column, Figure, Row, Scope
-from pathways.store.models import Base, HumanTask
+from pathways.store.models import Base, Case, HumanTask
 from pathways.tasks import accounts
 from pathways.tasks.cases import checked_start
-from tests.e2e.api_fixtures import _template_db, any_app, api_app, login, pg_app  # noqa: F401 - fixtures
+from tests.e2e.api_fixtures import _template_db, any_app, api_app, login, person, pg_app  # noqa: F401 - fixtures
 from tests.e2e.test_form_limits import _task
 from tests.e2e.test_web_inbox import open_task
+from tests.helpers import statute
 from tests.security.web import csrf, sign_in
 
 NUL = "\x00"
@@ -306,9 +307,14 @@ def test_an_esf_export_of_a_formula_pseudonym_is_neutral(api_app, start):  # noq
     """End to end: a pseudonym a spreadsheet would run, in the ESF participant table as CSV and XLSX."""
     pseudonym = f"{start}HYPERLINK(\"http://evil.example\")"
     client, headers = _api(api_app)
-    started = client.post("/api/v1/cases", json={"pathway": "intake_referral", "beneficiary": pseudonym,
-                                                 "agencies": ["mops-bartoszyce", "partnership"]}, headers=headers)
+    started = client.post("/api/v1/cases", json={"pathway": "intake_referral", "beneficiary": person(api_app),
+                                                 "agencies": ["mops-bartoszyce", "partnership"],
+                                                 "bases": statute("partnership")}, headers=headers)
     assert started.status_code == 201, started.get_json()
+    # pseudonyms are generated now, but a case from before registration existed keeps what was typed
+    with services(api_app).store.unit_of_work() as uow:
+        uow.session.execute(update(Case).where(Case.id == started.get_json()["id"]).values(beneficiary=pseudonym))
+        uow.commit()
     client, headers = _api(api_app, "teresa.sup")
     response = client.get("/api/v1/reports/esf?format=csv", headers=headers)
     assert response.status_code == 200
@@ -344,14 +350,15 @@ def test_a_good_next_is_followed():  # a plain path on this site still works
 
 def test_a_request_within_the_bounds_still_works(any_app):  # noqa: F811 - fixture
     client, headers = _api(any_app)
-    data = {"beneficiary_pseudonym": "BEN-ZAŻÓŁĆ"}
-    response = client.post("/api/v1/cases", json={"pathway": "intake_referral", "beneficiary": "BEN-ZAŻÓŁĆ",
+    ben = person(any_app)
+    data = {"beneficiary_pseudonym": ben}
+    response = client.post("/api/v1/cases", json={"pathway": "intake_referral", "beneficiary": ben,
                                                   "data": data}, headers=headers)
     assert response.status_code == 201, response.get_json()
-    assert client.get("/api/v1/cases?q=BEN-ZA", headers=headers).get_json()["total"] == 1
+    assert client.get(f"/api/v1/cases?q={ben[:6].lower()}", headers=headers).get_json()["total"] == 1
     with services(any_app).store.engine.connect() as conn:
         assert conn.execute(text("select count(*) from cases where beneficiary = :b"),
-                            {"b": "BEN-ZAŻÓŁĆ"}).scalar_one() == 1
+                            {"b": ben}).scalar_one() == 1
     assert json.dumps(data)
 
 

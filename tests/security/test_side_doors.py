@@ -14,9 +14,9 @@ from pathways.core import services
 from pathways.engine.errors import InvalidData
 from pathways.store.models import Case, User, UserRole
 from pathways.tasks.accounts import create_user
-from tests.e2e.api_fixtures import login, make_app
+from tests.e2e.api_fixtures import login, make_app, person
 from tests.e2e.test_api_cases import SHELTER, _complete_crisis
-from tests.helpers import FIXTURES, WORKFLOWS
+from tests.helpers import FIXTURES, WORKFLOWS, statute
 
 
 def _grant_directly(app, username: str, role: str) -> None:
@@ -83,17 +83,18 @@ def test_start_data_takes_only_declared_fields(any_app):
     client = any_app.test_client()
     anna = {"Authorization": f"Bearer {login(client, 'anna.ops')}"}
     before = _cases(any_app)
+    ben, other = person(any_app), person(any_app)
     response = client.post("/api/v1/cases", headers=anna, json={
-        "pathway": "intake_referral", "beneficiary": "BEN-900",
-        "data": {"beneficiary_pseudonym": "BEN-900", "shelter_location": "ul. Fałszywa 1", "risk_level": "low"},
-        "agencies": ["mops-bartoszyce", "ngo-bartoszyce"]})
+        "pathway": "intake_referral", "beneficiary": ben,
+        "data": {"beneficiary_pseudonym": ben, "shelter_location": "ul. Fałszywa 1", "risk_level": "low"},
+        "agencies": ["mops-bartoszyce", "ngo-bartoszyce"], "bases": statute("ngo-bartoszyce")})
     body = response.get_json()
     assert response.status_code == 400, body
     assert set(body["fields"]) == {"data.risk_level", "data.shelter_location"}
     assert "Fałszywa" not in response.get_data(as_text=True)
     assert _cases(any_app) == before
     response = client.post("/api/v1/cases", headers=anna, json={
-        "pathway": "intake_referral", "beneficiary": "BEN-900", "data": {"beneficiary_pseudonym": "BEN-901"},
+        "pathway": "intake_referral", "beneficiary": ben, "data": {"beneficiary_pseudonym": other},
         "agencies": ["mops-bartoszyce"]})
     assert response.status_code == 400 and set(response.get_json()["fields"]) == {"data.beneficiary_pseudonym"}
     assert _cases(any_app) == before
@@ -106,12 +107,13 @@ def test_a_start_form_declares_and_checks_start_data(api_app):
     pathways.deploy([source])
     client = api_app.test_client()
     anna = {"Authorization": f"Bearer {login(client, 'anna.ops')}"}
-    payload = {"pathway": "start_form_pathway", "beneficiary": "BEN-910", "agencies": ["mops-bartoszyce"]}
+    ben = person(api_app)
+    payload = {"pathway": "start_form_pathway", "beneficiary": ben, "agencies": ["mops-bartoszyce"]}
     response = client.post("/api/v1/cases", headers=anna, json={**payload, "data": {"referral_source": "police",
                                                                                     "referral_date": "2026-12-01"}})
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["data"] == {"referral_source": "police", "referral_date": "2026-12-01",
-                                           "beneficiary_pseudonym": "BEN-910"}
+                                           "beneficiary_pseudonym": ben}
     response = client.post("/api/v1/cases", headers=anna, json={**payload, "data": {"referral_source": "aliens"}})
     assert response.status_code == 400 and set(response.get_json()["fields"]) == {"referral_source"}
     response = client.post("/api/v1/cases", headers=anna, json={**payload, "data": {"assessment": "x"}})

@@ -12,6 +12,7 @@ answered with a generic 500 (never a traceback).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ import marshmallow as ma
 from flask import Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
+from pathways.base import sealing
 from pathways.engine.errors import PathwaysError
 from pathways.tasks.accounts import TooManyAttempts
 from pathways.tasks.statuses import STATUS, STATUS_BY_CODE, domain_status
@@ -98,6 +100,14 @@ def handle_http_error(error: HTTPException) -> Response:
 
 
 def handle_unexpected(error: BaseException) -> Response:
+    sealing_error = sealing.cause_of(error)
+    if sealing_error is not None:  # a forged token, a key missing from the ring: the admin's to mend
+        reference = secrets.token_hex(4)
+        current_app.logger.error("a sealed value could not be opened or made (reference %s): %s", reference,
+                                 sealing_error)
+        return error_response(500, "sealing_failed", "a stored value could not be opened or sealed with the "
+                              f"configured data keys; reference {reference} in the server log",
+                              reference=reference)
     current_app.logger.error("unhandled error while serving a request", exc_info=error)
     return error_response(500, "internal_error", "something went wrong on the server; it was logged")
 

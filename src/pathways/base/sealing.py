@@ -11,7 +11,8 @@ The keys never live in the database: `configure` is given a `KeyRing` read from 
 (`PATHWAYS_DATA_KEYS`) or a key file (`PATHWAYS_DATA_KEY_FILE`) when the services start. The last
 key of the ring seals; every key of the ring opens, so a rotation adds a key, re-seals, and then
 drops the old one. A blind index (HMAC-SHA256 under a key derived from the current key) lets an
-exact value (a PESEL) be found without storing it; rotation recomputes the indexes.
+exact value (a PESEL) be found without storing it; rotation recomputes the indexes, and until it
+has, a search looks for the index under every key of the ring (`KeyRing.indexes`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from pathways.base import logs
+
 PREFIX = "\x01pw1:"
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 _NONCE = 12
@@ -38,6 +41,9 @@ _NONCE = 12
 
 class SealingError(Exception):
     """A sealed value cannot be opened or made: no key configured, an unknown key id, a forged token."""
+
+
+logs.trust_messages(SealingError)  # names key ids, never a value
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,9 @@ class KeyRing:
         self.keys = dict(keys)
         self.current = list(self.keys)[-1]
         self._ciphers = {kid: AESGCM(key) for kid, key in self.keys.items()}
-        self._index_key = hmac.new(self.keys[self.current], b"pathways blind index", hashlib.sha256).digest()
+        self._index_keys = {kid: hmac.new(key, b"pathways blind index", hashlib.sha256).digest()
+                            for kid, key in self.keys.items()}
+        self._index_key = self._index_keys[self.current]
 
     @classmethod
     def parse(cls, text: str) -> KeyRing:
@@ -74,6 +82,9 @@ class KeyRing:
             kid, sep, encoded = line.partition(":")
             if not sep:
                 raise SealingError(f"data keys, line {number}: expected <id>:<base64 key>")
+            if not _KEY_ID.match(kid.strip()):  # said without quoting it: it may be the key, swapped
+                raise SealingError(f"data keys, line {number}: the id before ':' must be 1-16 letters, digits, "
+                                   "'-' or '_' (expected <id>:<base64 key>)")
             try:
                 keys[kid.strip()] = base64.b64decode(encoded.strip(), validate=True)
             except ValueError:
@@ -108,6 +119,14 @@ class KeyRing:
         """A blind index of `value` for one purpose (e.g. `pesel`): equal values, equal indexes."""
         return hmac.new(self._index_key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
 
+    def indexes(self, value: str, purpose: str) -> list[str]:
+        """The blind index of `value` under every key of the ring, the current one first: what a
+        search must look for, since rows not yet re-sealed by a rotation (one under way, or one
+        that stopped half way) carry the index of an older key."""
+        current = self.index(value, purpose)
+        return [current, *(hmac.new(k, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+                           for kid, k in self._index_keys.items() if kid != self.current)]
+
     def key_id_of(self, token: str) -> str:
         return token[len(PREFIX):].partition(":")[0]
 
@@ -141,6 +160,19 @@ def seal(plaintext: str, context: str = "") -> str:
 def unseal(value: str, context: str = "") -> str:
     """The plain text of a token; text that is not a token is returned as it is (written before sealing)."""
     return ring().unseal(value, context) if is_sealed(value) else value
+
+
+def cause_of(error: BaseException) -> SealingError | None:
+    """The `SealingError` behind `error`: itself, or the one a database layer wrapped (a column type
+    sealing a parameter raises inside SQLAlchemy, which wraps it in a `StatementError`)."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, SealingError):
+            return seen
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return None
 
 
 def load_ring(env: Mapping[str, str] | None = None) -> KeyRing | None:

@@ -24,6 +24,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from pathways.base import clock
+from pathways.base.sealing import Sealed
 from pathways.base.values import jsonable
 from pathways.engine import firing, mirror
 from pathways.engine.actors import SYSTEM, Actor
@@ -169,7 +170,9 @@ class Engine:
             self._save(uow, rows, runtime, actor, within)
 
     def cancel_case(self, actor: Actor, case_id: int, reason: str = "", close: bool = False) -> None:
-        """Stop an active case: its open tasks are cancelled and its timers removed."""
+        """Stop an active case: its open tasks are cancelled and its timers removed.
+
+        The reason is staff's free text about the person: sealed in the event, as notes are."""
         with self._command() as uow:
             conn = uow.session.connection()
             case = load_case(conn, case_id)
@@ -177,7 +180,7 @@ class Engine:
                 raise CaseNotActive(f"case {case_id} is already closed")
             if case.status != "active":
                 rows = Rows(case, {}, {})
-                rows.event(actor, "CaseClosed", after={"reason": reason})
+                rows.event(actor, "CaseClosed", after={"reason": Sealed(reason)})
                 case.status = "closed"
                 finish(uow, rows, None)
                 return
@@ -185,11 +188,11 @@ class Engine:
             runtime.cancel()
             case.status = "cancelled"
             rows.close_stage(clock.now())  # the last stay ends with the case
-            rows.event(actor, "CaseCancelled", after={"reason": reason})
+            rows.event(actor, "CaseCancelled", after={"reason": Sealed(reason)})
             if close:  # closing an active case cancels it first, in the same transaction
                 self._sync(rows, runtime, actor)
                 case.status = "closed"
-                rows.event(actor, "CaseClosed", after={"reason": reason})
+                rows.event(actor, "CaseClosed", after={"reason": Sealed(reason)})
                 finish(uow, rows, runtime.dump())
                 return
             self._save(uow, rows, runtime, actor)
@@ -197,6 +200,17 @@ class Engine:
     def close_case(self, actor: Actor, case_id: int, reason: str = "") -> None:
         """Close a case for good (cancelling it first if it is still active)."""
         self.cancel_case(actor, case_id, reason, close=True)
+
+    def correct_value(self, actor: Actor, case_id: int, field: str, value: Any, reason: str, *,
+                      sensitive: bool = False, version: int | None = None, expected: Any = None,
+                      check_expected: bool = False, within: Within | None = None) -> int:
+        """Correct one stored value of the case's data (`pathways.engine.corrections`); the new version.
+
+        With `check_expected`, the stored value must still be `expected` (else `Conflict`)."""
+        from pathways.engine.corrections import ANY, correct_value
+
+        return correct_value(self, actor, case_id, field, value, reason, sensitive=sensitive, version=version,
+                             expected=expected if check_expected else ANY, within=within)
 
     def fire_due_timers(self, limit: int = 1000) -> int:
         """Fire timers due by now; returns how many cases advanced.
@@ -252,6 +266,7 @@ class Engine:
 
     def _sync(self, rows: Rows, runtime: CaseRuntime, actor: Actor, release_due: bool = False) -> datetime | None:
         now = clock.now()
+        rows.sealed = runtime.definition.sealed_fields
         mirror.sync_stages(rows, runtime, actor, now)
         mirror.record_outcomes(rows, runtime, self.roles)
         mirror.sync_tasks(rows, runtime, actor, now)

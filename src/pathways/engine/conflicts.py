@@ -64,5 +64,7 @@ def command(store: Store) -> Iterator[UnitOfWork]:
     except DBAPIError as exc:
         if not lost_race(exc):
             raise
-        log.info("a command lost a race and wrote nothing (%s): %s", type(exc.orig).__name__, exc.orig)
+        # the driver's text may quote a row's values (`Key (stage)=(...)`): its class and SQLSTATE only
+        log.info("a command lost a race and wrote nothing (%s, SQLSTATE %s)", type(exc.orig).__name__,
+                 getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "-")
         raise Conflict(LOST) from None

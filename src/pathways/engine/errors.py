@@ -5,6 +5,8 @@ They carry no HTTP knowledge: the API maps them to status codes in one place.
 
 from __future__ import annotations
 
+from pathways.base import logs
+
 
 class PathwaysError(Exception):
     """Base class: every error a user may see. `code` is stable and machine-readable."""
@@ -79,3 +81,7 @@ class ScriptRaised(Exception):
     def __init__(self, type_name: str, message: str, line: int | None = None) -> None:
         super().__init__(f"{type_name}: {message}")
         self.type_name, self.text, self.line = type_name, message, line
+
+
+# worded without case values (the rule of every error a user may see): their texts stay in the log
+logs.trust_messages(PathwaysError)

@@ -118,7 +118,10 @@ def fire_case(store: Store, advance: Advance, case_id: int, token: datetime) -> 
 
 
 def _failed(store: Store, case_id: int, exc: Exception) -> None:
-    """Log the error in full under a new reference, then postpone and record (see the module docstring)."""
+    """Log the error under a new reference, then postpone and record (see the module docstring).
+
+    The log has the traceback with every frame and exception class; the texts of exceptions that
+    may quote case values are withheld (`pathways.base.logs`)."""
     reference = secrets.token_hex(4)
     log.error("timers of case %d failed to advance it (reference %s)", case_id, reference, exc_info=exc)
     _guarded(record_failure, store, case_id, exc, reference)

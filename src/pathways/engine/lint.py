@@ -8,6 +8,7 @@ lets an exception escape: an unexpected failure becomes a located problem too.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,23 @@ def _q(tag: str) -> str:
     return f"{{{BPMN_NS}}}{tag}"
 
 
+#: a process's `retention` (docs/privacy.md): an ISO 8601 date duration, years, months, weeks, days
+RETENTION = re.compile(r"^P(?:(\d{1,3})Y)?(?:(\d{1,4})M)?(?:(\d{1,3})W)?(?:(\d{1,5})D)?$")
+
+
+#: keys the engine writes in event records beside form values (`CaseStarted`/`CaseCompleted` nest the
+#: case data under `data`; `ValueCorrected` records the correction under `correction`)
+PAYLOAD_KEYS = frozenset({"data", "correction"})
+
+
+def retention_problem(value: str) -> str | None:
+    """Why `value` is no retention period, or None (`pathways.privacy.retention` reads it)."""
+    text = value.strip().upper()
+    if text != "P" and RETENTION.match(text):
+        return None
+    return f"retention {value[:40]!r} is not an ISO 8601 duration of years, months, weeks or days"
+
+
 def lint(files: Iterable[SourceFile], roles: RoleVocabulary,
          on_file: Callable[[str], None] | None = None) -> list[Problem]:
     """All problems of the given files, read together (so cross-file references resolve).
@@ -93,6 +111,12 @@ def _check_bpmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> I
         if process.get("isExecutable", "true").lower() != "true":
             yield _problem(doc, process, "process is not executable and will not be deployed",
                            "set isExecutable=\"true\" in the modeler", "warning")
+    for process in processes:
+        # a malformed period would stop every export and retention run that meets the pathway
+        for prop in process.findall(f"./{_q('extensionElements')}/{{{CAMUNDA_NS}}}properties/{{{CAMUNDA_NS}}}property"):
+            if (prop.get("name") or prop.get("id")) == "retention" and (
+                    problem := retention_problem(prop.get("value") or "")):
+                yield _problem(doc, process, problem, "e.g. P5Y, P10Y6M or P30D (docs/privacy.md)")
     yield from _check_unique_ids(doc)
     lane_of = {ref.text.strip(): ref.getparent() for ref in root.iter(_q("flowNodeRef")) if ref.text}
     for node in root.iter():
@@ -183,6 +207,9 @@ def _check_form(doc: Document, node: Any) -> Iterator[Problem]:
         if not field_id.isidentifier() or field_id in REFUSED_NAMES or field_id.startswith("_"):
             yield _problem(doc, node, f"form field id {field_id!r} cannot be used in expressions",
                            "use a plain snake_case name such as risk_level (not type, input, open, _x)")
+        elif field_id in PAYLOAD_KEYS:
+            yield _problem(doc, node, f"form field id {field_id!r} is a key of the engine's own event records",
+                           "rename it, e.g. " + field_id + "_notes (the timeline and corrections use this key)")
         if field.get("type") not in FORM_TYPES:
             yield _problem(doc, node, f"form field {field.get('id')!r} has type {field.get('type')!r}",
                            "use one of: " + ", ".join(sorted(FORM_TYPES)))

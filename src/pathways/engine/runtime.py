@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +23,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from pathways.base import clock
+from pathways.base import clock, logs
 from pathways.engine import history, measures, state, timers
 from pathways.engine.budget import EngineLimits, StepBudget, check_state_size
 from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, ScriptRaised, TaskNotOpen
@@ -30,6 +31,7 @@ from pathways.engine.roles import RoleVocabulary
 from pathways.engine.scripting import script_engine
 
 _log = logging.getLogger("pathways.engine")
+logs.install()  # no case value in SpiffWorkflow's records, nor in the texts of logged tracebacks
 #: the text Python gives a NameError, naming an identifier of the script
 _UNDEFINED_NAME = re.compile(r"name '[A-Za-z_][A-Za-z0-9_]*' is not defined")
 
@@ -42,6 +44,10 @@ _UNPRUNED = 1000
 _ENTERED = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.COMPLETED | TaskState.ERROR
 
 
+#: form field types whose values are free text, sealed in events (`Definition.sealed_fields`)
+FREE_TEXT_TYPES = frozenset({"string", "textarea"})
+
+
 @dataclass(frozen=True)
 class Definition:
     """A deployed version's built specs plus what assignment needs."""
@@ -51,6 +57,40 @@ class Definition:
     spec: Any
     subprocess_specs: dict[str, Any]
     roles: RoleVocabulary
+
+    @cached_property
+    def sensitive(self) -> dict[str, frozenset[str]]:
+        """Every sensitive form field (property `sensitive` = `true`) and the roles allowed to see it.
+
+        The one rule for both uses: `pathways.tasks.access` hides these values from other roles,
+        and the engine seals them in the events it writes (`sealed_fields`). Computed once per
+        built version (the definition cache keeps it), as every command that writes events needs it.
+        """
+        found: dict[str, set[str]] = {}
+        for process in (self.spec, *self.subprocess_specs.values()):
+            for spec in process.task_specs.values():
+                form = getattr(spec, "form", None)
+                for field in getattr(form, "fields", None) or ():
+                    if str(field.get_property("sensitive") or "").lower() != "true":
+                        continue
+                    allowed = found.setdefault(field.id, set())
+                    allowed.update(task_roles(spec, self.roles))
+                    extra = field.get_property("visible_to") or ""
+                    allowed.update(r.strip() for r in str(extra).split(",") if r.strip())
+        return {field_id: frozenset(roles) for field_id, roles in found.items()}
+
+    @cached_property
+    def sealed_fields(self) -> frozenset[str]:
+        """The fields whose values the engine seals wherever it writes them in an event: the
+        sensitive ones, and every free-text one (`string`, `textarea`), marked or not, since notes
+        name people and circumstances as often as marked fields do (anonymisation wipes them as
+        identifying). Choices, numbers, yes/no and dates stay plain JSON, where the reports read
+        them in SQL; so does the pseudonym a case is started for (also on the case row)."""
+        free = {field.id for process in (self.spec, *self.subprocess_specs.values())
+                for spec in process.task_specs.values()
+                for field in getattr(getattr(spec, "form", None), "fields", None) or ()
+                if getattr(field, "type", None) in FREE_TEXT_TYPES}
+        return frozenset(self.sensitive) | frozenset(free - {"beneficiary_pseudonym"})
 
 
 @dataclass(frozen=True)
@@ -96,8 +136,9 @@ def _located(exc: SpiffWorkflowException) -> ScriptError:
     `invalid literal for int(): '8 lat'`), and the person reading the error may not be allowed to
     see that field. So the message names the element, the line and the kind of error (the
     exception's class, and for a `NameError` the missing name, which comes from the script, not
-    the case), plus a short reference; the full text goes to the server log (logger
-    `pathways.engine`) under the same reference. Our own sandbox refusals and limits
+    the case), plus a short reference; the same, with the traceback, goes to the server log
+    (logger `pathways.engine`) under that reference, the exceptions' texts withheld there too
+    (`pathways.base.logs`: logs hold no case value either). Our own sandbox refusals and limits
     (`ScriptError`, `LimitExceeded`, worded without values) pass through with their class.
     """
     cause: BaseException | None = exc
@@ -123,7 +164,9 @@ def _located(exc: SpiffWorkflowException) -> ScriptError:
     line = getattr(exc, "line_number", None) or getattr(original, "line", None)
     at_line = f" (line {line})" if isinstance(line, int) and line > 0 else ""
     reference = secrets.token_hex(4)
-    _log.error("script failure %s%s: %s", reference, where, exc, exc_info=exc)
+    # what the user is told, plus the traceback (frames and classes; `pathways.base.logs` withholds
+    # the exceptions' texts, which may quote the value a script failed on)
+    _log.error("script failure %s%s%s: %s", reference, where, at_line, kind, exc_info=exc)
     return ScriptError(f"the pathway failed{where}{at_line}: {kind}; reference {reference} in the server log",
                        element=element, error=getattr(original, "type_name", type(original).__name__),
                        reference=reference)

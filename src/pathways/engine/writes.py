@@ -17,6 +17,11 @@ The rules every command keeps (`pathways.engine.cases`):
   authorization re-check, an audit entry) gets the ORM session and the case id after the rows are
   written: both land or neither does. The session holds the case row as written (`attach`), so
   `session.get(Case, case_id)` needs no query.
+- **Sensitive values are sealed in events.** The values of the definition's sensitive fields
+  (`Definition.sealed_fields`, set on `Rows.sealed` by the command) are written into an event's
+  before/after, and into its nested `data` (CaseStarted, CaseCompleted), as `Sealed` markers:
+  the `SealedValues` column turns each into a token bound to its field name, and opens it on
+  reading. Every other value stays plain JSON, which the reports query in SQL.
 - **The workflow cache is keyed by case version.** After a commit the command's workflow is kept
   (`WorkflowCache.put`) with the version it wrote. The case's next command takes it out (`take`:
   no two threads share a workflow) and uses it only if the case row still has that version; a
@@ -50,6 +55,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from pathways.base import clock
+from pathways.base.sealing import Sealed
 from pathways.engine.actors import Actor
 from pathways.engine.conflicts import LOST
 from pathways.engine.errors import Conflict, NotFound
@@ -149,6 +155,7 @@ class Rows:
     new_timers: list[dict[str, Any]] = field(default_factory=list)
     moved_timers: list[dict[str, Any]] = field(default_factory=list)
     gone_timers: list[str] = field(default_factory=list)
+    sealed: frozenset[str] = frozenset()  # the fields whose values events carry sealed
 
     def event(self, actor: Actor, kind: str, *, element_id: str | None = None, task_id: str | None = None,
               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
@@ -180,7 +187,7 @@ class Rows:
         case.version += 1
         self._write_tasks(conn)
         for model, rows in ((HumanTask, self.tasks), (TaskCandidate, self.candidates), (TaskOffer, self.offers),
-                            (StageVisit, self.visits), (Timer, self.new_timers), (CaseEvent, self.events),
+                            (StageVisit, self.visits), (Timer, self.new_timers), (CaseEvent, self._sealed_events()),
                             (Measure, self.measures)):
             if rows:
                 conn.execute(Sql.inserts[model], rows)
@@ -195,6 +202,12 @@ class Rows:
         else:
             conn.execute(Sql.update_state, {"case": case.id, "new_state": state})
 
+    def _sealed_events(self) -> list[dict[str, Any]]:
+        if not self.sealed:
+            return self.events
+        return [{**e, "before": seal_fields(e["before"], self.sealed), "after": seal_fields(e["after"], self.sealed)}
+                for e in self.events]
+
     def _write_tasks(self, conn: Connection) -> None:
         """The rows that change before the inserts: the closed stage visit, completed and cancelled tasks."""
         if self.close_visit_at is not None:
@@ -206,6 +219,22 @@ class Rows:
         closed = [t["task"] for t in self.cancelled] + ([self.completed["task"]] if self.completed else [])
         if closed:  # a closed task waits in no inbox
             conn.execute(Sql.drop_offers, {"tasks": closed})
+
+
+def seal_fields(payload: dict[str, Any] | None, fields: frozenset[str]) -> dict[str, Any] | None:
+    """`payload` with the values of `fields` marked `Sealed`, at its top and in its nested `data`."""
+    if payload is None:
+        return None
+    marked = {k: _marked(v) if k in fields else v for k, v in payload.items()}
+    nested = marked.get("data")
+    if isinstance(nested, dict):
+        marked["data"] = {k: _marked(v) if k in fields else v for k, v in nested.items()}
+    return marked
+
+
+def _marked(value: Any) -> Sealed:
+    """`value` to seal (a value a command already marked stays as it is)."""
+    return value if isinstance(value, Sealed) else Sealed(value)
 
 
 def load_case(conn: Connection, case_id: int) -> CaseRow:

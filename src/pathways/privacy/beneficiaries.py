@@ -23,6 +23,13 @@ def beneficiary_visible_to(user: User) -> ColumnElement[bool]:
     return or_(Beneficiary.agency_id == user.agency_id, takes_part)
 
 
+def within_reach(user: User | None) -> list[ColumnElement[bool]]:
+    """WHERE clauses on `Beneficiary`: the people an auditor answers for, those their agency registered
+    or takes part in a case of (each controller's data protection officer answers for its own
+    processing); the operator on the server (`user=None`) answers for everyone."""
+    return [] if user is None else [beneficiary_visible_to(user)]
+
+
 def identity_visible_to(user: User) -> ColumnElement[bool]:
     """A WHERE clause on `Beneficiary`: the user's agency may see the person's identity."""
     shared = exists().where(Consent.beneficiary_id == Beneficiary.id, Consent.agency_id == user.agency_id,

@@ -89,7 +89,14 @@ def _birth_date_problem(clean: Mapping[str, str], pesel_wrong: bool) -> str | No
 
 
 def pesel_index(pesel: str) -> str:
+    """The index a row is written with (under the current key)."""
     return sealing.ring().index(pesel, "pesel")
+
+
+def pesel_indexes(pesel: str) -> list[str]:
+    """What a search by PESEL matches (`Identity.pesel_index.in_(...)`): the index under every key of
+    the ring, so a person whose row a rotation has not re-sealed yet is still found."""
+    return sealing.ring().indexes(pesel, "pesel")
 
 
 def seal_identity(beneficiary: Beneficiary, fields: Mapping[str, str]) -> Identity:

@@ -17,13 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pathways.engine.cases import Actor, Engine
-from pathways.engine.errors import InvalidData, NotAllowed, NotFound
+from pathways.engine.errors import InvalidData, NotFound
 from pathways.privacy.beneficiaries import visible_beneficiary
 from pathways.privacy.pseudonyms import normalise
 from pathways.store.db import Store
 from pathways.store.models import Agency, Beneficiary, Consent, LegalBasis, User
 from pathways.tasks import audit, cases
-from pathways.tasks.access import is_case_worker
 from pathways.tasks.bounds import MAX_CODE, check_text
 
 BASIS_KINDS = ("own", "consent", "statute")
@@ -104,17 +103,14 @@ def start_case(store: Store, engine: Engine, user: User, key: str, data: dict[st
     data's `beneficiary_pseudonym`, if given, must be the same. `bases` maps each agency code other
     than the user's own to its basis (`Basis.parse`); the user's agency takes part on its own mandate.
     """
-    if not is_case_worker(user):
-        raise NotAllowed("starting a case needs a case-work role")
-    codes = list(dict.fromkeys(agencies or [user.agency.code]))
-    for code in codes:
-        check_text("agencies", code, MAX_CODE)
+    codes = cases.starting_agencies(user, agencies)
     given = dict(bases or {})
     typed = data.get("beneficiary_pseudonym") if isinstance(data, Mapping) else None
     pseudonym = beneficiary or (typed if isinstance(typed, str) else "")
     with store.unit_of_work(write=False) as uow:
         s = uow.session
-        person = _person(s, user, pseudonym) if pseudonym else None
+        person = _person(s, user, pseudonym, "beneficiary" if beneficiary else "data.beneficiary_pseudonym") \
+            if pseudonym else None
         found = {a.code: a for a in s.scalars(select(Agency).where(Agency.code.in_(codes)))}
         recorded: dict[str, dict[str, Any]] = {}
         problems: dict[str, str] = {}
@@ -140,12 +136,12 @@ def start_case(store: Store, engine: Engine, user: User, key: str, data: dict[st
                             beneficiary_id=person.id if person else None, bases=recorded)
 
 
-def _person(s: Session, user: User, pseudonym: str) -> Beneficiary:
+def _person(s: Session, user: User, pseudonym: str, where: str) -> Beneficiary:
     try:
         return visible_beneficiary(s, user, pseudonym)
     except NotFound:
         raise InvalidData("the beneficiary must be a registered person: register them first",
-                          fields={"beneficiary": "not a registered person's pseudonym"}) from None
+                          fields={where: "not a registered person's pseudonym"}) from None
 
 
 def operator_start_case(store: Store, engine: Engine, actor: str, key: str, data: dict[str, Any],

@@ -1,7 +1,8 @@
 """The ESF participant table: one row per case, with what is still missing for the funder.
 
 The five fields have the same ids in every pathway (docs/bpmn-conventions.md, "ESF participant
-data"); each value is the latest one a completed task submitted (`TaskCompleted` events' `after`).
+data"); each value is the latest one a completed task submitted or a correction set (`TaskCompleted` and
+`ValueCorrected` events' `after`).
 One query reads the cohort's cases with those events in order; no query per participant.
 
 What must be there: entry date and situation always; exit date and situation once the case is
@@ -57,7 +58,8 @@ def missing(values: dict[str, Any], status: str, today: date) -> list[str]:
 
 def participants(ctx: Context) -> Figure:
     extracted = {f: CaseEvent.after[f].as_string() for f in FIELDS}
-    events = and_(CaseEvent.case_id == Case.id, CaseEvent.kind == "TaskCompleted",
+    # a correction (GDPR art. 16, `ValueCorrected`) is a later value like a task's: it counts too
+    events = and_(CaseEvent.case_id == Case.id, CaseEvent.kind.in_(("TaskCompleted", "ValueCorrected")),
                   or_(*(e.is_not(None) for e in extracted.values())))
     query = (select(Case.id, Case.beneficiary, Case.pathway_key, Case.status, *extracted.values())
              .select_from(Case).outerjoin(CaseEvent, events).where(*ctx.where(ctx.scope.cohort()))

@@ -16,9 +16,14 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pathways.base import logs
+
 DEFAULT_URL = "sqlite:///instance/pathways.db"
 #: the execution option of a write transaction (on SQLite it begins with `BEGIN IMMEDIATE`)
 WRITE = "pathways_write"
+
+
+logs.trust_messages(OSError, OperationalError)  # connections, files, locks: no case values
 
 
 def normalise_url(url: str) -> str:
@@ -31,7 +36,10 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
+    """An engine for `url`. Statement parameters are case values: SQLAlchemy keeps them out of its
+    log and its error texts (`hide_parameters`), whatever level its loggers are at."""
     url = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -55,6 +63,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    # deleted and overwritten content is zeroed, not left in free pages: an anonymised or erased
+    # value must not be readable from a copy of the file (some SQLite builds default to off)
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from pathways.engine.errors import NotFound
 from pathways.engine.roles import RoleVocabulary
-from pathways.engine.runtime import Definition, task_roles
+from pathways.engine.runtime import Definition
 from pathways.store.models import Case, CaseAgency, User
 
 #: the largest id a case can have (ids are 32-bit INTEGER columns on PostgreSQL)
@@ -47,20 +47,11 @@ def visible_case(s: Session, user: User, case_id: int) -> Case:
 
 
 def sensitive_fields(definition: Definition) -> dict[str, frozenset[str]]:
-    """Every sensitive form field of a pathway version and the roles allowed to see it."""
-    found: dict[str, set[str]] = {}
-    specs = [definition.spec, *definition.subprocess_specs.values()]
-    for process in specs:
-        for spec in process.task_specs.values():
-            form = getattr(spec, "form", None)
-            for field in getattr(form, "fields", None) or ():
-                if str(field.get_property("sensitive") or "").lower() != "true":
-                    continue
-                allowed = found.setdefault(field.id, set())
-                allowed.update(task_roles(spec, definition.roles))
-                extra = field.get_property("visible_to") or ""
-                allowed.update(r.strip() for r in str(extra).split(",") if r.strip())
-    return {field_id: frozenset(roles) for field_id, roles in found.items()}
+    """Every sensitive form field of a pathway version and the roles allowed to see it.
+
+    The rule lives with the definition (`Definition.sensitive`), as the engine seals the same
+    fields at rest."""
+    return dict(definition.sensitive)
 
 
 def held_roles(user: User, vocabulary: RoleVocabulary, kind: str | None = None) -> set[str]:
@@ -92,10 +83,14 @@ def redact(data: Mapping[str, Any] | None, hidden: set[str]) -> dict[str, Any] |
 
 
 def redact_event(payload: Mapping[str, Any] | None, hidden: set[str]) -> dict[str, Any] | None:
-    """An event's before/after without hidden fields, also inside its `data` (CaseStarted, CaseCompleted)."""
+    """An event's before/after without hidden fields, also inside its `data` (CaseStarted, CaseCompleted);
+    a correction of a hidden field (`ValueCorrected`) loses its reason too, which may tell the value."""
     redacted = redact(payload, hidden)
     if redacted is not None and isinstance(redacted.get("data"), Mapping):
         redacted["data"] = redact(redacted["data"], hidden)
+    correction = redacted.get("correction") if redacted is not None else None
+    if isinstance(correction, Mapping) and correction.get("field") in hidden:
+        redacted["correction"] = {"field": correction["field"]}  # type: ignore[index]
     return redacted
 
 

@@ -93,6 +93,17 @@ def start_case(store: Store, engine: Engine, user: User, key: str, data: dict[st
     The API, the pages and the CLI start cases through `pathways.privacy.sharing.start_case`, which
     resolves the registered person and checks each agency's legal basis (`bases`) first.
     """
+    codes = starting_agencies(user, agencies)
+    version, data = checked_start(store, engine, key, data, beneficiary)
+    case_id = engine.start_case(Actor(user.username, user.id), key, data, codes, beneficiary, version=version,
+                                within=audit.recorder(user, "case.start", detail={"pathway": key, "agencies": codes},
+                                                      beneficiary_id=beneficiary_id),
+                                beneficiary_id=beneficiary_id, bases=bases)
+    return case_detail(store, engine, user, case_id, audit_action=None)
+
+
+def starting_agencies(user: User, agencies: Sequence[str] | None) -> list[str]:
+    """The agency codes a case starts with, checked: the user works cases and their agency is one of them."""
     if not is_case_worker(user):
         raise NotAllowed("starting a case needs a case-work role")
     codes = list(dict.fromkeys(agencies or [user.agency.code]))
@@ -101,12 +112,7 @@ def start_case(store: Store, engine: Engine, user: User, key: str, data: dict[st
     if user.agency.code not in codes:
         raise InvalidData("your own agency must take part in the case",
                           fields={"agencies": f"must include {user.agency.code}"})
-    version, data = checked_start(store, engine, key, data, beneficiary)
-    case_id = engine.start_case(Actor(user.username, user.id), key, data, codes, beneficiary, version=version,
-                                within=audit.recorder(user, "case.start", detail={"pathway": key, "agencies": codes},
-                                                      beneficiary_id=beneficiary_id),
-                                beneficiary_id=beneficiary_id, bases=bases)
-    return case_detail(store, engine, user, case_id, audit_action=None)
+    return codes
 
 
 def checked_start(store: Store, engine: Engine, key: str, data: Mapping[str, Any],

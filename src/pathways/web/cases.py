@@ -24,6 +24,7 @@ from pathways.base import clock
 from pathways.core import services
 from pathways.engine.errors import InvalidData
 from pathways.privacy import sharing
+from pathways.privacy.rectify import correctable_fields
 from pathways.reports.filters import CaseFilter
 from pathways.tasks import cases
 from pathways.tasks.access import MAX_ID, is_case_worker
@@ -250,11 +251,27 @@ def _events(view: dict[str, Any]) -> list[dict[str, Any]]:
             for key, value in (event["after"] or {}).items():
                 field = fields.get(key)
                 values.append((field["label"] if field else key, show_value(value, field)))
+        elif event["kind"] == "ValueCorrected":  # GDPR art. 16: the field, before -> after, the reason
+            values = _correction(event, view)
         elif event["kind"] in ("MessageReceived", "CaseCancelled", "CaseClosed", "TimerFailed"):
             values = [(k, show_value(v)) for k, v in (event["after"] or {}).items()]
         events.append({**event, "name": element.get("name") or event["element"], "shown": values,
                        "redacted": event["id"] in redacted})
     return events[::-1]
+
+
+def _correction(event: dict[str, Any], view: dict[str, Any]) -> list[tuple[str, str]]:
+    after, before = event["after"] or {}, event["before"] or {}
+    correction = after.get("correction") or {}
+    field_id = correction.get("field")
+    field = next((e["fields"][field_id] for e in view["elements"].values() if field_id in e["fields"]), None)
+    values = []
+    if field_id in after:
+        values.append((field["label"] if field else str(field_id),
+                       f"{show_value(before.get(field_id), field)} → {show_value(after[field_id], field)}"))
+    if correction.get("reason"):
+        values.append((_("Reason"), str(correction["reason"])))
+    return values
 
 
 def _data(view: dict[str, Any]) -> list[tuple[str, str]]:
@@ -277,4 +294,5 @@ def case(case_id: int) -> str:
     return render_template(
         "case.html", case=view, svg=svg, no_diagram=no_diagram, groups=_task_groups(view),
         measures=_measures(view), events=_events(view), data=_data(view), agency_names=agency_names,
-        sharing=web_sharing.agency_panel(case_id), **HELPERS)
+        correctable=correctable_fields(pathways.store, pathways.engine, g.user, case_id) if is_case_worker(g.user)
+        else [], sharing=web_sharing.agency_panel(case_id), **HELPERS)

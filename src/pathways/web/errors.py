@@ -11,13 +11,16 @@ with its traceback and the user gets a generic 500 page that shows none of it.
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from pathways.base import sealing
 from pathways.engine.errors import PathwaysError, ScriptError
 from pathways.tasks.statuses import domain_status
 
@@ -40,6 +43,13 @@ ERRORS = {
 PATHWAY_FAILED = (_l("The pathway failed at this step"),
                   _l("Nothing you entered was saved. Tell the pathway's designer what is written below: it "
                      "names the step and a reference to the details in the server log."))
+
+
+#: a stored value would not open (or could not be sealed) with the configured data keys
+SEALING_FAILED = (_l("Stored data could not be opened"),
+                  _l("A value stored in the database could not be opened with the server's data keys "
+                     "(a key is missing from the key file, or the value was altered). Nothing was shown "
+                     "or changed. Tell the administrator the reference below."))
 
 
 def error_page(status: int, detail: str | None = None, texts: tuple[str, str] | None = None) -> tuple[str, int]:
@@ -95,6 +105,13 @@ def http_error(error: HTTPException) -> tuple[str, int]:
 
 
 def unexpected(error: BaseException) -> tuple[str, int]:
+    sealing_error = sealing.cause_of(error)
+    if sealing_error is not None:  # a forged token, a key missing from the ring: the admin's to mend
+        reference = secrets.token_hex(4)
+        current_app.logger.error("a sealed value could not be opened or made (reference %s): %s", reference,
+                                 sealing_error)
+        return error_page(500, _("Reference %(reference)s in the server log.", reference=reference),
+                          SEALING_FAILED)
     current_app.logger.error("unhandled error while serving a page", exc_info=error)
     return error_page(500)
 

@@ -15,6 +15,7 @@ Create Date: 2026-12-07
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -90,40 +91,48 @@ def upgrade() -> None:
         sa.Column("withdrawn_by", sa.Integer(), sa.ForeignKey("users.id")),
         sa.Column("withdrawal_note", sa.String(500)),
     )
-    with op.batch_alter_table("cases") as batch_op:
-        batch_op.add_column(sa.Column("beneficiary_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("anonymised_at", TZ, nullable=True))
-        batch_op.create_foreign_key("fk_cases_beneficiary_id", "beneficiaries", ["beneficiary_id"], ["id"])
-        batch_op.create_index("ix_cases_beneficiary_id", ["beneficiary_id"])
-    with op.batch_alter_table("case_agencies") as batch_op:
-        batch_op.add_column(sa.Column("basis", sa.String(16), nullable=True))
-        batch_op.add_column(sa.Column("consent_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("statute", sa.String(64), nullable=True))
-        batch_op.add_column(sa.Column("added_at", TZ, nullable=True))
-        batch_op.add_column(sa.Column("added_by", sa.String(64), nullable=True))
-        batch_op.create_foreign_key("fk_case_agencies_consent_id", "consents", ["consent_id"], ["id"])
-        batch_op.create_foreign_key("fk_case_agencies_statute", "legal_bases", ["statute"], ["code"])
-        batch_op.create_index("ix_case_agencies_consent_id", ["consent_id"])
-    with op.batch_alter_table("audit_log") as batch_op:
-        batch_op.add_column(sa.Column("beneficiary_id", sa.Integer(), nullable=True))
-        batch_op.create_index("ix_audit_log_beneficiary_id", ["beneficiary_id"])
+    # Columns only, never a copy of the table: on SQLite a batch "move and copy" of `cases` would drop
+    # the old table, and with foreign keys on that deletes every task, event and offer of every case.
+    _add_reference("cases", "beneficiary_id", sa.Integer(), "beneficiaries", "id", "fk_cases_beneficiary_id")
+    op.add_column("cases", sa.Column("anonymised_at", TZ, nullable=True))
+    op.create_index("ix_cases_beneficiary_id", "cases", ["beneficiary_id"])
+    op.add_column("case_agencies", sa.Column("basis", sa.String(16), nullable=True))
+    _add_reference("case_agencies", "consent_id", sa.Integer(), "consents", "id", "fk_case_agencies_consent_id")
+    _add_reference("case_agencies", "statute", sa.String(64), "legal_bases", "code", "fk_case_agencies_statute")
+    op.add_column("case_agencies", sa.Column("added_at", TZ, nullable=True))
+    op.add_column("case_agencies", sa.Column("added_by", sa.String(64), nullable=True))
+    op.create_index("ix_case_agencies_consent_id", "case_agencies", ["consent_id"])
+    op.add_column("audit_log", sa.Column("beneficiary_id", sa.Integer(), nullable=True))
+    op.create_index("ix_audit_log_beneficiary_id", "audit_log", ["beneficiary_id"])
 
+
+def _add_reference(table: str, column: str, type_: sa.types.TypeEngine[Any], target: str, target_column: str,
+                   name: str) -> None:
+    """A nullable column referencing `target`: SQLite declares the reference in ADD COLUMN itself."""
+    if op.get_bind().dialect.name == "sqlite":
+        kind = type_.compile(dialect=op.get_bind().dialect)
+        op.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind} "
+                   f"CONSTRAINT {name} REFERENCES {target} ({target_column})")
+        return
+    op.add_column(table, sa.Column(column, type_, nullable=True))
+    op.create_foreign_key(name, table, target, [column], [target_column])
 
 def downgrade() -> None:
-    with op.batch_alter_table("audit_log") as batch_op:
-        batch_op.drop_index("ix_audit_log_beneficiary_id")
-        batch_op.drop_column("beneficiary_id")
-    with op.batch_alter_table("case_agencies") as batch_op:
-        batch_op.drop_index("ix_case_agencies_consent_id")
-        batch_op.drop_constraint("fk_case_agencies_statute", type_="foreignkey")
-        batch_op.drop_constraint("fk_case_agencies_consent_id", type_="foreignkey")
-        for column in ("added_by", "added_at", "statute", "consent_id", "basis"):
-            batch_op.drop_column(column)
-    with op.batch_alter_table("cases") as batch_op:
-        batch_op.drop_index("ix_cases_beneficiary_id")
-        batch_op.drop_constraint("fk_cases_beneficiary_id", type_="foreignkey")
-        batch_op.drop_column("anonymised_at")
-        batch_op.drop_column("beneficiary_id")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite cannot drop a column that references another table, and copying `cases` to drop it
+        # would cascade-delete every case's rows: restore the backup taken before the upgrade instead.
+        raise RuntimeError("0009 cannot be downgraded on SQLite: restore the database backup made before upgrading")
+    op.drop_index("ix_audit_log_beneficiary_id", table_name="audit_log")
+    op.drop_column("audit_log", "beneficiary_id")
+    op.drop_index("ix_case_agencies_consent_id", table_name="case_agencies")
+    op.drop_index("ix_cases_beneficiary_id", table_name="cases")
+    op.drop_constraint("fk_case_agencies_statute", "case_agencies", type_="foreignkey")
+    op.drop_constraint("fk_case_agencies_consent_id", "case_agencies", type_="foreignkey")
+    op.drop_constraint("fk_cases_beneficiary_id", "cases", type_="foreignkey")
+    for column in ("added_by", "added_at", "statute", "consent_id", "basis"):
+        op.drop_column("case_agencies", column)
+    op.drop_column("cases", "anonymised_at")
+    op.drop_column("cases", "beneficiary_id")
     op.drop_table("consents")
     op.drop_table("legal_bases")
     op.drop_table("identities")
