@@ -75,15 +75,19 @@ def test_the_case_page_shows_bases_and_adds_and_removes_agencies(api_app):  # ty
     assert started.status_code == 302, started.get_data(as_text=True)
     case_path = started.headers["Location"]
     page = anna.get(case_path).get_data(as_text=True)
-    assert "own mandate" in page and "Zadania pomocy społecznej" in page and "Add the agency" in page
-    assert f'value="consent:{consent_id}"' in page
     case_id = int(case_path.rstrip("/").rsplit("/", 1)[1])
+    assert "own mandate" in page and "Zadania pomocy społecznej" in page and f"/cases/{case_id}/agencies/new" in page
+    assert "Fundacja Pomocy Wzajemnej" not in page  # the NGO takes no part: the case page does not name it
+    form = anna.get(f"/cases/{case_id}/agencies/new").get_data(as_text=True)
+    assert f'value="consent:{consent_id}"' in form and "Fundacja Pomocy Wzajemnej" in form
     add = {"agency": NGO, "basis": f"consent:{consent_id}", "csrf_token": _csrf(anna, case_path)}
     for bad in ({"basis": "consent:abc"}, {"basis": "statute:no_such_act"}, {"basis": ""}, {"agency": "no-such"}):
         response = anna.post(f"/cases/{case_id}/agencies", data={**add, **bad}, follow_redirects=True)
         assert response.status_code == 200 and "was not added" in response.get_data(as_text=True) \
             or "Choose a legal basis" in response.get_data(as_text=True), bad
     teresa = _sign_in(api_app, "teresa.sup")
+    assert teresa.get(f"/cases/{case_id}/agencies/new").status_code == 403  # sees the case, works no cases
+    assert _sign_in(api_app, "olga.far").get(f"/cases/{case_id}/agencies/new").status_code == 404
     assert teresa.post(f"/cases/{case_id}/agencies", data={**add, "csrf_token": _csrf(teresa, case_path)}
                        ).status_code == 403
     outsider = _sign_in(api_app, "olga.far")

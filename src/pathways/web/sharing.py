@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from pathways.base import clock
 from pathways.core import services
-from pathways.engine.errors import InvalidData
+from pathways.engine.errors import InvalidData, NotAllowed
 from pathways.privacy import consents, participation
 from pathways.privacy.legal_bases import active_bases
 from pathways.tasks import cases
@@ -131,6 +131,18 @@ def parse_basis(value: str) -> object:
     if kind == "statute" and rest:
         return {"basis": "statute", "statute": rest[:64]}
     return {}
+
+
+@bp.get(f"/cases/<int(max={MAX_ID}):case_id>/agencies/new", endpoint="case_agency_new")
+@login_required
+def case_agency_new(case_id: int) -> str:
+    """The add-agency form: the agencies not taking part, the statutes and the person's consents."""
+    pathways = services(current_app)
+    case = cases.case_detail(pathways.store, pathways.engine, g.user, case_id)
+    panel = agency_panel(case_id)
+    if not panel["can_add"]:
+        raise NotAllowed("adding an agency needs a case-work role and an active case")
+    return render_template("case_agency_new.html", case=case, sharing=panel)
 
 
 @bp.post(f"/cases/<int(max={MAX_ID}):case_id>/agencies", endpoint="case_agency_add")
