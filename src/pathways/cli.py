@@ -10,7 +10,7 @@ import contextlib
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import wraps
 from typing import Any
@@ -545,26 +545,30 @@ def case() -> None:
     pass
 
 
-@case.command("start", help="Start a case of pathway KEY.")
+@case.command("start", help="Start a case of pathway KEY. The first --agency starts it on its own mandate; "
+                             "every other needs --basis AGENCY=statute:CODE or AGENCY=consent:ID.")
 @click.argument("key")
 @click.option("--data", default="{}", help="Initial case data as a JSON object.")
-@click.option("--agency", "agencies", multiple=True, help="Code of a participating agency (repeat).")
-@click.option("--beneficiary", default="", help="The beneficiary's pseudonym.")
+@click.option("--agency", "agencies", multiple=True, help="Code of a participating agency (repeat; the starting "
+                                                          "one first).")
+@click.option("--beneficiary", default="", help="The registered person's pseudonym (B-XXXX-XX).")
+@click.option("--basis", "bases", multiple=True, metavar="AGENCY=statute:CODE|consent:ID",
+              help="The legal basis of an agency other than the first (repeat).")
 @friendly
-def case_start(key: str, data: str, agencies: tuple[str, ...], beneficiary: str) -> None:
-    from pathways.engine.cases import Actor
-
+def case_start(key: str, data: str, agencies: tuple[str, ...], beneficiary: str, bases: tuple[str, ...]) -> None:
     try:
         initial = json.loads(data)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--data") from None
     if not isinstance(initial, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--data")
-    from pathways.tasks.cases import checked_start
+    from pathways.privacy.participation import parse_bases_options
+    from pathways.privacy.sharing import operator_start_case
 
     pathways = _services()
-    version, initial = checked_start(pathways.store, pathways.engine, key, initial, beneficiary)
-    case_id = pathways.engine.start_case(Actor("cli"), key, initial, agencies, beneficiary, version=version)
+    with _located():
+        case_id = operator_start_case(pathways.store, pathways.engine, _cli_actor(), key, initial, agencies,
+                                      beneficiary, parse_bases_options(list(bases)))
     click.echo(f"started case {case_id}")
 
 
@@ -623,6 +627,99 @@ def _iso(value: Any) -> str:
 
 
 # -- sharing: legal bases, consent, agencies on a case (pathways.privacy.sharing) -----------------
+
+
+@contextlib.contextmanager
+def _located() -> Iterator[None]:
+    """Invalid input names the option or field at fault: `message (field: problem; ...)`."""
+    from pathways.engine.errors import InvalidData
+
+    try:
+        yield
+    except InvalidData as exc:
+        fields = exc.details.get("fields")
+        where = "; ".join(f"{k}: {v}" for k, v in fields.items()) if isinstance(fields, dict) else ""
+        raise click.ClickException(f"{exc.message} ({where})" if where else exc.message) from None
+
+
+@main.group("legal-basis", help="The statutory legal bases agencies may share a case on (the admin's list).")
+def legal_basis() -> None:
+    pass
+
+
+@legal_basis.command("list", help="List the legal bases (retired ones marked).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@friendly
+def legal_basis_list(as_json: bool) -> None:
+    from pathways.privacy.legal_bases import list_bases
+
+    found = list_bases(_services().store, None, actor=_cli_actor())
+    if as_json:
+        _echo_json(found)
+        return
+    for basis in found:
+        click.echo(f"{basis['code']}\t{'active' if basis['active'] else 'retired'}\t{basis['title']}"
+                   f"\t{basis['reference']}\t{basis['gdpr']}")
+
+
+@legal_basis.command("add", help="Add a statutory basis with the unique CODE (a-z, 0-9, _).")
+@click.argument("code")
+@click.option("--title", required=True, help="Its name, e.g. the act.")
+@click.option("--reference", default="", help="The act and article.")
+@click.option("--gdpr", default="", help="The GDPR provisions it rests on, e.g. art. 6(1)(c), art. 9(2)(b).")
+@friendly
+def legal_basis_add(code: str, title: str, reference: str, gdpr: str) -> None:
+    from pathways.privacy.legal_bases import add_basis
+
+    with _located():
+        add_basis(_services().store, None, code, title, reference, gdpr, actor=_cli_actor())
+    click.echo(f"added legal basis {code}")
+
+
+@legal_basis.command("retire", help="Retire a basis: no new sharing on it; cases using it keep it.")
+@click.argument("code")
+@friendly
+def legal_basis_retire(code: str) -> None:
+    from pathways.privacy.legal_bases import retire_basis
+
+    retire_basis(_services().store, None, code, actor=_cli_actor())
+    click.echo(f"retired legal basis {code}")
+
+
+@case.group("agencies", help="Agencies taking part in a case: add one on a legal basis, remove one.")
+def case_agencies() -> None:
+    pass
+
+
+@case_agencies.command("add", help="Let AGENCY take part in case CASE_ID on a legal basis.")
+@click.argument("case_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("agency_code")
+@click.option("--basis", required=True, metavar="statute:CODE|consent:ID", help="Its legal basis.")
+@click.option("--reason", default="", help="Why (shown on the case's timeline).")
+@friendly
+def case_agencies_add(case_id: int, agency_code: str, basis: str, reason: str) -> None:
+    from pathways.privacy.participation import add_agency, parse_basis_option
+
+    pathways = _services()
+    with _located():
+        done = add_agency(pathways.store, pathways.engine, None, case_id, agency_code, parse_basis_option(basis),
+                          reason, actor=_cli_actor())
+    click.echo(f"case {case_id}: {agency_code} added; tasks offered to it: {len(done['offered'])}")
+
+
+@case_agencies.command("remove", help="End AGENCY's part in case CASE_ID (its claims go back or wait).")
+@click.argument("case_id", type=click.IntRange(1, 2**31 - 1))
+@click.argument("agency_code")
+@click.option("--reason", required=True, help="Why (shown on the case's timeline).")
+@friendly
+def case_agencies_remove(case_id: int, agency_code: str, reason: str) -> None:
+    from pathways.privacy.participation import remove_agency
+
+    pathways = _services()
+    with _located():
+        done = remove_agency(pathways.store, pathways.engine, None, case_id, agency_code, reason, actor=_cli_actor())
+    click.echo(f"case {case_id}: {agency_code} removed; tasks given back: {len(done['returned'])}, "
+               f"waiting for an agency: {len(done['waiting'])}")
 
 
 @main.group(help="Data protection: data keys, the person's rights (access, erasure), retention, the register.")

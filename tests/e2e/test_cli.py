@@ -59,8 +59,8 @@ def test_deploy_start_show(run):
     assert first.returncode == 0 and "deployed intake_referral version 1" in first.stdout
     again = run("deploy")
     assert "unchanged intake_referral (version 1)" in again.stdout
-    started = run("case", "start", "intake_referral", "--data", '{"beneficiary_pseudonym": "BEN-7"}',
-                  "--beneficiary", "BEN-7")
+    assert run("agency", "add", "ops", "--kind", "OPS", "--name", "OPS").returncode == 0
+    started = run("case", "start", "intake_referral", "--agency", "ops")
     assert started.returncode == 0 and "started case 1" in started.stdout, started.stderr
     shown = run("case", "show", "1", "--json")
     summary = json.loads(shown.stdout)

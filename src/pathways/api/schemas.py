@@ -204,6 +204,8 @@ class CaseTaskSchema(ma.Schema):
     due_at = ma.fields.DateTime(allow_none=True)
     created_at = ma.fields.DateTime()
     claimed_by = ma.fields.String(allow_none=True)
+    waiting_for_agency = ma.fields.Boolean(metadata={
+        "description": "unclaimed and offered to no agency of the case: the agency of its role's kind left"})
 
 
 class CaseEventSchema(ma.Schema):
@@ -227,8 +229,16 @@ class MeasureSchema(ma.Schema):
     at = ma.fields.DateTime()
 
 
+class CaseAgencySchema(AgencySchema):
+    basis = ma.fields.Dict(allow_none=True, metadata={
+        "description": "why it takes part: {kind: own} | {kind: consent, consent: {id, purpose, given_on, "
+                       "identity_shared, withdrawn}} | {kind: statute, statute: {code, title, reference, active}}"})
+    added_at = ma.fields.DateTime(allow_none=True)
+    added_by = ma.fields.String(allow_none=True)
+
+
 class CaseDetailSchema(CaseSummarySchema):
-    agencies = ma.fields.List(ma.fields.Nested(AgencySchema))
+    agencies = ma.fields.List(ma.fields.Nested(CaseAgencySchema))
     stages = ma.fields.List(ma.fields.Nested(StageVisitSchema))
     open_tasks = ma.fields.List(ma.fields.Nested(CaseTaskSchema))
     data = ma.fields.Dict(metadata={"description": "current case data, without the fields you may not see"})

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pathways.engine.cases import Engine
+from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import InvalidData, NotFound
 from pathways.privacy.beneficiaries import visible_beneficiary
+from pathways.privacy.pseudonyms import normalise
 from pathways.store.db import Store
 from pathways.store.models import Agency, Beneficiary, Consent, LegalBasis, User
 from pathways.tasks import audit, cases
@@ -141,3 +142,56 @@ def _person(s: Session, user: User, pseudonym: str, where: str) -> Beneficiary:
     except NotFound:
         raise InvalidData("the beneficiary must be a registered person: register them first",
                           fields={where: "not a registered person's pseudonym"}) from None
+
+
+def operator_start_case(store: Store, engine: Engine, actor: str, key: str, data: dict[str, Any],
+                        agencies: Sequence[str], beneficiary: str = "",
+                        bases: Mapping[str, Basis] | None = None) -> int:
+    """`pathways case start` on the server: the first agency starts the case on its own mandate,
+    every other needs a basis `check_basis` accepts, as on the pages and the API (no side door).
+
+    The operator finds any registered person by pseudonym (no agency rule: they run the server);
+    audited `case.start` as `actor` (`cli:<os user>`).
+    """
+    codes = list(dict.fromkeys(agencies))
+    for code in codes:
+        check_text("agencies", code, MAX_CODE)
+    given = dict(bases or {})
+    typed = data.get("beneficiary_pseudonym") if isinstance(data, Mapping) else None
+    beneficiary = beneficiary or (typed if isinstance(typed, str) else "")
+    with store.unit_of_work(write=False) as uow:
+        s = uow.session
+        person = None
+        if beneficiary:
+            person = s.scalars(select(Beneficiary).where(Beneficiary.pseudonym == normalise(beneficiary))).first()
+            if person is None:
+                raise InvalidData("the beneficiary must be a registered person: register them first",
+                                  fields={"beneficiary": "not a registered person's pseudonym"})
+        found = {a.code: a for a in s.scalars(select(Agency).where(Agency.code.in_(codes)))}
+        missing = [c for c in codes if c not in found]
+        if missing:
+            raise InvalidData("unknown agencies", fields={"agencies": f"unknown: {', '.join(missing)}"})
+        recorded: dict[str, dict[str, Any]] = {codes[0]: Basis("own").columns()} if codes else {}
+        problems = {f"bases.{c}": "a legal basis is required for an agency other than the first"
+                    for c in codes[1:] if c not in given}
+        problems.update({f"bases.{c}": "not one of the case's agencies" for c in sorted(set(given) - set(codes))})
+        if codes and codes[0] in given:
+            problems[f"bases.{codes[0]}"] = "the first agency starts the case on its own mandate"
+        if problems:
+            raise InvalidData("each agency needs a legal basis to take part", fields=problems)
+        for code in codes[1:]:
+            check_basis(s, found[code], given[code], person, None, f"bases.{code}")
+            recorded[code] = given[code].columns()
+    pseudonym = person.pseudonym if person else ""
+    version, checked = cases.checked_start(store, engine, key, data, pseudonym)
+    if not codes:
+        raise InvalidData("name the agencies of the case (--agency), the starting one first",
+                          fields={"agencies": "at least one agency"})
+    person_id = person.id if person else None
+
+    def record(s: Session, case_id: int) -> None:
+        audit.record(s, None, "case.start", case_id=case_id, actor=actor, beneficiary_id=person_id,
+                     detail={"pathway": key, "agencies": codes, "via": "cli"})
+
+    return engine.start_case(Actor(actor), key, checked, codes, pseudonym, version=version, within=record,
+                             beneficiary_id=person_id, bases=recorded)

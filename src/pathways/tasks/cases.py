@@ -28,11 +28,14 @@ from pathways.store.models import (
     CaseAgency,
     CaseEvent,
     CaseState,
+    Consent,
     DefinitionBlob,
     HumanTask,
+    LegalBasis,
     Measure,
     PathwayVersion,
     StageVisit,
+    TaskOffer,
     Timer,
     User,
 )
@@ -373,17 +376,37 @@ def _agency_codes(s: Session, case_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def _agencies(s: Session, case_id: int) -> list[dict[str, str]]:
-    rows = s.scalars(select(Agency).join(CaseAgency, CaseAgency.agency_id == Agency.id)
+def _agencies(s: Session, case_id: int) -> list[dict[str, Any]]:
+    """Each agency of the case with the legal basis it takes part on (docs/privacy.md)."""
+    rows = s.execute(select(Agency, CaseAgency, Consent, LegalBasis).join(CaseAgency, CaseAgency.agency_id == Agency.id)
+                     .outerjoin(Consent, Consent.id == CaseAgency.consent_id)
+                     .outerjoin(LegalBasis, LegalBasis.code == CaseAgency.statute)
                      .where(CaseAgency.case_id == case_id).order_by(Agency.code))
-    return [{"code": a.code, "kind": a.kind, "name": a.name, "city": a.city} for a in rows]
+    found = []
+    for a, row, consent, statute in rows:
+        basis: dict[str, Any] | None = {"kind": row.basis} if row.basis else None
+        if basis is not None and consent is not None:
+            basis["consent"] = {"id": consent.id, "purpose": consent.purpose,
+                                "given_on": clock.aware(consent.given_on).date().isoformat(),
+                                "identity_shared": consent.identity_shared,
+                                "withdrawn": consent.withdrawn_at is not None}
+        if basis is not None and statute is not None:
+            basis["statute"] = {"code": statute.code, "title": statute.title, "reference": statute.reference,
+                                "active": statute.active}
+        found.append({"code": a.code, "kind": a.kind, "name": a.name, "city": a.city, "basis": basis,
+                      "added_at": clock.aware(row.added_at), "added_by": row.added_by})
+    return found
 
 
 def _open_tasks(s: Session, case_id: int) -> list[dict[str, Any]]:
+    """The open tasks; `waiting_for_agency`: unclaimed and offered to no agency of the case (its
+    agency of the right kind left, `pathways.engine.participation`)."""
     rows = s.execute(select(HumanTask, User.username).outerjoin(User, User.id == HumanTask.claimed_by)
                      .where(HumanTask.case_id == case_id, HumanTask.status == "open")
                      .order_by(HumanTask.created_at, HumanTask.id))
+    offered = set(s.scalars(select(TaskOffer.task_id).join(HumanTask, HumanTask.id == TaskOffer.task_id)
+                            .where(HumanTask.case_id == case_id, HumanTask.status == "open")))
     return [{"id": t.id, "element": t.element_id, "name": t.name, "lane": t.lane, "roles": list(t.roles),
              "stage": t.stage, "priority": t.priority, "due_at": clock.aware(t.due_at),
-             "created_at": clock.aware(t.created_at),
-             "claimed_by": claimed_by} for t, claimed_by in rows]
+             "created_at": clock.aware(t.created_at), "claimed_by": claimed_by,
+             "waiting_for_agency": t.claimed_by is None and t.id not in offered} for t, claimed_by in rows]

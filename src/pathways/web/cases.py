@@ -29,6 +29,7 @@ from pathways.privacy.rectify import correctable_fields
 from pathways.reports.filters import CaseFilter
 from pathways.tasks import cases
 from pathways.tasks.access import MAX_ID, is_case_worker
+from pathways.web import sharing as web_sharing
 from pathways.web.diagrams import draw
 from pathways.web.i18n import current_locale, role_names
 from pathways.web.session import bp, login_required
@@ -153,7 +154,8 @@ def _render_list(form: dict[str, Any] | None = None, errors: dict[str, str] | No
     html = render_template(
         "cases.html", page=page, pages=pages, query=query, choices=choices, agencies=agencies,
         link=lambda **kw: _link(query, **kw), sortable=SORTABLE, statuses=STATUS_NAMES,
-        can_start=is_case_worker(g.user), form=form, errors=errors or {}, **HELPERS)
+        can_start=is_case_worker(g.user), form=form, errors=errors or {}, statutes=web_sharing.start_statutes(),
+        **HELPERS)
     return html, status
 
 
@@ -182,13 +184,15 @@ def start_case() -> Response | tuple[str, int]:
     if not errors:
         pathways = services(current_app)
         try:
+            bases = web_sharing.start_bases(g.user.agency.code, form["agencies"])
             started = sharing.start_case(pathways.store, pathways.engine, g.user, form["pathway"],
                                          {"beneficiary_pseudonym": form["beneficiary"]}, form["agencies"],
-                                         form["beneficiary"])
+                                         form["beneficiary"], bases)
         except InvalidData as error:
             fields = error.details.get("fields")
             named = list(fields) if isinstance(fields, dict) else []
-            errors = {k: str(START_ERRORS.get(k, _("This value is not valid."))) for k in named} or {
+            errors = {web_sharing.start_error_key(k): str(START_ERRORS.get(k, web_sharing.start_error(k)))
+                      for k in named} or {
                 "pathway": _("The case could not be started with these values.")}
         else:
             flash(_("Case %(id)d started for %(beneficiary)s.", id=started["id"], beneficiary=started["beneficiary"]))
@@ -297,4 +301,4 @@ def case(case_id: int) -> str:
         "case.html", case=view, svg=svg, no_diagram=no_diagram, groups=_task_groups(view),
         measures=_measures(view), events=_events(view), data=_data(view), agency_names=agency_names,
         correctable=correctable_fields(pathways.store, pathways.engine, g.user, case_id) if is_case_worker(g.user)
-        else [], **HELPERS)
+        else [], sharing=web_sharing.agency_panel(case_id), **HELPERS)
