@@ -43,7 +43,7 @@ def test_register_a_person_and_see_their_page(api_app):
     page = web.get(f"/people/{pseudonym}").get_data(as_text=True)
     assert "pseudonym-large" in page and pseudonym in page and f"Zarejestrowano jako {pseudonym}." in page
     assert KOWALSKA["last_name"] in page and KOWALSKA["pesel"] in page
-    assert 'id="consents"' in page and "<h2 id=\"consents-title\">Zgody</h2>" in page
+    assert 'id="consents"' in page and "Zgody na udostępnienie" in page and "Zapisz zgodę" in page
     assert web.get(f"/people/{pseudonym.lower()}").status_code == 302  # to the written form
 
 

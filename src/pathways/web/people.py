@@ -165,9 +165,7 @@ def person(pseudonym: str) -> Response | str:
     if written != pseudonym and is_pseudonym(written):
         return redirect(url_for("web.person", pseudonym=written))
     shown = beneficiaries.person_detail(services(current_app).store, g.user, pseudonym)
-    consent_link = (url_for("web.consent_new", pseudonym=shown["pseudonym"])
-                    if "web.consent_new" in current_app.view_functions else None)
-    return render_template("person.html", person=shown, labels=LABELS, consent_link=consent_link, **HELPERS)
+    return render_template("person.html", person=shown, labels=LABELS, **HELPERS)
 
 
 @bp.route("/people/<string(maxlength=32):pseudonym>/identity", methods=["GET", "POST"], endpoint="person_identity")
