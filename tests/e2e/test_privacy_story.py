@@ -142,5 +142,10 @@ def _story(app: Flask, frozen: clock.FrozenClock) -> None:
     with pathways.store.unit_of_work(write=False) as uow:
         anonymised = uow.session.get(Case, case_id)
         assert anonymised is not None and anonymised.anonymised_at is not None
-    person = _ok(http.get(f"/api/v1/people/{pseudonym}", headers=_login(http, "marek.ngo")))
+    ngo = _login(http, "marek.ngo")
+    person = _ok(http.get(f"/api/v1/people/{pseudonym}", headers=ngo))
     assert person["status"] == "erased" and person.get("identity") is None
+    # and no new case collects her data under the old pseudonym
+    refused = http.post("/api/v1/cases", headers=ngo,
+                        json={"pathway": "trafficking_survivors", "beneficiary": pseudonym})
+    assert refused.status_code == 400 and refused.get_json()["fields"] == {"beneficiary": "an erased person"}

@@ -138,10 +138,18 @@ def start_case(store: Store, engine: Engine, user: User, key: str, data: dict[st
 
 def _person(s: Session, user: User, pseudonym: str, where: str) -> Beneficiary:
     try:
-        return visible_beneficiary(s, user, pseudonym)
+        return _startable(visible_beneficiary(s, user, pseudonym), where)
     except NotFound:
         raise InvalidData("the beneficiary must be a registered person: register them first",
                           fields={where: "not a registered person's pseudonym"}) from None
+
+
+def _startable(person: Beneficiary, where: str) -> Beneficiary:
+    """The person, unless erased: an erased person's data is gone, and no new case may collect it again."""
+    if person.status == "erased":
+        raise InvalidData("the person was erased: register them anew if they come back, with their consent",
+                          fields={where: "an erased person"})
+    return person
 
 
 def operator_start_case(store: Store, engine: Engine, actor: str, key: str, data: dict[str, Any],
@@ -167,6 +175,7 @@ def operator_start_case(store: Store, engine: Engine, actor: str, key: str, data
             if person is None:
                 raise InvalidData("the beneficiary must be a registered person: register them first",
                                   fields={"beneficiary": "not a registered person's pseudonym"})
+            _startable(person, "beneficiary")
         found = {a.code: a for a in s.scalars(select(Agency).where(Agency.code.in_(codes)))}
         missing = [c for c in codes if c not in found]
         if missing:
