@@ -35,6 +35,8 @@ USERS = [
     ("marek.ngo", "Marek Zieliński", "ngo-bartoszyce", ["ngo.crisis_interventionist", "ngo.psychologist"]),
     ("teresa.sup", "Teresa Lewandowska", "partnership", ["supervision.supervisor"]),
     ("admin", "Administrator", "partnership", ["admin", "designer"]),
+    # the partnership's data protection officer: the audit log, a person's data export, erasure
+    ("inspektor", "Inspektor Ochrony Danych", "partnership", ["auditor"]),
 ]
 PARTNERS = ["mops-bartoszyce", "pup-bartoszyce", "ngo-bartoszyce", "partnership"]
 #: the demo's people: fixed pseudonyms (so the docs and tests can name them) and made-up identities
