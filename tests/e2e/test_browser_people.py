@@ -39,7 +39,7 @@ def test_register_a_person_from_the_start_form_and_start_their_case(server, brow
     assert anna.locator("h1").inner_text().strip() == pseudonym
     assert "Wójcik" in anna.locator("#identity").inner_text() and PESEL in anna.locator("#identity").inner_text()
     assert "Przyjęcie i skierowanie" in anna.locator("main").inner_text()
-    assert anna.locator("#consents h2").inner_text() == "Zgody"
+    assert anna.locator("#consents h2").inner_text() == "Zgody na udostępnienie danych"
     # the person is found again by name, without the accents, through the search form
     anna.get_by_role("link", name="Osoby").first.click()
     anna.get_by_label("PESEL albo imię lub nazwisko").fill("lucja wojcik")

@@ -61,7 +61,7 @@ def test_a_rotation_step_by_step(run, key_file: Path, tmp_path: Path) -> None:
     assert run("deploy", str(FIXTURES / "sensitive_start.bpmn")).returncode == 0
     assert run("agency", "add", "ngo1", "--kind", "NGO", "--name", "Fundacja").returncode == 0
     started = run("case", "start", "sensitive_start", "--agency", "ngo1",
-                  "--data", json.dumps({"beneficiary_pseudonym": "BEN-S", "shelter_address": ADDRESS}))
+                  "--data", json.dumps({"shelter_address": ADDRESS}))
     assert started.returncode == 0, started.stderr
     case_id = re.search(r"\d+", started.stdout).group(0)  # type: ignore[union-attr]
 
