@@ -10,7 +10,7 @@ Two things put case data into log records, and neither is a message a developer 
   base 10: 'ul. Ukryta 12'`, `KeyError: 'Kowalska'`), and a logged traceback prints the text of
   every exception in the chain.
 
-`install` (run when the engine is imported) sets SpiffWorkflow's task logger to INFO when no
+`install` (run when the engine is imported) sets SpiffWorkflow's task logger to WARNING when no
 level was chosen, so it no longer collects the data at all, and puts `NoCaseValues` on the
 loggers that log cases or their failures: SpiffWorkflow's, the engine's, the scheduler's and the
 web app's. The filter drops those attributes, and replaces a record's traceback with one that
@@ -108,7 +108,9 @@ def install() -> None:
     """Quiet SpiffWorkflow's task data and filter the loggers of `LOGGERS` (idempotent)."""
     task_logger = logging.getLogger("spiff.task")
     if task_logger.level == logging.NOTSET:  # below INFO, SpiffWorkflow collects task data for every record
-        task_logger.setLevel(logging.INFO)
+        # WARNING, not INFO: an explicit INFO would print every task's state change whatever the
+        # root logger's level (`pathways demo` printed them); `-v` shows the engine's own records
+        task_logger.setLevel(logging.WARNING)
     for name in LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
