@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from pathways.base.xml import XmlProblem, parse_xml
 from pathways.diagram import semantics as sem
 from pathways.diagram.errors import NoDiagram
 from pathways.diagram.model import Bounds, Diagram, Edge, Point, Shape
 from pathways.engine.errors import InvalidDefinition
-from pathways.engine.parser import BPMN_NS, XmlProblem, document_kind, parse_xml
+from pathways.engine.parser import BPMN_NS, document_kind
 
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 DC_NS = "http://www.omg.org/spec/DD/20100524/DC"

@@ -14,9 +14,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pathways.base.xml import XmlProblem, parse_xml
 from pathways.engine.budget import bound_multi_instance
 from pathways.engine.errors import InvalidDefinition
-from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, PathwaysParser, XmlProblem, document_kind, parse_xml
+from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, PathwaysParser, document_kind
 
 SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".dmn11.xml", ".dmn13.xml")
 

@@ -1,4 +1,4 @@
-"""Reading BPMN and DMN files: safe XML, and SpiffWorkflow's Camunda parser extended.
+"""Reading BPMN and DMN files (safe XML in `pathways.base.xml`): SpiffWorkflow's Camunda parser extended.
 
 SpiffWorkflow's CamundaParser reads `camunda:formData` but not `camunda:candidateGroups`,
 `camunda:dueDate` or `camunda:priority`, and it evaluates timer text as Python. The subclasses
@@ -32,7 +32,6 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 
 from pathways.engine.timers import make_timer_definition
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 DMN_NAMESPACES = (
@@ -41,31 +40,6 @@ DMN_NAMESPACES = (
     "https://www.omg.org/spec/DMN/20191111/MODEL/",
     "https://www.omg.org/spec/DMN/20230324/MODEL/",
 )
-
-
-class XmlProblem(Exception):
-    """The bytes are not a usable XML document; `line` is 1-based when known."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.line = line
-
-
-def parse_xml(content: bytes) -> Any:
-    """Parse untrusted XML: no DTD, no entity expansion, no network, bounded size."""
-    if len(content) > MAX_FILE_BYTES:
-        raise XmlProblem(f"file is {len(content):,} bytes; the limit is {MAX_FILE_BYTES:,}")
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-    )
-    try:
-        root = etree.fromstring(content, parser)
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else None
-        raise XmlProblem(f"not well-formed XML: {exc.msg}", line) from None
-    if root.getroottree().docinfo.internalDTD is not None:
-        raise XmlProblem("a DOCTYPE/entity declaration is not allowed in a BPMN or DMN file", 1)
-    return root
 
 
 def document_kind(root: Any) -> str | None:

@@ -26,10 +26,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from pathways.base import clock
+from pathways.base.xml import parse_xml
 from pathways.engine.cases import Engine
 from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound
 from pathways.engine.lint import RETENTION
-from pathways.engine.parser import parse_xml
 from pathways.privacy.anonymise import anonymise_case
 from pathways.privacy.beneficiaries import within_reach
 from pathways.privacy.pseudonyms import is_pseudonym, normalise
