@@ -7,13 +7,13 @@ the standard says (10.3.2.2): a FEEL expression never raises at run time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lark import Token, Tree
 
 from . import operators, temporal
-from .builtins import call_function, instance_of
+from .builtins import TYPES, TypeChecks, call_function, instance_of
 from .navigation import filter_list, loop, path, with_input
 from .scope import Compiled, Scope, guarded
 from .values import FEEL_CONTEXT, FeelError, Function, Range, compare, equal, number
@@ -316,7 +316,7 @@ class Compiler:
     def c_instance_of(self, tree: Node) -> Compiled:
         value = self.compile(tree.children[0])
         type_text = type_text_of(tree.children[1])
-        return lambda scope: instance_of(value(scope), type_text)
+        return lambda scope: instance_of(value(scope), type_text, model_types(scope))
 
     # control
     def c_if_expr(self, tree: Node) -> Compiled:
@@ -422,6 +422,15 @@ class Compiler:
                 items = [items]
             return filter_list(scope, items, condition)
         return guarded(run)
+
+
+def model_types(scope: Scope) -> TypeChecks | None:
+    """The DMN model's type checks in scope (`builtins.TYPES`), if any."""
+    try:
+        types = scope.lookup(TYPES)
+    except KeyError:
+        return None
+    return types if isinstance(types, Mapping) else None
 
 
 def type_text_of(tree: Node) -> str:
