@@ -320,3 +320,11 @@ def test_tck_level_2_models_have_no_errors(conformance) -> None:  # type: ignore
 @pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.dmn")), ids=lambda path: path.name)
 def test_workflow_decisions_have_no_errors(path) -> None:  # type: ignore[no-untyped-def]
     assert [str(p) for p in lint_dmn(path.read_bytes(), path.name) if p.severity == "error"] == []
+
+
+def test_what_the_model_reader_refuses_is_an_error_too() -> None:
+    body = table(GOOD) + '\n<decision id="grant" name="Again"><literalExpression><text>1</text></literalExpression>' \
+        "</decision>"
+    [problem] = lint(body)
+    assert problem.severity == "error" and problem.message == "two elements have the id 'grant'"
+    assert problem.line == line_of(definitions(body), 'name="Again"')
