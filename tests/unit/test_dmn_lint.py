@@ -141,7 +141,7 @@ def test_unknown_name_with_the_closest_known_name() -> None:
 def test_python_booleans_are_unknown_names_with_a_feel_hint() -> None:
     [problem] = lint(table([("< 18", '"a"', "True")]))
     assert "unknown name `True`" in problem.message and problem.hint == (
-        "FEEL writes true, in lower case (True is read as a name)")
+        "FEEL writes true, in lower case; True is read as a name")
 
 
 def test_names_bound_inside_are_in_scope() -> None:
@@ -285,8 +285,8 @@ def test_a_table_without_rules() -> None:
 def test_an_input_entry_count_that_does_not_match() -> None:
     body = table(GOOD).replace('<inputEntry id="r2k"><text>"a","b"</text></inputEntry>', "")
     [problem] = lint(body)
-    assert str(problem).endswith("rule 2: 1 input entries for 2 input columns (each rule needs one input entry per "
-                                 "input column (`-` for any))")
+    assert str(problem).endswith("rule 2: 1 input entry for 2 input columns (each rule needs one input entry per "
+                                 "input column; `-` matches anything)")
 
 
 @pytest.mark.parametrize(("policy", "head", "message"), [
@@ -328,3 +328,17 @@ def test_what_the_model_reader_refuses_is_an_error_too() -> None:
     [problem] = lint(body)
     assert problem.severity == "error" and problem.message == "two elements have the id 'grant'"
     assert problem.line == line_of(definitions(body), 'name="Again"')
+
+
+def test_bkm_parameters_required_knowledge_and_imports_are_in_scope() -> None:
+    body = ('<import name="lib" namespace="http://example.org/lib" importType="https://www.omg.org/spec/DMN/20191111/MODEL/"/>'
+            '<businessKnowledgeModel id="b" name="double"><encapsulatedLogic><formalParameter name="x"/>'
+            '<literalExpression><text>x * 2 + lib.rate</text></literalExpression></encapsulatedLogic>'
+            '</businessKnowledgeModel>'
+            '<decision id="x" name="X"><informationRequirement><requiredDecision href="http://example.org/lib#d"/>'
+            '</informationRequirement><knowledgeRequirement><requiredKnowledge href="#b"/></knowledgeRequirement>'
+            '<literalExpression><text>double(3) + lib.d + y</text></literalExpression></decision>')
+    assert [p.message for p in lint(body)] == ["literal expression: unknown name `y` in `double(3) + lib.d + y`"]
+    unimported = body.replace("http://example.org/lib#d", "http://example.org/other#d")
+    assert "required decision points to namespace http://example.org/other, which no <import> names" in [
+        p.message for p in lint(unimported)]

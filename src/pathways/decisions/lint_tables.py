@@ -32,7 +32,7 @@ def check_table(table: Table, item_types: dict[str, Any]) -> list[Found]:
     found = _policy(element, where)
     if not table.rules:
         found.append({**where, "severity": "warning", "message": "the decision table has no rules",
-                      "hint": "add a rule, or the decision is always null (or the default output)"})
+                      "hint": "add a rule: without one the decision is always null, or its default output"})
     found += _counts(table, where)
     if (element.get("hitPolicy") or "UNIQUE") == "UNIQUE":
         found += _overlaps(table, where)
@@ -63,8 +63,9 @@ def _counts(table: Table, where: Found) -> list[Found]:
             if entries != len(columns):
                 found.append({**where, "line": rule.sourceline, "element": rule.get("id"), "rule": number,
                               "severity": "error",
-                              "message": f"{entries} {kind} entries for {len(columns)} {kind} columns",
-                              "hint": f"each rule needs one {kind} entry per {kind} column (`-` for any)"})
+                              "message": f"{entries} {kind} {'entry' if entries == 1 else 'entries'} for "
+                                         f"{len(columns)} {kind} columns",
+                              "hint": f"each rule needs one {kind} entry per {kind} column; `-` matches anything"})
     return found
 
 
