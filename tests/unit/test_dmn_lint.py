@@ -307,9 +307,10 @@ def test_not_a_dmn_file() -> None:
 # --- real files ----------------------------------------------------------------------------------
 
 
-def test_tck_level_2_models_have_no_errors(conformance) -> None:  # type: ignore[no-untyped-def]
-    files = sorted((conformance / "dmn-tck" / "TestCases" / "compliance-level-2").glob("*/*.dmn"))
-    assert len(files) >= 28
+@pytest.mark.parametrize(("level", "count"), [(2, 28), (3, 98)])
+def test_tck_models_have_no_errors(conformance, level: int, count: int) -> None:  # type: ignore[no-untyped-def]
+    files = sorted((conformance / "dmn-tck" / "TestCases" / f"compliance-level-{level}").glob("*/*.dmn"))
+    assert len(files) >= count
     found = [f"{path.name}: {p}" for path in files for p in lint_dmn(path.read_bytes(), path.name)
              if p.severity == "error"]
     assert found == []
