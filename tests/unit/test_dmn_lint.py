@@ -73,6 +73,7 @@ def test_syntax_error_in_an_input_entry_names_line_decision_rule_column_and_posi
     line = line_of(content, "[18..65</text>")
     assert (problem.line, problem.decision, problem.rule, problem.column) == (line, "Grant", 2, 1)
     assert problem.element == "r2a" and problem.feel_column == 8
+    assert problem.place == 'decision "Grant", rule 2, column 1'
     assert str(problem) == (f'line {problem.line}, decision "Grant", rule 2, column 1: input entry: FEEL syntax '
                             "error: unexpected end at column 8 of `[18..65` (expected here: ), [, ])")
 

@@ -41,13 +41,17 @@ class DmnProblem:
     column: int | None = None
     feel_column: int | None = None
 
-    def __str__(self) -> str:
-        where = [f"line {self.line}"] if self.line else []
-        where += [f'decision "{self.decision}"'] if self.decision else []
+    @property
+    def place(self) -> str:
+        """Where, without the line: 'decision "Grant", rule 2, column 1' (empty for a whole file)."""
+        where = [f'decision "{self.decision}"'] if self.decision else []
         where += [f"rule {self.rule}"] if self.rule else []
         where += [f"column {self.column}"] if self.column else []
-        text = (", ".join(where) + ": " if where else "") + self.message
-        return text + (f" ({self.hint})" if self.hint else "")
+        return ", ".join(where)
+
+    def __str__(self) -> str:
+        where = ", ".join(part for part in (f"line {self.line}" if self.line else "", self.place) if part)
+        return (where + ": " if where else "") + self.message + (f" ({self.hint})" if self.hint else "")
 
 
 def lint_dmn(content: bytes, filename: str, imports: Iterable[Any] = ()) -> list[DmnProblem]:
