@@ -259,7 +259,7 @@ def test_an_output_of_the_wrong_type_and_against_an_item_definition() -> None:
     items = ('<itemDefinition name="tLevel"><typeRef>string</typeRef><allowedValues><text>"low","high"</text>'
              '</allowedValues></itemDefinition>')
     body = items + table([("< 18", '"a"', '"low"'), (">= 18", '"a"', '"mid"'), ("-", '"b"', "3")],
-                         ).replace('typeRef="number">', 'typeRef="tLevel">')
+                         ).replace('name="amount" typeRef="number"', 'name="amount" typeRef="tLevel"')
     problems = lint(body)
     assert [p.message for p in problems] == [
         'output entry `"mid"` is not one of the allowed values `"low","high"`',
@@ -342,3 +342,16 @@ def test_bkm_parameters_required_knowledge_and_imports_are_in_scope() -> None:
     unimported = body.replace("http://example.org/lib#d", "http://example.org/other#d")
     assert "required decision points to namespace http://example.org/other, which no <import> names" in [
         p.message for p in lint(unimported)]
+
+
+def test_input_entries_that_can_never_match_are_warnings() -> None:
+    body = table([("< 18", '"a"', "0"), ('"18"', '"b"', "1"), ("[30..20]", '"b"', "2"), (">= 65", '"z"', "3")])
+    body = body.replace('<inputExpression id="e2" typeRef="string"><text>kind</text></inputExpression>',
+                        '<inputExpression id="e2" typeRef="string"><text>kind</text></inputExpression>'
+                        '<inputValues><text>"a", "b"</text></inputValues>')
+    problems = lint(body)
+    assert [(p.severity, p.rule, p.column, p.message) for p in problems] == [
+        ("warning", 2, 1, 'input entry `"18"` tests string values, but the input is a number: the rule never matches'),
+        ("warning", 3, 1, "input entry `[30..20]` matches no value"),
+        ("warning", 4, 2, 'input entry `"z"` matches none of the input\'s allowed values'),
+    ]
