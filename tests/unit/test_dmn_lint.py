@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import random
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
@@ -355,3 +356,31 @@ def test_input_entries_that_can_never_match_are_warnings() -> None:
         ("warning", 3, 1, "input entry `[30..20]` matches no value"),
         ("warning", 4, 2, 'input entry `"z"` matches none of the input\'s allowed values'),
     ]
+
+
+def _random_entry(chance: random.Random) -> str:
+    def atom() -> str:
+        low, high = sorted([chance.randint(0, 10), chance.randint(0, 10)])
+        return chance.choice([str(low), f"{chance.choice(['<', '<=', '>', '>=', '!='])} {low}",
+                              f"{chance.choice('[(]')}{low}..{high}{chance.choice('])[')}", f"(< {high})",
+                              f"[{low}, {high}]"])
+    entry = ", ".join(atom() for _ in range(chance.randint(1, 2)))
+    return f"not({entry})" if chance.random() < 0.25 else entry
+
+
+def test_overlap_never_misses_what_brute_force_finds() -> None:
+    """Random simple numeric entries: when two can both match some value of a fine grid, overlap finds
+    an example (and any example it gives is checked by FEEL itself)."""
+    chance = random.Random(16)
+    grid = [Decimal(n) / 4 for n in range(-8, 50)]
+    checked = 0
+    for _ in range(400):
+        first, second = _random_entry(chance), _random_entry(chance)
+        try:
+            both = [v for v in grid if feel.unary_test(first, v) and feel.unary_test(second, v)]
+        except feel.FeelSyntaxError:
+            continue  # `not(< 5, (1..3])`: FEEL's not() with a half-open range among several tests
+        checked += 1
+        example = overlap([first], [second])
+        assert (example is not None) == bool(both), (first, second, both[:3])
+    assert checked > 300
