@@ -89,7 +89,7 @@ def test_syntax_error_in_an_input_entry_names_line_decision_rule_column_and_posi
      "literal expression", "else"),
     ('<decision id="x" name="X"><context id="cx"><contextEntry><variable name="a"/>'
      '<literalExpression id="ce"><text>1 ** </text></literalExpression></contextEntry></context></decision>',
-     "literal expression", "expected"),
+     "context entry `a`", "expected"),
     ('<itemDefinition name="tKind"><typeRef>string</typeRef><allowedValues id="av"><text>"a" "b"</text>'
      '</allowedValues></itemDefinition>', "allowed values", "expected"),
     ('<businessKnowledgeModel id="b" name="double"><encapsulatedLogic><formalParameter name="x"/>'
@@ -97,7 +97,10 @@ def test_syntax_error_in_an_input_entry_names_line_decision_rule_column_and_posi
      '<decision id="x" name="X"><knowledgeRequirement><requiredKnowledge href="#b"/></knowledgeRequirement>'
      '<invocation><literalExpression><text>double</text></literalExpression><binding><parameter name="x"/>'
      '<literalExpression id="bind"><text>3 &amp;&amp; 4</text></literalExpression></binding></invocation>'
-     '</decision>', "literal expression", "and` and `or"),
+     '</decision>', "binding `x`", "and` and `or"),
+    ('<decision id="x" name="X"><relation><column name="a"/><row><literalExpression><text>1</text>'
+     '</literalExpression></row><row><literalExpression><text>(2</text></literalExpression></row></relation>'
+     '</decision>', "relation row 2, column 1", "expected"),
 ])
 def test_syntax_errors_in_every_kind_of_cell(body: str, kind: str, hint: str) -> None:
     problems = [p for p in lint(body) if "syntax" in p.message]
@@ -154,8 +157,8 @@ def test_names_bound_inside_are_in_scope() -> None:
 <text>for v in [age] return double(v) + count(list[item > age])</text></literalExpression></contextEntry>
 <contextEntry><literalExpression><text>a + kind</text></literalExpression></contextEntry></context></decision>"""
     problems = lint(body)
-    assert [p.message.split(" in ")[0] for p in problems] == ["literal expression: unknown name `list`",
-                                                               "literal expression: unknown name `kind`"]
+    assert [p.message.split(" in ")[0] for p in problems] == ["context entry `a`: unknown name `list`",
+                                                               "context result: unknown name `kind`"]
     assert problems[1].hint == ("names in scope here: `a`, `age`, `double`; add an information requirement if this "
                                 "is an input")
 
