@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from pathways.base.xml import XmlProblem, parse_xml
-from pathways.engine.deciding import DMN_SUFFIXES
 from pathways.engine.budget import bound_multi_instance
+from pathways.engine.deciding import DMN_SUFFIXES
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, PathwaysParser, document_kind
 
