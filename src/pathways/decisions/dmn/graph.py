@@ -10,16 +10,49 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..feel.scope import Scope
+from ..feel.scope import TYPE_CHECK, Scope
 from ..feel.values import Function
 from . import model as m
 from .boxed import make_function, run
 from .cells import Frame
 from .errors import DecisionFailure
 from .evaluation import Evaluation
-from .types import coerce
+from .types import checker, coerce
 
 Key = tuple[int, str]
+
+
+class Names(dict[str, Any]):
+    """A decision's variables, where `Person.Name` also finds the entry `Name` of the variable `Person`.
+
+    The parser reads a name with a dot as one name when the model declares it (a BKM parameter called
+    `Person.Gender`); the decision that passes `Person.Gender` to it means the path into `Person`.
+    """
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or self._path(key) is not _NONE
+
+    def __getitem__(self, key: str) -> Any:
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        found = self._path(key)
+        if found is _NONE:
+            raise KeyError(key)
+        return found
+
+    def _path(self, key: object) -> Any:
+        if not isinstance(key, str) or "." not in key:
+            return _NONE
+        head, _, rest = key.partition(".")
+        value = dict.get(self, head, _NONE)
+        for part in rest.split("."):
+            if not isinstance(value, dict) or part not in value:
+                return _NONE
+            value = value[part]
+        return value
+
+
+_NONE: Any = object()
 
 
 class Cycle(Exception):
@@ -110,7 +143,7 @@ class Run:
 
     def scope_of(self, model: m.Model, element: m.Decision | m.Bkm) -> dict[str, Any]:
         """What the element's expression sees: its requirements by name, and the model's BKMs."""
-        variables: dict[str, Any] = {}
+        variables: dict[str, Any] = Names({TYPE_CHECK: checker(model)})
         for bkm in model.bkms.values():
             variables[bkm.name] = self.bkm_function(model, bkm)
         for service in model.services.values():
@@ -143,17 +176,20 @@ class Run:
         def call(*args: Any) -> Any:
             scope = Scope(self.scope_of(model, bkm), warnings=[])
             try:
-                function = make_function(logic, scope, Frame(model, bkm.id, bkm.name, self.evaluation.hits), bkm.name)
+                frame = Frame(model, bkm.id, bkm.name, self.evaluation.hits)
+                function = make_function(logic, scope, frame, bkm.name, strict=True)
                 return function.call(*args)
             finally:
                 self.evaluation.warnings.extend(f"{bkm.name}: {warning}" for warning in scope.warnings)
         return Function(bkm.name, names, call)
 
     def service_function(self, model: m.Model, service: m.DecisionService) -> Function:
-        """A decision service as a function of its input decisions, then its input data."""
-        parameters = [self.resolve(model, ref)[1].name for ref in [*service.input_decisions, *service.input_data]]
+        """A decision service as a function of its input data, then its input decisions."""
+        parameters = [self.resolve(model, ref)[1].name for ref in [*service.input_data, *service.input_decisions]]
 
         def call(*args: Any) -> Any:
+            if len(args) != len(parameters):
+                raise DecisionFailure(f"{service.name} takes {len(parameters)} arguments, not {len(args)}")
             inner = Run(model, dict(zip(parameters, args, strict=False)), Evaluation(hits=self.evaluation.hits))
             value = inner.service_value(model, service)
             self.evaluation.warnings.extend(inner.evaluation.warnings)
@@ -168,7 +204,7 @@ class Run:
             _, given = self.supplied(target, decision)
             value, problem = coerce(given, decision.type_ref, target)
             if problem:
-                self.evaluation.warnings.append(f"{service.name}: input decision {decision.name}: {problem}")
+                raise DecisionFailure(f"input decision {decision.name}: {problem}")
             self.done[(id(target), decision.id)] = value
         outputs = {}
         for ref in service.outputs:
@@ -176,6 +212,8 @@ class Run:
             if not isinstance(decision, m.Decision):
                 raise DecisionFailure(f"output {ref.id!r} of {service.name} is not a decision")
             outputs[decision.name] = self.decision_value(target, decision)
-        if len(outputs) == 1:
-            return next(iter(outputs.values()))
-        return outputs
+        value = next(iter(outputs.values())) if len(outputs) == 1 else outputs
+        result, problem = coerce(value, service.type_ref, model)
+        if problem:
+            self.evaluation.warnings.append(f"{service.name}: {problem}; the result is null")
+        return result
