@@ -32,10 +32,11 @@ def test_a_conforming_input_passes_unchanged(type_ref, value):
 @pytest.mark.parametrize("type_ref, value", [
     ("number", "3"), ("string", 3), ("boolean", "true"), ("date", "2026-01-01"), ("tAge", 200),
     ("tNames", ["a", 1]), ("tPerson", {"name": "Al"}), ("tPerson", {"name": "Al", "age": -1}), ("tPerson", 5)])
-def test_an_input_that_does_not_conform_is_null_with_a_warning(type_ref, value):
+def test_an_input_that_does_not_conform_is_an_error_and_no_value(type_ref, value):
     outcome = echo(type_ref, value)
-    assert outcome.value is None and outcome.error is None
-    assert outcome.warnings and "does not conform" in outcome.warnings[0]
+    assert outcome.value is None and outcome.results["D"] is None
+    assert outcome.error == f"x: a {outcome.error.split()[2]} does not conform to type {type_ref} (input data)"
+    assert str(value) not in outcome.error.replace(type_ref, "")
 
 
 def test_a_structured_value_conforms_with_extra_entries():
@@ -59,9 +60,9 @@ def test_dmn_1_1_xsd_type_references():
     assert evaluate(read, "D", {"x": 1}).value is None
 
 
-def test_a_decision_result_that_does_not_conform_is_null():
+def test_a_decision_result_that_does_not_conform_is_an_error():
     outcome = evaluate(model(ITEMS + literal_decision("D", '"old"', type_ref="tAge")), "D", {})
-    assert outcome.value is None and "does not conform" in outcome.warnings[0]
+    assert outcome.value is None and outcome.error == "D: the result: a string does not conform to type tAge"
 
 
 def test_instance_of_knows_the_item_definitions_but_not_their_allowed_values():

@@ -101,7 +101,7 @@ class Run:
         _, value = self.supplied(model, element)
         result, problem = coerce(value, element.type_ref, model)
         if problem:
-            self.evaluation.warnings.append(f"input {element.name}: {problem}; it is null")
+            self.fail(element, f"{problem} (input data)")
         return result
 
     def decision_value(self, model: m.Model, decision: m.Decision) -> Any:
@@ -134,7 +134,7 @@ class Run:
             self.evaluation.warnings.extend(f"{decision.name}: {warning}" for warning in scope.warnings)
         result, problem = coerce(value, decision.type_ref, model)
         if problem:
-            self.evaluation.warnings.append(f"{decision.name}: {problem}; the result is null")
+            self.fail(decision, f"the result: {problem}")
         return result
 
     def fail(self, element: m.Element, message: str) -> None:
@@ -215,5 +215,5 @@ class Run:
         value = next(iter(outputs.values())) if len(outputs) == 1 else outputs
         result, problem = coerce(value, service.type_ref, model)
         if problem:
-            self.evaluation.warnings.append(f"{service.name}: {problem}; the result is null")
+            self.fail(service, f"the result: {problem}")
         return result

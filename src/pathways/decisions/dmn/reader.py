@@ -11,6 +11,7 @@ from typing import Any
 from lxml import etree
 
 from ...base.xml import XmlProblem, parse_xml
+from ..feel.parser import special_names
 from . import model as m
 from .boxed_reader import find_expression
 from .errors import DmnError
@@ -61,6 +62,7 @@ def read_root(root: Any, filename: str = "", imports: Iterable[m.Model] = ()) ->
                 raise DmnError(f"two elements have the id {element.id!r}", line(item), local(item))
             group[element.id] = element
     model.names = _names(root, model)
+    model.parser_names = special_names(model.names)
     return model
 
 

@@ -40,7 +40,7 @@ def compile_table(table: DecisionTable, model: Model) -> Compiled:
             order = None
             if output.values is not None and output.values.text.strip():
                 try:
-                    listed = feel.parse("[" + output.values.text + "]", model.names).run(Scope({}))
+                    listed = feel.parse("[" + output.values.text + "]", model.parser_names).run(Scope({}))
                     order = listed if isinstance(listed, list) else None
                 except feel.FeelSyntaxError:
                     order = None
@@ -102,7 +102,8 @@ def _defaults(table: DecisionTable, scope: Scope, frame: Frame) -> Any:
         return [] if table.hit_policy in MULTIPLE and table.aggregation is None else None
     row = [run_text(output.default, scope, frame.model) if output.default is not None else None
            for output in table.outputs]
-    return _shape(table, row)
+    shaped = _shape(table, row)
+    return [shaped] if table.hit_policy in MULTIPLE and table.aggregation is None else shaped
 
 
 def _apply_policy(table: DecisionTable, compiled: Compiled, matches: list[Rule], rows: list[list[Any]]) -> Any:
