@@ -139,3 +139,9 @@ def test_a_feel_error_is_null_and_a_warning_prefixed_with_the_decision():
 
 def test_decimal_values_come_back_as_feel_numbers():
     assert evaluate(model(decision("D", lit("0.1 + 0.2"))), "D", {}).value == Decimal("0.3")
+
+
+def test_a_bkm_recursing_without_end_is_null_not_a_crash():
+    body = bkm("Loop", ["n"], lit("Loop(n + 1)")) + decision("D", lit("Loop(1)"), knowledge=["b_Loop"])
+    outcome = evaluate(model(body), "D", {})
+    assert outcome.value is None

@@ -89,11 +89,14 @@ class Run:
     def supplied(self, model: m.Model, element: m.Element) -> tuple[bool, Any]:
         """An input given by name (or `import.name`, or nested under the import's name) for the element."""
         prefix = self.prefix(self.root, model) if model is not self.root else ""
-        for key in ((element.name, element.id) if not prefix else (f"{prefix}.{element.name}",)):
+        if prefix:
+            if f"{prefix}.{element.name}" in self.inputs:
+                return True, self.inputs[f"{prefix}.{element.name}"]
+            if isinstance(self.inputs.get(prefix), Mapping) and element.name in self.inputs[prefix]:
+                return True, self.inputs[prefix][element.name]
+        for key in (element.name, element.id):
             if key in self.inputs:
                 return True, self.inputs[key]
-        if prefix and isinstance(self.inputs.get(prefix), Mapping) and element.name in self.inputs[prefix]:
-            return True, self.inputs[prefix][element.name]
         return False, None
 
     # -- values -----------------------------------------------------------------------------------------

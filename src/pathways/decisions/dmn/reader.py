@@ -96,9 +96,9 @@ def _identity(element: Any) -> tuple[str, str, str | None]:
 def ref_of(element: Any, model: m.Model) -> m.Ref:
     """An href: `#id` in this file, `namespace#id` in an imported one."""
     href = (element.get("href") or "").strip()
-    if "#" not in href:
-        raise DmnError(f"href {href!r} must be '#id' or 'namespace#id'", line(element), local(element))
-    space, _, identifier = href.rpartition("#")
+    if not href:
+        raise DmnError("a requirement needs an href: '#id' or 'namespace#id'", line(element), local(element))
+    space, _, identifier = href.rpartition("#")  # a bare id (no '#') is taken as one in this file
     return m.Ref("" if space in ("", model.namespace) else space, identifier)
 
 

@@ -61,12 +61,13 @@ def evaluate_table(table: DecisionTable, scope: Scope, frame: Frame) -> Any:
     columns = [scope.child({"?": value}) for value in values]
     matches = [rule for rule, tests in zip(table.rules, compiled.tests, strict=True)
                if all(test is None or test(column) is True for test, column in zip(tests, columns, strict=True))]
-    if table.hit_policy == "UNIQUE" and len(matches) > 1:
-        raise DecisionFailure("UNIQUE hit policy: rules " + _numbers(matches) + " match")
     if table.hit_policy == "FIRST":
         matches = matches[:1]
+    # recorded before a UNIQUE violation fails, so a designer sees which rules overlapped
     frame.hits.append(Hit(frame.owner_id, frame.owner_name, tuple(rule.number for rule in matches),
                           tuple(rule.id for rule in matches)))
+    if table.hit_policy == "UNIQUE" and len(matches) > 1:
+        raise DecisionFailure("UNIQUE hit policy: rules " + _numbers(matches) + " match")
     if not matches:
         return _defaults(table, scope, frame)
     rows = [_outputs(table, rule, scope, frame.model) for rule in matches]
