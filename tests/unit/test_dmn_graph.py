@@ -131,3 +131,11 @@ def test_names_with_dots_reach_into_a_context():
             '<literalExpression><text>Describe</text></literalExpression><binding><parameter name="Person.Name"/>'
             "<literalExpression><text>Person.Name</text></literalExpression></binding></invocation></decision>")
     assert evaluate(model(body), "D", {"Person": {"Name": "Al"}}).value == "Hi Al"
+
+
+def test_a_broken_decision_service_does_not_break_the_other_decisions():
+    body = (literal_decision("D", "1") + '<decisionService id="s" name="S"><outputDecision href="#gone"/>'
+            '<inputData href="#missing"/></decisionService>')
+    read = model(body)
+    assert evaluate(read, "D", {}).python() == 1
+    assert "gone" in evaluate(read, "S", {}).error

@@ -86,6 +86,13 @@ class Run:
         imported = model.imported(target.namespace)
         return imported.name if imported is not None else ""
 
+    def name_of(self, model: m.Model, ref: m.Ref) -> str:
+        """The name of a referenced element; its id when it cannot be found (the call will fail then)."""
+        try:
+            return self.resolve(model, ref)[1].name
+        except DecisionFailure:
+            return ref.id
+
     def supplied(self, model: m.Model, element: m.Element) -> tuple[bool, Any]:
         """An input given by name (or `import.name`, or nested under the import's name) for the element."""
         prefix = self.prefix(self.root, model) if model is not self.root else ""
@@ -188,7 +195,7 @@ class Run:
 
     def service_function(self, model: m.Model, service: m.DecisionService) -> Function:
         """A decision service as a function of its input data, then its input decisions."""
-        parameters = [self.resolve(model, ref)[1].name for ref in [*service.input_data, *service.input_decisions]]
+        parameters = [self.name_of(model, ref) for ref in [*service.input_data, *service.input_decisions]]
 
         def call(*args: Any) -> Any:
             if len(args) != len(parameters):
