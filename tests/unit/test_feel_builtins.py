@@ -138,3 +138,30 @@ def test_wrong_number_of_arguments_is_null_with_a_warning():
 
 def test_a_variable_shadows_a_built_in():
     assert value("count", {"count": 7}) == 7
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ('range("[date(\\"2026-01-01\\")..@\\"2026-01-02\\"]") = [@"2026-01-01"..@"2026-01-02"]', True),
+    ('range("[-1..1]") = [-1..1]', True), ('range("]1..3]") = ]1..3]', True),
+    ('range("[date(string(\\"2026-01-01\\"))..@\\"2026-01-02\\"]")', None),
+    ('range("[x..3]")', None), ('range("[1..abs(3)]")', None), ('range("[duration(\\"P1D\\")..@\\"P2D\\"]") = '
+                                                               '[@"P1D"..@"P2D"]', True),
+])
+def test_range_function_takes_only_literal_endpoints(expression, expected):
+    """DMN 1.5: the text's ends are literals (a number, string, `@"..."`, `date("...")`), never computed."""
+    assert value(expression, {"x": 1}) is expected
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ('is(value1: @"2026-02-13", value2: @"2026-02-13")', True), ('is(value1: @"2026-02-13")', False),
+    ('is(value2: 1)', False), ("string(from: null)", None),
+])
+def test_a_parameter_left_out_of_a_named_call_is_null(expression, expected):
+    assert value(expression) is expected
+
+
+def test_context_put_by_name_takes_one_key_or_a_list_of_keys():
+    assert value('context put(context: {x: 1, y: {a: 0}}, keys: ["y", "a"], value: 2)') == {"x": 1, "y": {"a": 2}}
+    assert value('context put({x: 1, y: {a: 0}}, ["y", "a"], 2)') == {"x": 1, "y": {"a": 2}}
+    result = evaluate('context put(context: {x: 1, y: {a: 0}}, key: ["y", "a"], value: 2)', {})
+    assert result.value is None and result.warnings

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from pathways.decisions.feel import evaluate
+from pathways.decisions.feel import TYPES, evaluate
 
 from .feel_helpers import value
 
@@ -175,3 +175,15 @@ def test_a_parameter_left_out_is_null_not_an_outer_variable():
 
 def test_properties_of_a_range_that_ends_open_with_a_bracket():
     assert value("[1..10[.start included") is True and value("[1..10[.end") == 10
+
+
+def test_instance_of_a_model_type_asks_the_models_checks():
+    """A DMN model puts its item definitions under `feel.TYPES`; built-in type names still work beside them."""
+    checks = {"tAdult": lambda v: isinstance(v, Decimal) and v >= 18, "tName": lambda v: isinstance(v, str)}
+    variables = {TYPES: checks, "age": Decimal(20), "names": ["Ann", "Bob"]}
+    assert evaluate("age instance of tAdult", variables, convert=False).value is True
+    assert evaluate("17 instance of tAdult", variables, convert=False).value is False
+    assert evaluate("names instance of list<tName>", variables, convert=False).value is True
+    assert evaluate("{n: 1} instance of context<n: tName>", variables, convert=False).value is False
+    assert evaluate("age instance of number", variables, convert=False).value is True
+    assert evaluate("age instance of tAdult", {"age": 20}).value is False  # no model types: not that type

@@ -101,3 +101,11 @@ def test_now_and_today():
 def test_python_temporal_values_go_in_unchanged():
     assert value("d + @\"P1D\"", {"d": dt.date(2026, 1, 1)}) == dt.date(2026, 1, 2)
     assert value("m + m", {"m": YearsMonths(5)}) == YearsMonths(10)
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ('duration("PT0.S")', dt.timedelta(0)), ('duration("PT1.S")', dt.timedelta(seconds=1)),
+    ('duration("PT1.5S")', dt.timedelta(seconds=1.5)),
+])
+def test_seconds_may_end_with_a_bare_decimal_point(expression, expected):
+    assert value(expression) == expected

@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..feel.scope import TYPE_CHECK, Scope
+from ..feel import TYPES
+from ..feel.scope import Scope
 from ..feel.values import Function
 from . import model as m
 from .boxed import make_function, run
 from .cells import Frame
 from .errors import DecisionFailure
 from .evaluation import Evaluation
-from .types import checker, coerce
+from .types import ModelTypes, coerce
 
 Key = tuple[int, str]
 
@@ -60,9 +61,12 @@ class Cycle(Exception):
 
 
 class Run:
-    def __init__(self, root: m.Model, inputs: Mapping[str, Any], evaluation: Evaluation | None = None) -> None:
+    def __init__(self, root: m.Model, inputs: Mapping[str, Any], evaluation: Evaluation | None = None,
+                 variables: Mapping[str, Any] | None = None) -> None:
         self.root = root
         self.inputs = inputs
+        #: names every decision sees beneath its requirements (Camunda's process variables)
+        self.variables = variables or {}
         self.evaluation = evaluation or Evaluation()
         self.done: dict[Key, Any] = {}
         self.active: list[tuple[Key, str]] = []
@@ -152,8 +156,9 @@ class Run:
             self.evaluation.error = f"{element.name}: {message}"
 
     def scope_of(self, model: m.Model, element: m.Decision | m.Bkm) -> dict[str, Any]:
-        """What the element's expression sees: its requirements by name, and the model's BKMs."""
-        variables: dict[str, Any] = Names({TYPE_CHECK: checker(model)})
+        """What the element's expression sees: its requirements by name, and the model's BKMs (over the
+        run's `variables`, when the caller gave some), and the model's item definitions for `instance of`."""
+        variables: dict[str, Any] = Names({**self.variables, TYPES: ModelTypes(model)})
         for bkm in model.bkms.values():
             variables[bkm.name] = self.bkm_function(model, bkm)
         for service in model.services.values():

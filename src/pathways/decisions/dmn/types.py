@@ -7,7 +7,7 @@ single value where the type is a collection, to a one-item list.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..feel.scope import Scope
@@ -124,18 +124,34 @@ def coerce(value: Any, type_ref: str | None, model: Model) -> tuple[Any, str | N
     return None, f"a {type_name(value)} does not conform to type {type_ref}"
 
 
-def checker(model: Model) -> Callable[[Any, str], bool | None]:
-    """FEEL's `instance of` for the model's item definitions (None for a type it does not define)."""
+class ModelTypes(Mapping[str, Callable[[Any], bool]]):
+    """The model's item definitions as FEEL sees them (`feel.TYPES`): a check per type name.
 
-    def check(value: Any, type_text: str) -> bool | None:
-        text = type_text.strip()
-        if text.startswith("list<") and text.endswith(">"):
-            inner = text[5:-1]
-            if not isinstance(resolve(inner, model)[0], ItemDefinition):
-                return None
-            return isinstance(value, list) and all(item is None or check(item, inner) for item in value)
-        kind, home = resolve(text, model)
-        if not isinstance(kind, ItemDefinition):
+    `x instance of tPerson` leaves allowed values out, as the standard's `instance of` does. Only names
+    the model defines (or imports) are here; FEEL's own types stay FEEL's.
+    """
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    def _definition(self, name: object) -> tuple[ItemDefinition, Model] | None:
+        if not isinstance(name, str):
             return None
-        return value is not None and conforms(value, kind, home, allowed=False)
-    return check
+        kind, home = resolve(name, self.model)
+        return (kind, home) if isinstance(kind, ItemDefinition) else None
+
+    def __contains__(self, name: object) -> bool:
+        return self._definition(name) is not None
+
+    def __getitem__(self, name: str) -> Callable[[Any], bool]:
+        found = self._definition(name)
+        if found is None:
+            raise KeyError(name)
+        kind, home = found
+        return lambda value: value is not None and conforms(value, kind, home, allowed=False)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.model.item_definitions)
+
+    def __len__(self) -> int:
+        return len(self.model.item_definitions)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .builtins import TYPES
 from .evaluator import Scope
 from .parser import Expression, FeelSyntaxError, parse
 from .values import FeelError, Function, Range, YearsMonths, from_python, to_json, to_python, to_string
@@ -100,7 +101,7 @@ def unary_test(tests: str | Expression, value: Any, variables: Mapping[str, Any]
 
 
 __all__ = [
-    "Expression", "FeelError", "FeelSyntaxError", "Function", "Range", "Result", "YearsMonths", "evaluate",
+    "TYPES", "Expression", "FeelError", "FeelSyntaxError", "Function", "Range", "Result", "YearsMonths", "evaluate",
     "from_python", "parse", "parse_unary_tests", "to_json", "to_python", "to_string", "unary_test",
     "unary_test_result",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import library_conversion, library_lists, library_numbers, library_temporal, library_text
@@ -17,30 +18,39 @@ _ALIASES = {"Any": None, "Null": "Null", "days and time duration": "days and tim
 
 _ABSENT = object()
 
+TYPES = "?types"
+"""The variable (a name no FEEL text can spell) under which a DMN model puts its item definitions for
+`instance of`: a mapping from type name to a check of a value (`x instance of tPerson`)."""
 
-def instance_of(value: Any, type_text: str) -> bool:
-    """`x instance of T` for the built-in types, `list<T>`, `context<k: T>`, `range<T>`, `function`."""
+TypeChecks = Mapping[str, Callable[[Any], bool]]
+
+
+def instance_of(value: Any, type_text: str, types: TypeChecks | None = None) -> bool:
+    """`x instance of T` for the built-in types, `list<T>`, `context<k: T>`, `range<T>`, `function`,
+    and the model's own types (`types`, by name: the item definitions of the DMN model in scope)."""
     wanted = type_text.strip()
+    if types and wanted in types:
+        return bool(types[wanted](value))
     if wanted == "Any":
         return value is not None
     if value is None:
         return wanted == "Null"
     if wanted.startswith("list<") and wanted.endswith(">"):
         inner = wanted[5:-1]
-        return isinstance(value, list) and all(item is None or instance_of(item, inner) for item in value)
+        return isinstance(value, list) and all(item is None or instance_of(item, inner, types) for item in value)
     if wanted.startswith("range<") and wanted.endswith(">"):
         from .values import Range
 
         inner = wanted[6:-1]
         return isinstance(value, Range) and all(
-            end is None or instance_of(end, inner) for end in (value.start, value.end))
+            end is None or instance_of(end, inner, types) for end in (value.start, value.end))
     if wanted.startswith("context<") and wanted.endswith(">"):
         if not isinstance(value, dict):
             return False
         for part in wanted[8:-1].split(","):
             key, _, kind = part.partition(":")
             entry = value.get(key.strip(), _ABSENT)
-            if entry is _ABSENT or (entry is not None and not instance_of(entry, kind.strip())):
+            if entry is _ABSENT or (entry is not None and not instance_of(entry, kind.strip(), types)):
                 return False
         return True
     if wanted.startswith("function"):
@@ -48,4 +58,4 @@ def instance_of(value: Any, type_text: str) -> bool:
     return type_name(value) == _ALIASES.get(wanted, wanted)
 
 
-__all__ = ["BUILTINS", "LIBRARY", "call_function", "instance_of"]
+__all__ = ["BUILTINS", "LIBRARY", "TYPES", "TypeChecks", "call_function", "instance_of"]

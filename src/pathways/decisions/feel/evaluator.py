@@ -7,15 +7,15 @@ the standard says (10.3.2.2): a FEEL expression never raises at run time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lark import Token, Tree
 
 from . import operators, temporal
-from .builtins import call_function, instance_of
+from .builtins import TYPES, TypeChecks, call_function, instance_of
 from .navigation import filter_list, loop, path, with_input
-from .scope import TYPE_CHECK, Compiled, Scope, guarded
+from .scope import Compiled, Scope, guarded
 from .values import FEEL_CONTEXT, FeelError, Function, Range, compare, equal, number
 
 Node = Any  # a lark Tree or Token: lark's trees are not typed finely enough to check
@@ -316,7 +316,7 @@ class Compiler:
     def c_instance_of(self, tree: Node) -> Compiled:
         value = self.compile(tree.children[0])
         type_text = type_text_of(tree.children[1])
-        return lambda scope: conforms_to(scope, value(scope), type_text)
+        return lambda scope: instance_of(value(scope), type_text, model_types(scope))
 
     # control
     def c_if_expr(self, tree: Node) -> Compiled:
@@ -370,8 +370,6 @@ class Compiler:
                 raise FeelError("external functions (Java, PMML) are not supported")
             return guarded(external)
         parameters = [name_of(child.children[0]) for child in children[:-1]]
-        types = [type_text_of(child.children[1]) if len(child.children) > 1 and child.children[1] is not None
-                 else None for child in children[:-1]]
         self.bound.update(parameters)
         body_code = self.compile(children[-1])
 
@@ -379,9 +377,6 @@ class Compiler:
             def call(*args: Any) -> Any:
                 # a parameter left out is null, never a same-named variable from outside
                 values = [*args, *[None] * (len(parameters) - len(args))]
-                for name, kind, value in zip(parameters, types, values, strict=False):
-                    if kind is not None and value is not None and not conforms_to(scope, value, kind):
-                        raise FeelError(f"argument {name} is not of type {kind}")
                 inner = scope.child(dict(zip(parameters, values, strict=False)))
                 return body_code(inner)
             return Function("function", parameters, call)
@@ -429,17 +424,13 @@ class Compiler:
         return guarded(run)
 
 
-def conforms_to(scope: Scope, value: Any, type_text: str) -> bool:
-    """`instance of`; with the DMN model's item definitions when the model put its checker in scope."""
+def model_types(scope: Scope) -> TypeChecks | None:
+    """The DMN model's type checks in scope (`builtins.TYPES`), if any."""
     try:
-        checker = scope.lookup(TYPE_CHECK)
+        types = scope.lookup(TYPES)
     except KeyError:
-        checker = None
-    if checker is not None:
-        outcome = checker(value, type_text)
-        if outcome is not None:
-            return bool(outcome)
-    return instance_of(value, type_text)
+        return None
+    return types if isinstance(types, Mapping) else None
 
 
 def type_text_of(tree: Node) -> str:

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from . import temporal
-from .registry import builtin, need, need_int
+from .registry import OtherOverload, builtin, need, need_int
 from .values import FEEL_CONTEXT, FeelError, YearsMonths, compare, equal, to_string, type_name
 
 Number = decimal.Decimal
@@ -139,8 +139,8 @@ def get_entries(m: Any) -> list[dict[str, Any]]:
 
 @builtin("context put", "context", "key", "value")
 def context_put(context: Any, key: Any, value: Any) -> dict[str, Any]:
-    if isinstance(key, list):  # positional: `context put(c, ["a", "b"], v)` is the keys form
-        return _put_path(need(context, "context", "context"), key, value)
+    if isinstance(key, list):  # `context put(c, ["a", "b"], v)` is the keys form; named, it is `keys:`
+        raise OtherOverload("key must be a string; a list of keys is the parameter keys")
     return {**need(context, "context", "context"), need(key, "string", "key"): value}
 
 
@@ -166,7 +166,7 @@ def range_from(value: Any) -> Any:
     from .values import Range
 
     text = need(value, "string", "from").strip()
-    if not text or text[0] not in "[(]" or text[-1] not in "])[":
+    if not text or text[0] not in "[(]" or text[-1] not in "])[" or not _literal_endpoints(text):
         raise FeelError(f"not a range: {value!r}")
     result = evaluate(text, {})
     if not isinstance(result.value, Range) or result.warnings:
@@ -177,6 +177,39 @@ def range_from(value: Any) -> Any:
     if start is not None and end is not None and compare(start, end) in (None, 1):
         raise FeelError(f"a range's start must not be after its end: {value!r}")
     return result.value
+
+
+TEMPORAL_CONSTRUCTORS = ("date", "time", "date and time", "duration")
+
+
+def _literal_endpoint(node: Any) -> bool:
+    """A number, string, `null`, `@"..."` literal, or `date("...")` (and time, date and time, duration)."""
+    kind = getattr(node, "data", None)
+    if kind in ("number", "string", "null", "temporal"):
+        return True
+    if kind == "negate":
+        return getattr(node.children[0], "data", None) == "number"
+    if kind == "call" and len(node.children) == 2 and getattr(node.children[1], "data", None) == "positional":
+        name = " ".join(str(token) for token in getattr(node.children[0], "children", ()))
+        arguments = node.children[1].children
+        return name in TEMPORAL_CONSTRUCTORS and len(arguments) == 1 and arguments[0].data == "string"
+    return False
+
+
+def _literal_endpoints(text: str) -> bool:
+    """The standard allows only literals as the ends of `range()`'s text, no names or other calls."""
+    from lark import LarkError, Token
+
+    from .parser import tree
+
+    try:
+        parsed = tree(text)
+    except LarkError:
+        return False
+    if parsed.data not in ("closed_start_interval", "open_start_interval"):
+        return False
+    ends = [node for node in parsed.children if not isinstance(node, Token)][:2]
+    return all(_literal_endpoint(node) for node in ends)
 
 
 @builtin("context merge", "contexts")

@@ -9,6 +9,12 @@ from typing import Any, TypeVar
 from .values import FeelError, Function, type_name
 
 BUILTINS: dict[str, Function] = {}
+
+
+class OtherOverload(FeelError):
+    """Raised by an overload that does not take these positional arguments: the next one of that arity
+    is tried (`context put(c, ["a", "b"], v)` is the `keys` form, found by position only)."""
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -39,6 +45,12 @@ def _bind_named(function: Function, arguments: Mapping[str, Any]) -> list[Any]:
             while values and names[len(values) - 1] not in arguments:
                 values.pop()
             return [candidate, *values]
+    # a required parameter left out of a named call is null (`is(value1: x)` compares x with null)
+    fitting = [c for c in candidates if set(arguments) <= set(c.parameters)]
+    if fitting:
+        chosen = min(fitting, key=lambda c: len(c.parameters))
+        return [chosen, *(arguments.get(n) for n in chosen.parameters[:max(
+            chosen.defaults.get("required", 0), *(chosen.parameters.index(a) + 1 for a in arguments))])]
     raise FeelError(f"{function.name} has no parameters named {', '.join(arguments)}")
 
 
@@ -59,10 +71,16 @@ def call_function(function: Function, arguments: list[Any] | Mapping[str, Any],
         if not function.variadic and len(arguments) > len(function.parameters):
             raise FeelError(f"{function.name} takes {len(function.parameters)} arguments, not {len(arguments)}")
         return function.call(*arguments)
+    refusal: OtherOverload | None = None
     for candidate in function.defaults.get("overloads", [function]):
         required = candidate.defaults.get("required", 0)
         if candidate.variadic or required <= len(arguments) <= len(candidate.parameters):
-            return candidate.call(*arguments)
+            try:
+                return candidate.call(*arguments)
+            except OtherOverload as error:
+                refusal = error
+    if refusal is not None:
+        raise refusal
     raise FeelError(f"{function.name} does not take {len(arguments)} arguments")
 
 

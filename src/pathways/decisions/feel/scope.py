@@ -11,10 +11,6 @@ from .values import FeelError
 
 Compiled = Callable[["Scope"], Any]
 
-TYPE_CHECK = "\x00type check"
-"""A variable no FEEL text can name: the DMN model's `(value, type name) -> bool | None` for `instance of`
-and typed parameters, so item definitions are types there too (None: not a type the model knows)."""
-
 
 class Scope:
     """Names in scope (a chain of dicts), the unary test's input `?`, and the warnings so far."""
