@@ -139,3 +139,27 @@ def test_a_broken_decision_service_does_not_break_the_other_decisions():
     read = model(body)
     assert evaluate(read, "D", {}).python() == 1
     assert "gone" in evaluate(read, "S", {}).error
+
+
+def test_results_name_imported_decisions_with_their_import():
+    body = ('<decision id="d" name="Greeting"><variable name="Greeting"/>'
+            '<informationRequirement><requiredDecision href="urn:library#greet"/></informationRequirement>'
+            '<literalExpression><text>lib.Greeting + "!"</text></literalExpression></decision>')
+    outcome = evaluate(importing(body), "Greeting", {"lib.Who": "Ann"})
+    assert outcome.results == {"lib.Greeting": "Hello Ann", "Greeting": "Hello Ann!"}
+
+
+def test_a_decision_without_expression_is_null_with_a_warning():
+    outcome = evaluate(model('<decision id="d" name="Empty"/>'), "Empty", {})
+    assert outcome.value is None and outcome.error is None
+    assert outcome.warnings == ["Empty: the decision has no expression; its value is null"]
+
+
+def test_with_variables_every_input_is_seen_and_decisions_are_always_evaluated():
+    body = input_data("n") + literal_decision("A", "n + 1", needs=requires("i_n")) + literal_decision(
+        "B", "A * 10 + extra", needs=needs_decisions("A"))
+    read = model(body)
+    outcome = evaluate(read, "B", {"n": 1, "A": 100, "extra": 3}, variables=True)
+    assert outcome.python() == 23
+    assert evaluate(read, "A", {"n": 1, "A": 100}).python() == 100  # without variables the input stands in
+    assert evaluate(read, "A", {"n": 1, "A": 100}, variables=True).python() == 2

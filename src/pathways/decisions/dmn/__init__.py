@@ -34,6 +34,8 @@ def evaluate(model: Model, ref: str, inputs: Mapping[str, Any] | None = None, *,
 
     `variables=True`: every input is also a variable each decision sees, required or not, as
     Camunda shows a business rule task the process variables (the engine passes the case data so).
+    Then every decision is evaluated: a value in the inputs named after a decision (an earlier result
+    kept in the case data) does not stand in for it, as it does without `variables`.
     """
     evaluation = Evaluation()
     try:

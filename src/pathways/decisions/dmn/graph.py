@@ -67,6 +67,9 @@ class Run:
         self.inputs = inputs
         #: names every decision sees beneath its requirements (Camunda's process variables)
         self.variables = variables or {}
+        #: with variables (case data) a decision is always evaluated: an old result of it in the case
+        #: data must not stand in for it; without, an input named after a decision supplies it (the TCK)
+        self.decisions_given = variables is None
         self.evaluation = evaluation or Evaluation()
         self.done: dict[Key, Any] = {}
         self.active: list[tuple[Key, str]] = []
@@ -122,7 +125,7 @@ class Run:
         key = (id(model), decision.id)
         if key in self.done:
             return self.done[key]
-        given, value = self.supplied(model, decision)
+        given, value = self.supplied(model, decision) if self.decisions_given else (False, None)
         if not given:
             if any(active == key for active, _ in self.active):
                 names = [name for active, name in self.active[[a for a, _ in self.active].index(key):]]
@@ -133,13 +136,16 @@ class Run:
             finally:
                 self.active.pop()
         self.done[key] = value
-        self.evaluation.results[decision.name] = value
+        prefix = self.prefix(self.root, model)
+        self.evaluation.results[f"{prefix}.{decision.name}" if prefix else decision.name] = value
         return value
 
     def _evaluate(self, model: m.Model, decision: m.Decision) -> Any:
         scope = Scope({})
         try:
             scope = Scope(self.scope_of(model, decision))
+            if decision.expression is None:
+                scope.warn("the decision has no expression; its value is null")
             value = run(decision.expression, scope, Frame(model, decision.id, decision.name, self.evaluation.hits))
         except DecisionFailure as failure:
             self.fail(decision, str(failure))
