@@ -145,3 +145,19 @@ def test_a_bkm_recursing_without_end_is_null_not_a_crash():
     body = bkm("Loop", ["n"], lit("Loop(n + 1)")) + decision("D", lit("Loop(1)"), knowledge=["b_Loop"])
     outcome = evaluate(model(body), "D", {})
     assert outcome.value is None
+
+
+def test_an_invocation_with_a_non_conforming_argument_is_null_with_a_warning():
+    body = ('<businessKnowledgeModel id="b" name="Half"><variable name="Half"/><encapsulatedLogic>'
+            '<formalParameter name="x" typeRef="number"/>' + lit("x / 2") + "</encapsulatedLogic>"
+            "</businessKnowledgeModel>" + decision(
+                "D", "<invocation>" + lit("Half") + '<binding><parameter name="x"/>' + lit('"ten"')
+                + "</binding></invocation>", knowledge=["b"]))
+    outcome = evaluate(model(body), "D", {})
+    assert outcome.value is None and outcome.error is None
+    assert any("invocation of Half" in warning for warning in outcome.warnings)
+
+
+def test_a_bkm_evaluated_directly_takes_its_parameters_from_the_inputs():
+    body = bkm("Add", ["a", "b"], lit("a + b"))
+    assert evaluate(model(body), "Add", {"a": 1, "b": 2}).python() == 3

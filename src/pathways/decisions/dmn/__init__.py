@@ -58,6 +58,10 @@ def evaluate(model: Model, ref: str, inputs: Mapping[str, Any] | None = None, *,
     except DecisionFailure as failure:
         run.fail(element, str(failure))
         value = None
+    except FeelError as error:  # its text may hold input values: a warning, and an error without them
+        evaluation.warnings.append(f"{element.name}: {error}")
+        run.fail(element, "a FEEL error (see the warnings)")
+        value = None
     except RecursionError:
         evaluation.error = "the decision requirements are nested too deeply"
         value = None

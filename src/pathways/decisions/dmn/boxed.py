@@ -71,7 +71,13 @@ def _invocation(expression: m.Invocation, scope: Scope, frame: Frame) -> Any:
     unknown = set(arguments) - set(function.parameters)
     if unknown:
         raise DecisionFailure(f"invocation of {function.name}: no parameter {', '.join(sorted(unknown))}")
-    return call_function(function, arguments, scope.warn)
+    try:
+        return call_function(function, arguments, scope.warn)
+    except DecisionFailure:
+        raise
+    except FeelError as error:  # a FEEL error of the invocation (argument types, arity): null, as in FEEL
+        scope.warn(f"invocation of {function.name}: {error}")
+        return None
 
 
 def make_function(definition: m.FunctionDefinition, scope: Scope, frame: Frame, name: str = "function",
