@@ -1,6 +1,15 @@
 """The DMN 1.3 model: reading files (1.1 to 1.5), evaluating decisions, tables, BKMs and decision services.
 
-`evaluate` never raises for anything a model or its inputs can do: the failure is `Evaluation.error`.
+`evaluate` never raises for anything a model or its inputs can do: the failure is `Evaluation.error`
+(a message without case values), FEEL errors are null plus `Evaluation.warnings`.
+
+The modules, in the order a file goes through them:
+- `xmlutil`, `reader`, `boxed_reader`: XML to `model` (plain dataclasses, lines kept for messages);
+- `cells`: one FEEL text parsed once and kept on the model; `Frame`, what an expression runs in;
+- `boxed`, `tables`: boxed expressions and decision tables (every hit policy);
+- `types`: item definitions, conformance and coercion, and the model's types for FEEL's `instance of`;
+- `graph`: the decision requirements graph, BKMs and decision services as FEEL functions, imports;
+- `evaluation`, `errors`: what a caller gets back.
 """
 
 from __future__ import annotations
