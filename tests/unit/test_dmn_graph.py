@@ -163,3 +163,9 @@ def test_with_variables_every_input_is_seen_and_decisions_are_always_evaluated()
     assert outcome.python() == 23
     assert evaluate(read, "A", {"n": 1, "A": 100}).python() == 100  # without variables the input stands in
     assert evaluate(read, "A", {"n": 1, "A": 100}, variables=True).python() == 2
+
+
+def test_a_decision_service_without_its_input_decision_takes_null_and_warns():
+    outcome = evaluate(model(SERVICE), "Service", {"Base": 4})
+    assert outcome.value is None
+    assert "Service: input decision Extra not given; it is null" in outcome.warnings

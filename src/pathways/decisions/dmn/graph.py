@@ -222,7 +222,9 @@ class Run:
     def service_value(self, model: m.Model, service: m.DecisionService) -> Any:
         for ref in service.input_decisions:
             target, decision = self.resolve(model, ref)
-            _, given = self.supplied(target, decision)
+            present, given = self.supplied(target, decision)
+            if not present:
+                self.evaluation.warnings.append(f"{service.name}: input decision {decision.name} not given; it is null")
             value, problem = coerce(given, decision.type_ref, target)
             if problem:
                 raise DecisionFailure(f"input decision {decision.name}: {problem}")
