@@ -87,3 +87,13 @@ def test_an_imported_item_definition():
     read = model(body, imports=[library])
     assert evaluate(read, "D", {"x": 5}).python() == 5
     assert evaluate(read, "D", {"x": 500}).value is None
+
+
+def test_dmn_1_1_qualified_references_to_the_models_own_item_definitions():
+    body = (ITEMS.replace("<typeRef>number</typeRef>", "<typeRef>feel:number</typeRef>")
+            + '<inputData id="i" name="x"><variable name="x" typeRef="tns:tAge"/></inputData>'
+            + literal_decision("D", "x", needs=requires("i")))
+    read = model(body, namespace="urn:mine", dmn_namespace="http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+                 extra='xmlns:tns="urn:mine" xmlns:feel="http://www.omg.org/spec/FEEL/20140401"')
+    assert evaluate(read, "D", {"x": 30}).python() == 30
+    assert evaluate(read, "D", {"x": 300}).value is None
