@@ -61,3 +61,21 @@ def test_case_page_and_list_show_a_failed_case(api_app):
     assert "Sprawa zakończona błędem" in page  # the timeline's CaseFailed entry
     listing = web.get("/cases?status=failed").get_data(as_text=True)
     assert f'href="/cases/{case_id}"' in listing and "Zakończone błędem" in listing
+
+
+def test_completing_the_task_that_fails_the_case_says_so_in_the_inbox(api_app):
+    pathways = services(api_app)
+    pathways.deploy([FIXTURES / "e17_uncaught_error.bpmn"])
+    with pathways.store.unit_of_work(write=False) as uow:
+        anna = uow.session.scalars(select(User).where(User.username == "anna.ops")).one()
+    case_id = pathways.engine.start_case(Actor(anna.username, anna.id), "e17_uncaught_error", {"eligible": False},
+                                         ["mops-bartoszyce"])
+    with pathways.store.unit_of_work(write=False) as uow:
+        task_id = uow.session.scalars(select(HumanTask.id).where(
+            HumanTask.case_id == case_id, HumanTask.element_id == "check")).one()
+    web = _sign_in(api_app, "anna.ops")
+    page = web.get(f"/tasks/{task_id}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert web.post(f"/tasks/{task_id}/complete", data={"csrf_token": csrf}).status_code == 302
+    inbox = web.get("/inbox").get_data(as_text=True)
+    assert f'href="/cases/{case_id}"' in inbox and "nie przechwytuje" in inbox

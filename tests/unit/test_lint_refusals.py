@@ -84,6 +84,18 @@ REFUSED = {
         model('<bpmn:task id="t"/><bpmn:intermediateCatchEvent id="land"><bpmn:linkEventDefinition name="B"/>'
               '</bpmn:intermediateCatchEvent>'), "land", "nothing can reach"),
     "complex_gateway": (model('<bpmn:complexGateway id="t"/>'), "t", "not supported"),
+    "start_quantity": (model('<bpmn:task id="t" startQuantity="2"/>'), "t", "startQuantity"),
+    "parallel_event_gateway": (
+        model('<bpmn:eventBasedGateway id="t" eventGatewayType="Parallel"/><bpmn:sequenceFlow id="g" sourceRef="t" '
+              'targetRef="w"/><bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition><bpmn:timeDuration>'
+              'PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>', last="w"),
+        "t", "parallel event-based gateway"),
+    "instantiating_event_gateway": (
+        model('<bpmn:eventBasedGateway id="t" instantiate="true"/><bpmn:sequenceFlow id="g" sourceRef="t" '
+              'targetRef="w"/><bpmn:intermediateCatchEvent id="w"><bpmn:timerEventDefinition><bpmn:timeDuration>'
+              'PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>', last="w"),
+        "t", "instantiate"),
+    "choreography_in_a_process": (model('<bpmn:task id="t"/><bpmn:choreographyTask id="chat"/>'), "chat", "not run"),
     "cancel_end_without_boundary": (
         model('<bpmn:transaction id="t"><bpmn:startEvent id="s2"/><bpmn:sequenceFlow id="g" sourceRef="s2" '
               'targetRef="stop"/><bpmn:endEvent id="stop"><bpmn:cancelEventDefinition/></bpmn:endEvent>'

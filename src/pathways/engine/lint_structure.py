@@ -26,6 +26,8 @@ EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrow
 SCOPES = {"process", "subProcess", "transaction", "adHocSubProcess"}
 ACTIVITIES = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
               "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess"}
+#: flow elements of BPMN's process-level set that pathways does not run (choreographies belong to no process)
+FOREIGN = {"implicitThrowEvent", "choreographyTask", "callChoreography", "subChoreography"}
 FLOW_NODES = GATEWAYS | EVENTS | ACTIVITIES
 CONDITIONAL = {"exclusiveGateway", "inclusiveGateway", "complexGateway"}
 #: names SpiffWorkflow gives its own task specs in every process and sub-process spec
@@ -91,28 +93,50 @@ def _check_scope(doc: Document, scope: Any) -> Iterator[Problem]:
                 yield located(doc, flow, f"sequence flow {end} {ref!r} names no element of this "
                               f"{etree_localname(scope.tag)}", "reconnect both ends of the flow in the modeler")
         outgoing.setdefault(flow.get("sourceRef") or "", []).append(flow)
+    for child in scope:
+        if isinstance(child.tag, str) and etree_localname(child.tag) in FOREIGN:
+            yield located(doc, child, f"bpmn:{etree_localname(child.tag)} is not run by pathways",
+                          "draw the process with tasks, events and gateways")
     for node_id, node in nodes.items():
-        kind = etree_localname(node.tag)
-        if node_id in RESERVED_IDS or (node_id or "").endswith(RESERVED_SUFFIXES):
-            yield located(doc, node, f"id {node_id!r} is a name the engine uses for its own steps",
-                          f"rename the element, e.g. {kind}_{(node_id or '').replace('.', '_').lower()}")
-        leaving = outgoing.get(node_id, [])
-        if kind in GATEWAYS and not leaving:
-            yield located(doc, node, f"{kind} has no outgoing sequence flow, so the case would stop here",
-                          "connect the gateway to the next element, or end the path with an end event")
-        for flow in leaving:  # only exclusive and inclusive gateways evaluate their flows' conditions
-            if kind not in CONDITIONAL and flow.find(_q("conditionExpression")) is not None:
-                yield located(doc, flow, f"the condition of a flow leaving a {kind} would never be evaluated",
-                              "put an exclusive gateway (one path) or an inclusive gateway (some paths) after "
-                              f"the {kind} and move the condition to the flow leaving it")
-        if kind in ("subProcess", "transaction") and node.find(_q("endEvent")) is None:
-            empty = not any(isinstance(c.tag, str) and etree_localname(c.tag) in FLOW_NODES for c in node)
-            yield located(doc, node, f"{kind} is empty (collapsed, drawn without its inside)" if empty
-                          else f"{kind} has no end event, so it could never finish",
-                          "draw what happens inside the sub-process, ending each path with an end event")
-        if kind == "adHocSubProcess" and not _has_text(node.find(_q("completionCondition"))):
-            yield located(doc, node, "ad-hoc sub-process has no completionCondition",
-                          "set its completion condition, a Python expression such as all_done == True")
+        yield from _check_node(doc, node, outgoing.get(node_id, []))
+
+
+def _check_node(doc: Document, node: Any, leaving: list[Any]) -> Iterator[Problem]:
+    """One flow node's own problems; `leaving` are its outgoing sequence flows."""
+    node_id, kind = node.get("id"), etree_localname(node.tag)
+    if node_id in RESERVED_IDS or (node_id or "").endswith(RESERVED_SUFFIXES):
+        yield located(doc, node, f"id {node_id!r} is a name the engine uses for its own steps",
+                      f"rename the element, e.g. {kind}_{(node_id or '').replace('.', '_').lower()}")
+    yield from _check_ignored(doc, node, kind)
+    if kind in GATEWAYS and not leaving:
+        yield located(doc, node, f"{kind} has no outgoing sequence flow, so the case would stop here",
+                      "connect the gateway to the next element, or end the path with an end event")
+    for flow in leaving:  # only exclusive and inclusive gateways evaluate their flows' conditions
+        if kind not in CONDITIONAL and flow.find(_q("conditionExpression")) is not None:
+            yield located(doc, flow, f"the condition of a flow leaving a {kind} would never be evaluated",
+                          "put an exclusive gateway (one path) or an inclusive gateway (some paths) after "
+                          f"the {kind} and move the condition to the flow leaving it")
+    if kind in ("subProcess", "transaction") and node.find(_q("endEvent")) is None:
+        empty = not any(isinstance(c.tag, str) and etree_localname(c.tag) in FLOW_NODES for c in node)
+        yield located(doc, node, f"{kind} is empty (collapsed, drawn without its inside)" if empty
+                      else f"{kind} has no end event, so it could never finish",
+                      "draw what happens inside the sub-process, ending each path with an end event")
+    if kind == "adHocSubProcess" and not _has_text(node.find(_q("completionCondition"))):
+        yield located(doc, node, "ad-hoc sub-process has no completionCondition",
+                      "set its completion condition, a Python expression such as all_done == True")
+
+
+def _check_ignored(doc: Document, node: Any, kind: str) -> Iterator[Problem]:
+    """Attributes SpiffWorkflow would silently ignore, so the case would run otherwise than drawn."""
+    for attribute in ("startQuantity", "completionQuantity"):
+        if kind in ACTIVITIES and (node.get(attribute) or "1").strip() != "1":
+            yield located(doc, node, f"{attribute}={node.get(attribute)!r} is not run (only 1 is)",
+                          "use a parallel gateway or multi-instance to run or leave an activity several times")
+    if kind == "eventBasedGateway" and (node.get("eventGatewayType") or "Exclusive") != "Exclusive":
+        yield located(doc, node, "a parallel event-based gateway is not run", "use an exclusive event-based gateway")
+    if kind == "eventBasedGateway" and (node.get("instantiate") or "false").lower() == "true":
+        yield located(doc, node, "an event-based gateway that starts the process (instantiate) is not run",
+                      "start the process with a message or timer start event instead")
 
 
 def _has_text(node: Any) -> bool:
