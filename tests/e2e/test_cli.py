@@ -46,6 +46,16 @@ def test_lint_clean_and_dirty(run, tmp_path):
     assert missing.returncode == 1 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
 
 
+def test_lint_says_when_roles_toml_is_missing(run, tmp_path):
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "intake.bpmn").write_text((WORKFLOWS / "intake_referral.bpmn").read_text())
+    result = run("lint", str(tmp_path / "flows" / "intake.bpmn"), PATHWAYS_WORKFLOWS_DIR=str(tmp_path / "flows"))
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(str(tmp_path / "flows" / "roles.toml")) and "roles.toml not found" in first
+    assert "PATHWAYS_WORKFLOWS_DIR" in first
+
+
 def test_lint_conformance_without_traceback(run, conformance):
     result = run("lint", str(conformance / "files"))
     assert result.returncode == 1

@@ -151,7 +151,7 @@ class StartCaseSchema(StrictSchema):
 class CaseListQuerySchema(StrictSchema):
     pathway = ma.fields.String(validate=ma.validate.Length(max=200))
     stage = ma.fields.String(validate=ma.validate.Length(max=200))
-    status = ma.fields.String(validate=ma.validate.OneOf(["active", "completed", "cancelled", "closed"]))
+    status = ma.fields.String(validate=ma.validate.OneOf(["active", "completed", "failed", "cancelled", "closed"]))
     agency = ma.fields.String(validate=ma.validate.Length(max=64), metadata={"description": "an agency code"})
     q = ma.fields.String(validate=ma.validate.Length(max=200),
                          metadata={"description": "text in the beneficiary pseudonym or the pathway key/name"})
@@ -237,6 +237,13 @@ class CaseAgencySchema(AgencySchema):
     added_by = ma.fields.String(allow_none=True)
 
 
+class CaseFailureSchema(ma.Schema):
+    element = ma.fields.String(allow_none=True, metadata={"description": "the end event that threw"})
+    kind = ma.fields.String(metadata={"description": "error or escalation"})
+    code = ma.fields.String(allow_none=True, metadata={"description": "the errorCode or escalationCode"})
+    at = ma.fields.DateTime()
+
+
 class CaseDetailSchema(CaseSummarySchema):
     agencies = ma.fields.List(ma.fields.Nested(CaseAgencySchema))
     stages = ma.fields.List(ma.fields.Nested(StageVisitSchema))
@@ -246,6 +253,8 @@ class CaseDetailSchema(CaseSummarySchema):
                                    metadata={"description": "sensitive fields left out of `data` for you"})
     timeline = ma.fields.List(ma.fields.Nested(CaseEventSchema))
     measures = ma.fields.List(ma.fields.Nested(MeasureSchema))
+    failure = ma.fields.Nested(CaseFailureSchema, allow_none=True, metadata={
+        "description": "status failed: the uncaught error or escalation that ended the case; else null"})
 
 
 class MessageSchema(StrictSchema):

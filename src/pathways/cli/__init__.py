@@ -217,6 +217,7 @@ def db_upgrade() -> None:
 def lint(paths: tuple[str, ...]) -> None:
     from pathways.engine.definitions import collect
     from pathways.engine.lint import lint as run_lint
+    from pathways.engine.problems import Problem
     from pathways.engine.roles import RoleVocabulary
 
     config = Config()
@@ -224,6 +225,11 @@ def lint(paths: tuple[str, ...]) -> None:
     files = collect(paths or [config.workflows_dir])
     with click.progressbar(length=len(files), label="Linting", file=sys.stderr, show_pos=True) as bar:
         problems = run_lint(files, roles, on_file=lambda _name: bar.update(1))
+    if not config.roles_file.exists():  # every lane and candidate group would read as unknown
+        problems.insert(0, Problem(str(config.roles_file), None, None, "roles.toml not found, so lanes and "
+                                   "candidate groups cannot be checked against the roles",
+                                   "run from the folder that holds workflows/, or set PATHWAYS_WORKFLOWS_DIR "
+                                   "to the folder with roles.toml"))
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.severity == "error" for p in problems)

@@ -19,7 +19,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
-from pathways.engine.errors import LimitExceeded
+from pathways.engine.errors import LimitExceeded, ScriptError
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,10 @@ def _check_instances(spec: Any, my_task: Any) -> None:
         found: Any = reference.get(source) if reference.exists(source) else None
     else:
         found = my_task.workflow.script_engine.evaluate(source, spec.cardinality)
+        if isinstance(found, bool) or not isinstance(found, int) or found < 0:  # SpiffWorkflow would crash
+            kind = "negative number" if isinstance(found, int | float) and found < 0 else type(found).__name__
+            raise ScriptError(f"multi-instance {spec.bpmn_id}: loopCardinality gave a {kind}, not a whole number "
+                              "of 0 or more", element=spec.bpmn_id)
     count = found if isinstance(found, int) else len(found) if isinstance(found, Sized) else None
     if count is not None and count > limits.max_multi_instance:
         raise LimitExceeded(f"multi-instance {spec.bpmn_id} would have more than {limits.max_multi_instance:,} "

@@ -273,7 +273,11 @@ class Engine:
         mirror.record_decisions(rows, runtime, actor)
         mirror.sync_tasks(rows, runtime, actor, now)
         earliest_new_timer = mirror.sync_timers(rows, runtime, now if release_due else None)
-        if runtime.completed and rows.case.status == "active":
+        if runtime.failure is not None and rows.case.status == "active":
+            rows.case.status = "failed"
+            rows.close_stage(now)
+            rows.event(actor, "CaseFailed", element_id=runtime.failure.element, after=runtime.failure.record())
+        elif runtime.completed and rows.case.status == "active":
             rows.case.status = "completed"
             rows.close_stage(now)
             rows.event(actor, "CaseCompleted", after={"data": jsonable(runtime.data())})

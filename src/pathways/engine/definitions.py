@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pathways.base.xml import XmlProblem, parse_xml
+from pathways.engine import implicit, links
 from pathways.engine.budget import bound_multi_instance
 from pathways.engine.deciding import DMN_SUFFIXES
 from pathways.engine.errors import InvalidDefinition
@@ -162,7 +163,8 @@ def build_spec(files: Iterable[SourceFile], key: str, dmn_language: str = "feel"
     parser = PathwaysParser(dmn_language)
     try:
         for source in files:
-            parser.add_document(parse_xml(source.content), source.filename, source.hash[:12])
+            root = implicit.resolve(links.resolve(parse_xml(source.content)))  # what SpiffWorkflow cannot read as drawn
+            parser.add_document(root, source.filename, source.hash[:12])
         spec, subprocess_specs = parser.get_spec(key), parser.get_subprocess_specs(key)
     except XmlProblem as problem:
         raise InvalidDefinition(f"{source.filename}: {problem}") from None
@@ -170,6 +172,8 @@ def build_spec(files: Iterable[SourceFile], key: str, dmn_language: str = "feel"
         detail = str(exc).split("\\n")[0][:300] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, KeyError):
             detail = f"missing attribute or reference {exc}"
+        elif detail.rstrip(". ").endswith("of type") and (tag := getattr(exc, "tag", None)):  # the type is left out
+            detail = f"{detail.rstrip('. ')} {tag}"
         raise InvalidDefinition(f"process {key!r} cannot be built: {detail}") from exc
     bound_multi_instance(spec, *subprocess_specs.values())
     return spec, subprocess_specs

@@ -18,6 +18,7 @@ from pathways.engine import feel_conditions
 from pathways.engine.definitions import Document, DocumentIndex, SourceFile, build_spec, etree_localname
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.lint_dmn import check_dmn
+from pathways.engine.lint_structure import check_structure
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, read_assignment
 from pathways.engine.problems import Problem
 from pathways.engine.problems import located as _problem
@@ -102,6 +103,7 @@ def _check_bpmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> I
                     problem := retention_problem(prop.get("value") or "")):
                 yield _problem(doc, process, problem, "e.g. P5Y, P10Y6M or P30D (docs/privacy.md)")
     yield from _check_unique_ids(doc)
+    yield from check_structure(doc)
     lane_of = {ref.text.strip(): ref.getparent() for ref in root.iter(_q("flowNodeRef")) if ref.text}
     for node in root.iter():
         if isinstance(node.tag, str):
@@ -259,7 +261,10 @@ def _check_timer(doc: Document, node: Any) -> Iterator[Problem]:
 
 
 def _check_build(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> Iterator[Problem]:
-    """Build each executable process of this file with the real parser."""
+    """Build each executable process of this file with the real parser (not when its structure is refused:
+    the parser would only repeat a problem `check_structure` located, less clearly)."""
+    if any(p.severity == "error" for p in check_structure(doc)):
+        return
     for key, _name, owner in index.executable_processes():
         if owner is not doc:
             continue

@@ -7,6 +7,7 @@ entered, completion. `pathways.engine.cases` turns those reports into rows in on
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -24,7 +25,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from pathways.base import clock, logs
-from pathways.engine import history, measures, state, timers
+from pathways.engine import history, measures, state, timers, uncaught
 from pathways.engine.budget import EngineLimits, StepBudget, check_state_size
 from pathways.engine.deciding import DECIDED
 from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, ScriptRaised, TaskNotOpen
@@ -179,6 +180,8 @@ class CaseRuntime:
         self.workflow = workflow
         self.limits = limits or EngineLimits()
         self.stored_bytes = 0  # the size of the snapshot this workflow was restored from or last dumped
+        self.failure: uncaught.Failure | None = None  # an uncaught error or escalation ended the case
+        self.outbox: list[Any] = []  # uncaught messages and signals, for other cases (`engine.uncaught`)
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -239,7 +242,17 @@ class CaseRuntime:
 
     def _advance(self) -> None:
         _run(self.workflow.refresh_timers)
-        _run(self.workflow.do_engine_steps, StepBudget(self.limits))
+        self._steps()
+
+    def _steps(self) -> None:
+        """Run the engine's steps; an uncaught error end event stops them and fails the case."""
+        with contextlib.suppress(uncaught.Uncaught):
+            _run(self.workflow.do_engine_steps, StepBudget(self.limits), uncaught.watch)
+        failure, others = uncaught.take(self.workflow)
+        self.outbox.extend(others)
+        if failure is not None and self.failure is None:
+            self.failure = failure
+            self.workflow.cancel()
 
     # -- commands --------------------------------------------------------------------------
     def complete(self, task_id: str, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -275,7 +288,7 @@ class CaseRuntime:
             raise MessageNotExpected(f"the case is not waiting for message {name!r} (waiting for: {expected})")
         event = BpmnEvent(MessageEventDefinition(name), {"payload": payload, "result_var": None})
         _run(self.workflow.catch, event)
-        _run(self.workflow.do_engine_steps, StepBudget(self.limits))
+        self._steps()
 
     def cancel(self) -> None:
         self.workflow.cancel()

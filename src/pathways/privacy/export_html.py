@@ -19,8 +19,8 @@ from pathways.base import clock
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-STATUSES = {"active": "w toku", "completed": "zakończona", "cancelled": "przerwana", "closed": "zamknięta",
-            "open": "otwarte"}
+STATUSES = {"active": "w toku", "completed": "zakończona", "failed": "zakończona błędem", "cancelled": "przerwana",
+            "closed": "zamknięta", "open": "otwarte"}
 PERSON_STATUSES = {"active": "zarejestrowana", "erased": "tożsamość usunięta"}
 BASES = {"own": "własne zadanie ustawowe agencji prowadzącej", "consent": "zgoda osoby",
          "statute": "przepis prawa"}

@@ -73,7 +73,7 @@ def funnel(ctx: Context) -> Figure:
         for position, stage in enumerate(order, start=1):
             final = stage == info.final_stage
             statuses = now.get((pathway, stage), {})
-            stopped = statuses.get("cancelled", 0) + statuses.get("closed", 0)
+            stopped = statuses.get("failed", 0) + statuses.get("cancelled", 0) + statuses.get("closed", 0)
             base = cohort.narrow(pathway=pathway)
             links = {"reached": base.narrow(reached=stage), "active": base.narrow(stage=stage, status="active"),
                      "dropped_out": base.narrow(stage=stage, ended="stopped" if final else "any")}

@@ -33,8 +33,8 @@ from pathways.store.models import (
 from pathways.tasks.cases import case_conditions, takes_part
 
 WARSAW = clock.WARSAW
-STATUSES = ("active", "completed", "cancelled", "closed")
-ENDED = ("any", "stopped")  # any: no longer active; stopped: cancelled or closed
+STATUSES = ("active", "completed", "failed", "cancelled", "closed")
+ENDED = ("any", "stopped")  # any: no longer active; stopped: failed, cancelled or closed
 TASK_STATUSES = ("open", "overdue", "completed")
 MEASURE_KINDS = ("hours", "benefit", "outcome")
 NO_AGENCY = "none"  # measure_agency=none: measures recorded without an agency (system actors)
@@ -139,7 +139,7 @@ class CaseFilter:
         if self.ended == "any":
             where.append(Case.status != "active")
         elif self.ended == "stopped":
-            where.append(Case.status.in_(("cancelled", "closed")))
+            where.append(Case.status.in_(("failed", "cancelled", "closed")))
         if self.measure or self.key or self.measure_agency or self.measure_agency_kind:
             where.append(_exists(Measure.case_id == Case.id, *self._measure_conditions()))
         if self.task or self.task_status or self.role or self.assignee:

@@ -74,6 +74,7 @@ ESF_FIELDS = {
 STATUSES = {
     "active": _l("active"),
     "completed": _l("completed"),
+    "failed": _l("failed"),
     "cancelled": _l("cancelled"),
     "closed": _l("closed"),
 }

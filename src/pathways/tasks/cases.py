@@ -51,7 +51,7 @@ from pathways.tasks.access import (
 from pathways.tasks.bounds import MAX_CODE, MAX_KEY, MAX_PSEUDONYM, check_json, check_text, check_texts
 from pathways.tasks.forms import SYSTEM_START_FIELDS, read_fields, start_form
 
-STATUSES = ("active", "completed", "cancelled", "closed")
+STATUSES = ("active", "completed", "failed", "cancelled", "closed")
 SORTS: dict[str, Any] = {"id": Case.id, "created": Case.created_at, "updated": Case.updated_at, "stage": Case.stage,
          "pathway": Case.pathway_key, "beneficiary": Case.beneficiary}
 MAX_PER_PAGE = 100
@@ -238,6 +238,7 @@ def case_detail(store: Store, engine: Engine, user: User, case_id: int,
                           "element": m.element_id, "task_id": m.task_id, "at": clock.aware(m.at)}
                          for m in s.scalars(select(Measure).where(Measure.case_id == case.id).order_by(Measure.id))],
         }
+        detail["failure"] = _failure(detail["timeline"]) if case.status in ("failed", "closed") else None
         if audit_action:
             audit.record_read(uow, user, audit_action, case_id=case_id)
     return detail
@@ -359,6 +360,16 @@ def _hides(event: CaseEvent, hidden: set[str]) -> bool:
             if keys & hidden:
                 return True
     return False
+
+
+def _failure(timeline: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Why a failed case failed: the `CaseFailed` event's element, kind and code (`engine.uncaught`)."""
+    failed = [e for e in timeline if e["kind"] == "CaseFailed"]
+    if not failed:
+        return None
+    after = failed[-1]["after"] or {}
+    return {"element": failed[-1]["element"], "kind": after.get("kind"), "code": after.get("code"),
+            "at": failed[-1]["at"]}
 
 
 def _summary(case: Case, pathway_name: str) -> dict[str, Any]:

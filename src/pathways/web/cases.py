@@ -39,8 +39,8 @@ PER_PAGE = 25
 #: the list's sortable columns: query key -> header label
 SORTABLE = {"beneficiary": _l("Beneficiary"), "pathway": _l("Pathway"), "stage": _l("Stage"),
             "updated": _l("Last change")}
-STATUS_NAMES = {"active": _l("Active"), "completed": _l("Completed"), "cancelled": _l("Cancelled"),
-                "closed": _l("Closed")}
+STATUS_NAMES = {"active": _l("Active"), "completed": _l("Completed"), "failed": _l("Failed"),
+                "cancelled": _l("Cancelled"), "closed": _l("Closed")}
 #: what the start form's fields are called when a service names them in an error
 START_ERRORS = {"agencies": _l("Your own agency must take part in the case."),
                 "pathway": _l("Choose a deployed pathway."),

@@ -209,7 +209,8 @@ def complete(task_id: str) -> Response | tuple[str, int]:
         return _back(task_id, exc)
     flash(_("Task “%(name)s” completed.", name=done["name"]))
     session["completed_task"] = {"beneficiary": done["beneficiary"] or f"#{done['case_id']}",
-                                 "next": work.opened_after(engine, g.user, task_id)}
+                                 "next": work.opened_after(engine, g.user, task_id),
+                                 "failed": done.get("case_status") == "failed", "case_id": done["case_id"]}
     return redirect(url_for("web.inbox"))
 
 
