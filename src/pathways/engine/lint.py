@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 
 from pathways.decisions import feel
-from pathways.engine import feel_conditions
+from pathways.engine import feel_conditions, juel, lint_camunda
 from pathways.engine.definitions import Document, DocumentIndex, SourceFile, build_spec, etree_localname
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.lint_dmn import check_dmn
@@ -102,6 +102,7 @@ def _check_bpmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> I
                     problem := retention_problem(prop.get("value") or "")):
                 yield _problem(doc, process, problem, "e.g. P5Y, P10Y6M or P30D (docs/privacy.md)")
     yield from _check_unique_ids(doc)
+    yield from lint_camunda.check_file(doc)
     lane_of = {ref.text.strip(): ref.getparent() for ref in root.iter(_q("flowNodeRef")) if ref.text}
     for node in root.iter():
         if isinstance(node.tag, str):
@@ -173,7 +174,7 @@ def _check_human_task(doc: Document, roles: RoleVocabulary, node: Any, lane: Any
     due = assignment.due_date
     if due:
         if due.startswith(("${", "#{")):
-            message: str | None = "Camunda JUEL expressions (${...}) are not supported"
+            message: str | None = "a Camunda expression cannot be a due date"
         else:
             message = check_timer_text("duration" if due.upper().startswith("P") else "date", due)
         if message:
@@ -182,6 +183,7 @@ def _check_human_task(doc: Document, roles: RoleVocabulary, node: Any, lane: Any
     if not raw_priority.isdigit() or not 0 <= int(raw_priority) <= 100:
         yield _problem(doc, node, f"camunda:priority {raw_priority!r} is not a whole number 0-100",
                        "50 is normal; higher comes first in the inbox")
+    yield from lint_camunda.check_assignment(doc, node)
     yield from _check_form(doc, node)
 
 
@@ -218,9 +220,8 @@ def _check_condition(doc: Document, node: Any) -> Iterator[Problem]:
         yield from _check_feel_condition(doc, flow, feel_conditions.source_of(text))
     elif not text:
         yield _problem(doc, flow, "condition is empty", "write a Python expression, e.g. risk_level == 'high'")
-    elif text[:2] in ("${", "#{"):
-        yield _problem(doc, flow, f"condition {text!r} is a Camunda JUEL expression, which is not supported",
-                       f"write it in Python: {text[2:].rstrip('}').strip()}")
+    elif juel.is_juel(text):
+        yield from lint_camunda.check_condition(doc, flow, text)
     else:
         for message in check_source(text, "eval"):
             yield _problem(doc, flow, f"condition: {message}", "write a Python expression")
