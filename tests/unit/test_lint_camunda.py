@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from pathways.engine import juel
 from pathways.engine.definitions import DocumentIndex, SourceFile
 from pathways.engine.lint import lint
 from pathways.engine.lint_camunda import IGNORED_ATTRIBUTES, IGNORED_ELEMENTS, named_assignees
+from pathways.engine.sandbox import check_source
 from tests.helpers import FIXTURES
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -151,3 +155,37 @@ def test_named_assignees_are_what_deploy_checks() -> None:
 def test_the_f17_fixtures_have_no_errors(roles) -> None:
     files = [SourceFile(p.name, p.read_bytes()) for p in sorted(FIXTURES.glob("f17_*.bpmn"))]
     assert files and [p for p in lint(files, roles) if p.severity == "error"] == []
+
+
+@pytest.mark.parametrize(("task", "element", "python"), [
+    ('<bpmn:userTask id="work" camunda:dueDate="${due}" />', "work", "due"),
+    ('<bpmn:userTask id="work"><bpmn:multiInstanceLoopCharacteristics><bpmn:completionCondition>'
+     '${done ge 2}</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>', "work",
+     "done >= 2"),
+    ('<bpmn:userTask id="work"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>${n}'
+     '</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>', "work", "n"),
+])
+def test_an_expression_where_python_is_read_untranslated_is_refused_with_the_python_to_write(
+        roles, task: str, element: str, python: str) -> None:
+    errors = [p for p in of(run(roles, model(task)), element, "error") if "Camunda expression" in p.message]
+    assert errors and errors[0].hint == f"write it in Python: {python}", errors
+
+
+def test_every_camunda_expression_of_the_corpus_translates_or_is_refused(conformance) -> None:
+    """No corpus expression makes the translator raise anything but JuelError, and every translation compiles."""
+    seen = 0
+    for path in sorted(conformance.rglob("*")):
+        if not path.is_file() or not path.name.endswith((".bpmn", ".xml")):
+            continue
+        for text in re.findall(r"<(?:\w+:)?conditionExpression[^>]*>([^<]*)<", path.read_text(errors="replace")):
+            text = text.replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&").replace("&quot;", '"')
+            if not juel.is_juel(text):
+                continue
+            seen += 1
+            try:
+                python = juel.translate(text)
+            except juel.JuelError as exc:
+                assert exc.hint and exc.column >= 1
+            else:
+                assert check_source(python, "eval") == [], (path.name, text, python)
+    assert seen >= 10

@@ -172,13 +172,10 @@ def _check_human_task(doc: Document, roles: RoleVocabulary, node: Any, lane: Any
                 yield _problem(doc, lane, f"lane {lane.get('name')!r} {what}",
                                "name the lane 'Role name (AGENCY)' as in workflows/roles.toml")
     due = assignment.due_date
-    if due:
-        if due.startswith(("${", "#{")):
-            message: str | None = "a Camunda expression cannot be a due date"
-        else:
-            message = check_timer_text("duration" if due.upper().startswith("P") else "date", due)
-        if message:
-            yield _problem(doc, node, f"camunda:dueDate: {message}", "e.g. PT72H, P14D or 2026-12-01")
+    if due and juel.is_juel(due):
+        yield from lint_camunda.untranslated(doc, node, "camunda:dueDate", due)
+    elif due and (message := check_timer_text("duration" if due.upper().startswith("P") else "date", due)):
+        yield _problem(doc, node, f"camunda:dueDate: {message}", "e.g. PT72H, P14D or 2026-12-01")
     raw_priority = (node.get(f"{{{CAMUNDA_NS}}}priority") or "50").strip()
     if not raw_priority.isdigit() or not 0 <= int(raw_priority) <= 100:
         yield _problem(doc, node, f"camunda:priority {raw_priority!r} is not a whole number 0-100",

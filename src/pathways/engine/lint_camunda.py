@@ -78,6 +78,9 @@ READ_ATTRIBUTES = frozenset({"candidateGroups", "dueDate", "priority", "decision
 #: (extension elements: those directly under bpmn:extensionElements; what is inside them belongs to them)
 READ_ELEMENTS = frozenset({"properties", "formData", "connector"})
 _CALLS_CODE = ("class", "delegateExpression", "type")
+#: elements whose text pathways runs as Python, untranslated (flow conditions are translated: `engine.juel`)
+_PYTHON_ELSEWHERE = {"completionCondition": "multi-instance completion condition",
+                     "loopCardinality": "multi-instance cardinality", "condition": "conditional event condition"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,16 @@ def check_condition(doc: Document, flow: Any, text: str) -> Iterator[Problem]:
                       "check the translation, or write the Python yourself", "warning")
 
 
+def untranslated(doc: Document, owner: Any, what: str, text: str) -> Iterator[Problem]:
+    """A Camunda expression where pathways reads Python but does not translate (a due date, a multi-instance
+    cardinality or completion condition, a conditional event): an error whose hint is the Python to write."""
+    try:
+        hint = f"write it in Python: {juel.translate(text)}"
+    except juel.JuelError as exc:
+        hint = exc.hint
+    yield located(doc, owner, f"{what}: Camunda expression {text.strip()[:80]!r} is not translated here", hint)
+
+
 def check_assignment(doc: Document, node: Any) -> Iterator[Problem]:
     """`camunda:assignee` (a literal user name) and `camunda:candidateUsers` (not applied) of a human task."""
     assignee = (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip()
@@ -128,6 +141,11 @@ def check_file(doc: Document) -> Iterator[Problem]:
         name = etree_localname(node.tag)
         if name == "extensionElements":
             yield from _unused_elements(doc, node)
+        elif name in _PYTHON_ELSEWHERE and juel.is_juel(node.text):
+            owner = node.getparent()
+            if etree_localname(owner.tag) in ("multiInstanceLoopCharacteristics", "conditionalEventDefinition"):
+                owner = owner.getparent()
+            yield from untranslated(doc, owner, _PYTHON_ELSEWHERE[name], node.text or "")
         else:
             yield from _unused_attributes(doc, node)
             yield from _calls_code(doc, node, name)
