@@ -189,3 +189,10 @@ def test_every_camunda_expression_of_the_corpus_translates_or_is_refused(conform
             else:
                 assert check_source(python, "eval") == [], (path.name, text, python)
     assert seen >= 10
+
+
+def test_an_assignee_does_not_replace_the_tasks_role(roles) -> None:
+    text = model('<bpmn:userTask id="work" camunda:assignee="anna" />').replace(
+        "<bpmn:flowNodeRef>work</bpmn:flowNodeRef>", "")
+    [error] = of(run(roles, text), "work", "error")
+    assert "no lane" in error.message and "camunda:assignee must hold one of them" in error.hint

@@ -164,7 +164,8 @@ def _check_human_task(doc: Document, roles: RoleVocabulary, node: Any, lane: Any
     if not assignment.candidate_groups:
         if lane is None:
             yield _problem(doc, node, "user task has no lane and no camunda:candidateGroups",
-                           "put it in a lane named after a role, or set candidate groups")
+                           "put it in a lane named after a role, or set candidate groups" + (
+                               " (its camunda:assignee must hold one of them)" if assignment.assignee else ""))
         else:
             found = roles.lane_roles(lane.get("name") or "")
             if len(found) != 1:
