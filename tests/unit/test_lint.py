@@ -30,7 +30,7 @@ def test_seed_workflows_are_clean(roles):
     (("PT72H", "PT72"), "crisis_overdue", "PT72"),
     (("recommendation == 'positive'", "recommendation = = 'x'"), "flow_ready_to_career_plan", "SyntaxError"),
     (("recommendation == 'positive'", "__import__('os').system('id')"), "flow_ready_to_career_plan", "_"),
-    (("recommendation == 'positive'", "${approved}"), "flow_ready_to_career_plan", "JUEL"),
+    (("recommendation == 'positive'", "${bean.approved()}"), "flow_ready_to_career_plan", "Camunda expression"),
     (('name="Psycholog (OPS)"', 'name="Psycholog"'), "lane_ops_psychologist", "ambiguous"),
     (('name="Doradca zawodowy (PUP)"', 'name="Księgowość"'), "lane_pup_career_adviser", "no known role"),
     (('camunda:candidateGroups="supervision.supervisor"', 'camunda:candidateGroups="janitor"'),

@@ -7,13 +7,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from pathways.engine import lint_camunda
 from pathways.engine.definitions import DocumentIndex, SourceFile, bundles
 from pathways.engine.errors import Conflict, InvalidDefinition, NotAllowed
 from pathways.engine.lint import lint
+from pathways.engine.problems import Problem
 from pathways.engine.roles import RoleVocabulary
 from pathways.store.db import Store
-from pathways.store.models import DefinitionBlob, PathwayVersion
+from pathways.store.models import DefinitionBlob, PathwayVersion, User
 
 
 @dataclass
@@ -36,9 +39,14 @@ def deploy(store: Store, files: Iterable[SourceFile], roles: RoleVocabulary, *, 
         raise InvalidDefinition(f"{len(errors)} problem(s); nothing was deployed",
                                 problems=[str(p) for p in errors])
     report = DeployReport()
+    index = DocumentIndex.build(files)
     with store.unit_of_work() as uow:
         s = uow.session
-        for bundle in bundles(DocumentIndex.build(files)):
+        unknown = unknown_assignees(s, index)
+        if unknown:
+            raise InvalidDefinition(f"{len(unknown)} problem(s); nothing was deployed",
+                                    problems=[str(p) for p in unknown])
+        for bundle in bundles(index):
             latest = s.scalars(select(PathwayVersion).where(PathwayVersion.key == bundle.key)
                                .order_by(PathwayVersion.version.desc()).limit(1)).first()
             if latest is not None and latest.bundle_hash == bundle.bundle_hash:
@@ -61,3 +69,14 @@ def deploy(store: Store, files: Iterable[SourceFile], roles: RoleVocabulary, *, 
         except IntegrityError:
             raise Conflict("another deployment of the same pathway ran at the same time; try again") from None
     return report
+
+
+def unknown_assignees(s: Session, index: DocumentIndex) -> list[Problem]:
+    """A literal `camunda:assignee` must name a user of this installation. Lint cannot know (it sees no
+    database), so deploy asks, in its own transaction; a user removed later is handled when the task
+    opens (`engine.preassign`)."""
+    named = lint_camunda.named_assignees(index)
+    if not named:
+        return []
+    existing = set(s.scalars(select(User.username).where(User.username.in_({n.username for n in named}))))
+    return [lint_camunda.unknown_user(n) for n in named if n.username not in existing]

@@ -8,6 +8,9 @@ and the script engine evaluates it with `pathways.decisions.feel` in the server:
 reach Python, the file system or the network, and its evaluation is bounded
 (`pathways.decisions.feel`'s limits). A condition that is not `true` (false, or null after an
 error) does not take its flow.
+
+A Camunda 7 expression (`${...}` or `#{...}`, in a file that is not FEEL) is translated to Python
+here (`pathways.engine.juel`), so it runs as any Python condition does.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 from typing import Any
 
 from pathways.decisions import feel
+from pathways.engine import juel
 
 _log = logging.getLogger("pathways.engine")
 
@@ -49,8 +53,15 @@ def condition(node: Any) -> str | None:
     """The condition SpiffWorkflow is given for a `conditionExpression` element (None without one)."""
     if node is None:
         return None
-    text = node.text
-    return FeelCondition(source_of(text)) if text and text.strip() and is_feel(language_of(node)) else text
+    text: str | None = node.text
+    if text and text.strip() and is_feel(language_of(node)):
+        return FeelCondition(source_of(text))
+    if juel.is_juel(text):
+        try:
+            return juel.translate(text or "")
+        except juel.JuelError:
+            return text  # lint refuses it (`engine.lint_camunda`), so no such file deploys
+    return text
 
 
 def evaluate(expression: FeelCondition, data: dict[str, Any]) -> bool:

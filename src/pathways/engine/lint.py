@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 
 from pathways.decisions import feel
-from pathways.engine import feel_conditions
+from pathways.engine import feel_conditions, juel, lint_camunda
 from pathways.engine.definitions import Document, DocumentIndex, SourceFile, build_spec, etree_localname
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.lint_dmn import check_dmn
@@ -104,6 +104,7 @@ def _check_bpmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> I
                 yield _problem(doc, process, problem, "e.g. P5Y, P10Y6M or P30D (docs/privacy.md)")
     yield from _check_unique_ids(doc)
     yield from check_structure(doc)
+    yield from lint_camunda.check_file(doc)
     lane_of = {ref.text.strip(): ref.getparent() for ref in root.iter(_q("flowNodeRef")) if ref.text}
     for node in root.iter():
         if isinstance(node.tag, str):
@@ -165,7 +166,8 @@ def _check_human_task(doc: Document, roles: RoleVocabulary, node: Any, lane: Any
     if not assignment.candidate_groups:
         if lane is None:
             yield _problem(doc, node, "user task has no lane and no camunda:candidateGroups",
-                           "put it in a lane named after a role, or set candidate groups")
+                           "put it in a lane named after a role, or set candidate groups" + (
+                               " (its camunda:assignee must hold one of them)" if assignment.assignee else ""))
         else:
             found = roles.lane_roles(lane.get("name") or "")
             if len(found) != 1:
@@ -173,17 +175,15 @@ def _check_human_task(doc: Document, roles: RoleVocabulary, node: Any, lane: Any
                 yield _problem(doc, lane, f"lane {lane.get('name')!r} {what}",
                                "name the lane 'Role name (AGENCY)' as in workflows/roles.toml")
     due = assignment.due_date
-    if due:
-        if due.startswith(("${", "#{")):
-            message: str | None = "Camunda JUEL expressions (${...}) are not supported"
-        else:
-            message = check_timer_text("duration" if due.upper().startswith("P") else "date", due)
-        if message:
-            yield _problem(doc, node, f"camunda:dueDate: {message}", "e.g. PT72H, P14D or 2026-12-01")
+    if due and juel.is_juel(due):
+        yield from lint_camunda.untranslated(doc, node, "camunda:dueDate", due)
+    elif due and (message := check_timer_text("duration" if due.upper().startswith("P") else "date", due)):
+        yield _problem(doc, node, f"camunda:dueDate: {message}", "e.g. PT72H, P14D or 2026-12-01")
     raw_priority = (node.get(f"{{{CAMUNDA_NS}}}priority") or "50").strip()
     if not raw_priority.isdigit() or not 0 <= int(raw_priority) <= 100:
         yield _problem(doc, node, f"camunda:priority {raw_priority!r} is not a whole number 0-100",
                        "50 is normal; higher comes first in the inbox")
+    yield from lint_camunda.check_assignment(doc, node)
     yield from _check_form(doc, node)
 
 
@@ -220,9 +220,8 @@ def _check_condition(doc: Document, node: Any) -> Iterator[Problem]:
         yield from _check_feel_condition(doc, flow, feel_conditions.source_of(text))
     elif not text:
         yield _problem(doc, flow, "condition is empty", "write a Python expression, e.g. risk_level == 'high'")
-    elif text[:2] in ("${", "#{"):
-        yield _problem(doc, flow, f"condition {text!r} is a Camunda JUEL expression, which is not supported",
-                       f"write it in Python: {text[2:].rstrip('}').strip()}")
+    elif juel.is_juel(text):
+        yield from lint_camunda.check_condition(doc, flow, text)
     else:
         for message in check_source(text, "eval"):
             yield _problem(doc, flow, f"condition: {message}", "write a Python expression")

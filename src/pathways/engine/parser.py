@@ -1,7 +1,7 @@
 """Reading BPMN and DMN files (safe XML in `pathways.base.xml`): SpiffWorkflow's Camunda parser extended.
 
 SpiffWorkflow's CamundaParser reads `camunda:formData` but not `camunda:candidateGroups`,
-`camunda:dueDate` or `camunda:priority`, and it evaluates timer text as Python. The subclasses
+`camunda:dueDate`, `camunda:priority` or `camunda:assignee`, and it evaluates timer text as Python. The subclasses
 here add those attributes to user-task specs, read start forms, and build timers that accept
 literal ISO 8601.
 """
@@ -61,6 +61,7 @@ class TaskAssignment:
     candidate_groups: tuple[str, ...] = ()
     due_date: str | None = None
     priority: int = 50
+    assignee: str | None = None  # a literal user name (`engine.preassign`); expressions are refused by lint
 
 
 def read_assignment(node: Any) -> TaskAssignment:
@@ -71,6 +72,7 @@ def read_assignment(node: Any) -> TaskAssignment:
         candidate_groups=tuple(g.strip() for g in groups.split(",") if g.strip()),
         due_date=(attr(f"{{{CAMUNDA_NS}}}dueDate") or "").strip() or None,
         priority=int(priority_text) if priority_text.lstrip("-").isdigit() else 50,
+        assignee=(attr(f"{{{CAMUNDA_NS}}}assignee") or "").strip() or None,
     )
 
 
@@ -142,7 +144,8 @@ class _PropertiesMixin:
         return {p.get("name"): p.get("value") for p in found if p.get("name")}
 
     def parse_condition(self, sequence_flow: Any) -> str | None:
-        """A flow's condition: Python, or FEEL where the file says so (`engine.feel_conditions`)."""
+        """A flow's condition: Python, FEEL where the file says so, or a Camunda expression translated to Python
+        (`engine.feel_conditions`, `engine.juel`)."""
         return feel_conditions.condition(first(self._xpath(sequence_flow, ".//bpmn:conditionExpression")))  # type: ignore[attr-defined]
 
 

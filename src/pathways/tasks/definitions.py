@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from pathways.base import clock
 from pathways.engine.cases import Engine
 from pathways.engine.definitions import DocumentIndex, SourceFile
-from pathways.engine.deploy import deploy
+from pathways.engine.deploy import deploy, unknown_assignees
 from pathways.engine.errors import InvalidDefinition, NotAllowed, NotFound
 from pathways.engine.lint import lint
 from pathways.engine.roles import RoleVocabulary
@@ -115,7 +115,9 @@ def upload(store: Store, roles: RoleVocabulary, user: User, files: list[SourceFi
     if not files:
         raise InvalidDefinition("no file uploaded: send one or more multipart parts named 'file'", problems=[])
     bundle = _with_deployed(store, files)
-    problems = lint(bundle, roles)
+    with store.unit_of_work(write=False) as uow:  # lint sees no database: who a file names is checked here
+        unknown = unknown_assignees(uow.session, DocumentIndex.build(bundle))
+    problems = lint(bundle, roles) + unknown
     errors = [asdict(p) for p in problems if p.severity == "error"]
     if errors:
         raise InvalidDefinition(f"{len(errors)} problem(s); nothing was deployed", problems=errors)
