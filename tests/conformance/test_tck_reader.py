@@ -10,7 +10,7 @@ import pytest
 
 from pathways.decisions.feel import YearsMonths
 
-from .compare import same
+from .compare import difference, same
 from .tck import Unreadable, read_test_file, scalar
 
 TWO_HOURS = dt.timedelta(hours=2)
@@ -133,3 +133,10 @@ def test_values_that_compare_equal(expected: object, actual: object) -> None:
 ])
 def test_values_that_differ(expected: object, actual: object) -> None:
     assert not same(expected, actual)
+
+
+def test_a_difference_says_where_values_part() -> None:
+    assert difference({"a": [Decimal(1), {"b": "x"}]}, {"a": [Decimal(1), {"b": "y"}]}) == \
+        ".a[2].b: expected 'x', got 'y'"
+    assert difference({"a": 1}, {"c": 1}) == "context: keys missing ['a'], unexpected ['c']"
+    assert difference(Decimal(1), None) == "expected Decimal('1'), got None"
