@@ -1,0 +1,70 @@
+"""The DMN 1.3 model: reading files (1.1 to 1.5), evaluating decisions, tables, BKMs and decision services.
+
+`evaluate` never raises for anything a model or its inputs can do: the failure is `Evaluation.error`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..feel import from_python
+from ..feel.values import FeelError
+from .errors import DecisionFailure, DmnError
+from .evaluation import Evaluation, Hit
+from .graph import Cycle, Run
+from .model import Bkm, Decision, DecisionService, DecisionTable, Model
+from .reader import read_model, read_root
+
+
+def _feel_inputs(inputs: Mapping[str, Any], warnings: list[str]) -> dict[str, Any]:
+    values = {}
+    for key, value in inputs.items():
+        try:
+            values[str(key)] = from_python(value)
+        except FeelError as error:
+            warnings.append(f"input {key}: {error}; it is null")
+            values[str(key)] = None
+    return values
+
+
+def evaluate(model: Model, ref: str, inputs: Mapping[str, Any] | None = None) -> Evaluation:
+    """Evaluate a decision or decision service (by id or name) with inputs by input data name."""
+    evaluation = Evaluation()
+    try:
+        element = model.find(ref)
+    except DmnError as error:
+        evaluation.error = error.message
+        return evaluation
+    run = Run(model, _feel_inputs(inputs or {}, evaluation.warnings), evaluation)
+    try:
+        if isinstance(element, Decision):
+            value = run.decision_value(model, element)
+        elif isinstance(element, DecisionService):
+            value = run.service_value(model, element)
+        else:
+            value = _call_bkm(run, model, element)  # type: ignore[arg-type]
+    except Cycle as cycle:
+        evaluation.error = f"the decisions require each other in a cycle: {cycle}"
+        value = None
+    except DecisionFailure as failure:
+        run.fail(element, str(failure))
+        value = None
+    except RecursionError:
+        evaluation.error = "the decision requirements are nested too deeply"
+        value = None
+    except Exception as error:  # noqa: BLE001 - evaluation must never raise; the type says what broke
+        evaluation.error = f"internal error while evaluating ({type(error).__name__})"
+        value = None
+    evaluation.value = None if evaluation.error else value
+    return evaluation
+
+
+def _call_bkm(run: Run, model: Model, bkm: Bkm) -> Any:
+    """A BKM evaluated directly: its parameters are taken from the inputs by name."""
+    function = run.bkm_function(model, bkm)
+    return function.call(*[run.inputs.get(name) for name in function.parameters])
+
+
+__all__ = ["Decision", "DecisionService", "DecisionTable", "DmnError", "Evaluation", "Hit", "Model", "evaluate",
+           "read_model", "read_root"]
