@@ -13,7 +13,7 @@ from typing import Any
 from lark import Token, Tree
 
 from . import operators, temporal
-from .builtins import TYPES, TypeChecks, call_function, instance_of
+from .builtins import TYPES, TypeChecks, call_function, conform, instance_of
 from .navigation import filter_list, loop, path, with_input
 from .scope import Compiled, Scope, guarded
 from .values import FEEL_CONTEXT, FeelError, Function, Range, compare, equal, number
@@ -370,13 +370,19 @@ class Compiler:
                 raise FeelError("external functions (Java, PMML) are not supported")
             return guarded(external)
         parameters = [name_of(child.children[0]) for child in children[:-1]]
+        types = [type_text_of(child.children[1]) if len(child.children) > 1 and child.children[1] is not None
+                 else None for child in children[:-1]]
         self.bound.update(parameters)
         body_code = self.compile(children[-1])
 
         def run(scope: Scope) -> Any:
+            checks = model_types(scope)
+
             def call(*args: Any) -> Any:
                 # a parameter left out is null, never a same-named variable from outside
                 values = [*args, *[None] * (len(parameters) - len(args))]
+                values = [value if kind is None else conform(value, kind, checks)
+                          for value, kind in zip(values, types, strict=False)]
                 inner = scope.child(dict(zip(parameters, values, strict=False)))
                 return body_code(inner)
             return Function("function", parameters, call)
