@@ -14,6 +14,7 @@ from lark import Token, Tree
 
 from . import operators, temporal
 from .builtins import TYPES, TypeChecks, call_function, conform, instance_of
+from .external_java import java_function
 from .navigation import filter_list, loop, path, with_input
 from .scope import Compiled, Scope, guarded
 from .values import FEEL_CONTEXT, FeelError, Function, Range, compare, equal, number
@@ -365,10 +366,7 @@ class Compiler:
     def c_function_def(self, tree: Node) -> Compiled:
         children = [child for child in tree.children if child is not None]
         if len(children) > 1 and isinstance(children[-2], Token) and str(children[-2]) == "external":
-
-            def external(scope: Scope) -> Any:
-                raise FeelError("external functions (Java, PMML) are not supported")
-            return guarded(external)
+            return self.external_function(children)
         parameters = [name_of(child.children[0]) for child in children[:-1]]
         types = [type_text_of(child.children[1]) if len(child.children) > 1 and child.children[1] is not None
                  else None for child in children[:-1]]
@@ -387,6 +385,18 @@ class Compiler:
                 return body_code(inner)
             return Function("function", parameters, call)
         return run
+
+    def external_function(self, children: list[Any]) -> Compiled:
+        """`function(x) external {java: {...}}`: a Java method of the known few; PMML is not supported."""
+        parameters = [name_of(child.children[0]) for child in children[:-2]]
+        body = self.compile(children[-1])
+
+        def external(scope: Scope) -> Any:
+            mapping = body(scope)
+            if isinstance(mapping, dict) and "java" in mapping:
+                return java_function(mapping, parameters)
+            raise FeelError("external functions other than Java (PMML) are not supported")
+        return guarded(external)
 
     def c_call(self, tree: Node) -> Compiled:
         callee_tree = tree.children[0]
