@@ -315,8 +315,6 @@ def test_tck_level_2_models_have_no_errors(conformance) -> None:  # type: ignore
     assert found == []
 
 
-@pytest.mark.xfail(reason="workflows/*.dmn are still written in Python; the lead rewrites them in FEEL (issue 16)",
-                   strict=False)
 @pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.dmn")), ids=lambda path: path.name)
 def test_workflow_decisions_have_no_errors(path) -> None:  # type: ignore[no-untyped-def]
     assert [str(p) for p in lint_dmn(path.read_bytes(), path.name) if p.severity == "error"] == []

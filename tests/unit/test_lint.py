@@ -7,7 +7,8 @@ import re
 import pytest
 
 from pathways.engine.definitions import SourceFile, collect
-from pathways.engine.lint import _mark_input, lint
+from pathways.engine.lint import lint
+from pathways.engine.lint_dmn import _mark_input
 from tests.helpers import FIXTURES, WORKFLOWS
 
 INTAKE = (WORKFLOWS / "intake_referral.bpmn").read_text()

@@ -48,7 +48,20 @@ class Api(flask_smorest.Api):
 
 
 def init_app(app: Flask) -> Api:
-    from pathways.api import audit, auth, cases, definitions, docs, health, people, privacy, reports, sharing, tasks
+    from pathways.api import (
+        audit,
+        auth,
+        cases,
+        decisions,
+        definitions,
+        docs,
+        health,
+        people,
+        privacy,
+        reports,
+        sharing,
+        tasks,
+    )
 
     app.config.update(
         API_TITLE="pathways API",
@@ -67,8 +80,8 @@ def init_app(app: Flask) -> Api:
     api = Api(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp, url_prefix=PREFIX)
-    for blp in (auth.blp, definitions.blp, cases.blp, tasks.blp, reports.blp, audit.blp, people.blp, privacy.blp,
-                sharing.blp):
+    for blp in (auth.blp, definitions.blp, decisions.blp, cases.blp, tasks.blp, reports.blp, audit.blp, people.blp,
+                privacy.blp, sharing.blp):
         api.register_blueprint(blp)
     _validation_is_400(api)
     _document_long_addresses(api)

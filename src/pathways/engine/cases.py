@@ -30,6 +30,7 @@ from pathways.engine import firing, mirror
 from pathways.engine.actors import SYSTEM, Actor
 from pathways.engine.budget import EngineLimits
 from pathways.engine.conflicts import command
+from pathways.engine.deciding import LEGACY_LANGUAGE
 from pathways.engine.definitions import SourceFile, build_spec
 from pathways.engine.errors import CaseNotActive, InvalidData, NotFound, TaskNotOpen
 from pathways.engine.firing import TIMER_BATCH, TIMER_LEASE_SECONDS, TIMER_RETRY_MAX_SECONDS, TIMER_RETRY_SECONDS
@@ -78,7 +79,7 @@ class Engine:
         blobs = {b.hash: b for b in session.scalars(select(DefinitionBlob).where(
             DefinitionBlob.hash.in_(version.files)))}
         files = [SourceFile(blobs[h].filename, blobs[h].content.encode()) for h in version.files]
-        spec, subprocess_specs = build_spec(files, version.key)
+        spec, subprocess_specs = build_spec(files, version.key, version.dmn_language or LEGACY_LANGUAGE)
         built = Definition(version.id, version.key, spec, subprocess_specs, self.roles)
         with self._cache_lock:
             self._cache[version_id] = built
@@ -269,6 +270,7 @@ class Engine:
         rows.sealed = runtime.definition.sealed_fields
         mirror.sync_stages(rows, runtime, actor, now)
         mirror.record_outcomes(rows, runtime, self.roles)
+        mirror.record_decisions(rows, runtime, actor)
         mirror.sync_tasks(rows, runtime, actor, now)
         earliest_new_timer = mirror.sync_timers(rows, runtime, now if release_due else None)
         if runtime.completed and rows.case.status == "active":

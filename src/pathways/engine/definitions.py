@@ -152,12 +152,16 @@ def bundles(index: DocumentIndex) -> list[ProcessBundle]:
     ]
 
 
-def build_spec(files: Iterable[SourceFile], key: str) -> tuple[Any, dict[str, Any]]:
-    """Parse `files` and return SpiffWorkflow's (spec, subprocess_specs) for process `key`."""
-    parser = PathwaysParser()
+def build_spec(files: Iterable[SourceFile], key: str, dmn_language: str = "feel") -> tuple[Any, dict[str, Any]]:
+    """Parse `files` and return SpiffWorkflow's (spec, subprocess_specs) for process `key`.
+
+    `dmn_language` is the expression language of DMN files that declare none: FEEL, or Python for
+    versions deployed before FEEL became the default (`engine.deciding`).
+    """
+    parser = PathwaysParser(dmn_language)
     try:
         for source in files:
-            parser.add_document(parse_xml(source.content), source.filename)
+            parser.add_document(parse_xml(source.content), source.filename, source.hash[:12])
         spec, subprocess_specs = parser.get_spec(key), parser.get_subprocess_specs(key)
     except XmlProblem as problem:
         raise InvalidDefinition(f"{source.filename}: {problem}") from None

@@ -7,17 +7,20 @@ lets an exception escape: an unexpected failure becomes a located problem too.
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
 
+from pathways.decisions import feel
+from pathways.engine import feel_conditions
 from pathways.engine.definitions import Document, DocumentIndex, SourceFile, build_spec, etree_localname
 from pathways.engine.errors import InvalidDefinition
-from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, PathwaysParser, read_assignment
+from pathways.engine.lint_dmn import check_dmn
+from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, read_assignment
+from pathways.engine.problems import Problem
+from pathways.engine.problems import located as _problem
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.sandbox import REFUSED_NAMES, check_source
 from pathways.engine.timers import check_timer_text
@@ -32,22 +35,6 @@ SUPPORTED_NODES = {
 UNSUPPORTED_NODES = {"complexGateway"}
 FORM_TYPES = {"string", "long", "decimal", "boolean", "date", "enum"}
 
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int | None
-    element: str | None
-    message: str
-    hint: str = ""
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        element = f" {self.element}:" if self.element else ""
-        hint = f" (hint: {self.hint})" if self.hint else ""
-        label = "" if self.severity == "error" else f" {self.severity}:"
-        return f"{where}:{label}{element} {self.message}{hint}"
 
 
 def _q(tag: str) -> str:
@@ -85,7 +72,7 @@ def lint(files: Iterable[SourceFile], roles: RoleVocabulary,
             on_file(name)
     for doc in index.documents:
         checks: list[Callable[[Document, DocumentIndex, RoleVocabulary], Iterator[Problem]]] = (
-            [_check_bpmn, _check_build] if doc.kind == "bpmn" else [_check_dmn]
+            [_check_bpmn, _check_build] if doc.kind == "bpmn" else [check_dmn]
         )
         for check in checks:
             try:
@@ -97,9 +84,6 @@ def lint(files: Iterable[SourceFile], roles: RoleVocabulary,
             on_file(doc.source.filename)
     return list(dict.fromkeys(problems))  # one lane with many tasks is one problem
 
-
-def _problem(doc: Document, node: Any, message: str, hint: str = "", severity: str = "error") -> Problem:
-    return Problem(doc.source.filename, getattr(node, "sourceline", None), node.get("id"), message, hint, severity)
 
 
 def _check_bpmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> Iterator[Problem]:
@@ -230,7 +214,9 @@ def _check_gateway(doc: Document, node: Any) -> Iterator[Problem]:
 
 def _check_condition(doc: Document, node: Any) -> Iterator[Problem]:
     text, flow = (node.text or "").strip(), node.getparent()
-    if not text:
+    if text and feel_conditions.is_feel(feel_conditions.language_of(node)):
+        yield from _check_feel_condition(doc, flow, feel_conditions.source_of(text))
+    elif not text:
         yield _problem(doc, flow, "condition is empty", "write a Python expression, e.g. risk_level == 'high'")
     elif text[:2] in ("${", "#{"):
         yield _problem(doc, flow, f"condition {text!r} is a Camunda JUEL expression, which is not supported",
@@ -238,6 +224,13 @@ def _check_condition(doc: Document, node: Any) -> Iterator[Problem]:
     else:
         for message in check_source(text, "eval"):
             yield _problem(doc, flow, f"condition: {message}", "write a Python expression")
+
+
+def _check_feel_condition(doc: Document, flow: Any, source: str) -> Iterator[Problem]:
+    try:
+        feel.parse(source)
+    except feel.FeelSyntaxError as exc:
+        yield _problem(doc, flow, f"FEEL condition: {exc}", "write a FEEL expression, e.g. risk = \"high\"")
 
 
 def _check_script(doc: Document, node: Any) -> Iterator[Problem]:
@@ -280,64 +273,3 @@ def _check_build(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> 
                           "open the element in the modeler and complete it")
 
 
-#: the longest DMN expression or entry accepted: SpiffWorkflow rewrites every input entry with a
-#: regular expression whose time grows with the square of the entry's length, on each evaluation
-MAX_DMN_EXPRESSION = 2000
-
-
-def _mark_input(entry: str) -> str:
-    """`?` outside quotes becomes `dmninputexpr`, as SpiffWorkflow reads it (a `?` followed by an
-    even number of quote characters, `'` and `"` alike), in one pass from the end."""
-    out, quotes = [], 0
-    for char in reversed(entry):
-        if char in "'\"":
-            quotes += 1
-        out.append("dmninputexpr" if char == "?" and quotes % 2 == 0 else char)
-    return "".join(reversed(out))
-
-
-def _dmn_entry_source(entry: str) -> str:
-    """The expression an input entry becomes at run time: itself (compared with `==`) when it is
-    an expression, else `dmninputexpr <entry>` (`> 5`); `?` stands for the input's value."""
-    entry = _mark_input(entry)
-    if "dmninputexpr" in entry:
-        return entry
-    try:
-        ast.parse(entry, mode="eval")
-    except SyntaxError:
-        return f"dmninputexpr {entry}"
-    return entry
-
-
-def _check_dmn_expressions(doc: Document) -> Iterator[Problem]:
-    """Input expressions, input entries and output entries, with the sandbox's rules (as scripts)."""
-    for node in doc.root.iter():
-        if not isinstance(node.tag, str):
-            continue
-        kind = etree_localname(node.tag)
-        if kind not in ("inputExpression", "inputEntry", "outputEntry"):
-            continue
-        text_node = next((c for c in node if isinstance(c.tag, str) and etree_localname(c.tag) == "text"), None)
-        text = (text_node.text or "").strip() if text_node is not None else ""
-        if not text or (kind == "inputEntry" and text == "-"):
-            continue
-        if len(text) > MAX_DMN_EXPRESSION:
-            yield _problem(doc, node, f"{kind} is {len(text):,} characters long, over the limit of "
-                                      f"{MAX_DMN_EXPRESSION:,}", "split the rule, or compute the value in a script")
-            continue
-        source = _dmn_entry_source(text) if kind == "inputEntry" else text
-        for message in check_source(source, "eval"):
-            yield _problem(doc, node, f"{kind}: {message}", "write a Python expression, e.g. >= 18 or 'high'")
-
-
-def _check_dmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> Iterator[Problem]:
-    yield from _check_dmn_expressions(doc)
-    parser = PathwaysParser()
-    try:
-        parser.add_document(doc.root, doc.source.filename)
-        for dmn in parser.dmn_parsers.values():
-            dmn.parse()
-    except Exception as exc:  # SpiffWorkflow's DMN parser raises bare KeyError/IndexError on bad files
-        decision = next((n for n in doc.root.iter() if etree_localname(n.tag) == "decision"), doc.root)
-        yield _problem(doc, decision, f"decision table cannot be read: {type(exc).__name__}: {exc}",
-                       "check inputs, outputs and rules in the DMN editor")

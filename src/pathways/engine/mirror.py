@@ -92,6 +92,12 @@ def record_outcomes(rows: Rows, runtime: CaseRuntime, roles: RoleVocabulary) -> 
         rows.measure("outcome", outcome, 1, element, roles.agency_kind(lane_role) if lane_role else None)
 
 
+def record_decisions(rows: Rows, runtime: CaseRuntime, actor: Actor) -> None:
+    """`DecisionMade` for each business rule task decided: decision, file version, matched rules."""
+    for element, record in runtime.decisions_made():
+        rows.event(actor, "DecisionMade", element_id=element, after=record)
+
+
 def record_task_measures(conn: Connection, rows: Rows, roles: RoleVocabulary, task_id: str, task_roles: list[str],
                          spec: Any, data: dict[str, Any], actor: Actor) -> None:
     """Hours and benefits from a completed task's form, credited to the completing user's agency."""

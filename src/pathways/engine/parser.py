@@ -30,6 +30,8 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from pathways.engine import feel_conditions
+from pathways.engine.deciding import DecisionFiles, uses_feel
 from pathways.engine.timers import make_timer_definition
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -139,6 +141,10 @@ class _PropertiesMixin:
         found = self.xpath("./bpmn:extensionElements/camunda:properties/camunda:property")  # type: ignore[attr-defined]
         return {p.get("name"): p.get("value") for p in found if p.get("name")}
 
+    def parse_condition(self, sequence_flow: Any) -> str | None:
+        """A flow's condition: Python, or FEEL where the file says so (`engine.feel_conditions`)."""
+        return feel_conditions.condition(first(self._xpath(sequence_flow, ".//bpmn:conditionExpression")))  # type: ignore[attr-defined]
+
 
 _PROPERTY_PARSERS: dict[type, type] = {}
 
@@ -165,9 +171,20 @@ class PathwaysParser(CamundaParser):  # type: ignore[misc]
         full_tag("boundaryEvent"): (PathwaysBoundaryEventParser, BoundaryEvent),
     }
 
-    def add_document(self, root: Any, filename: str) -> None:
-        """Add an already parsed (safe) document, BPMN or DMN."""
-        if document_kind(root) == "dmn":
-            self.add_dmn_xml(root, filename)
-        else:
+    def __init__(self, dmn_language: str = "feel") -> None:
+        super().__init__()
+        self.dmn_language = dmn_language  # for DMN files that declare no expressionLanguage
+        self.feel_decisions = DecisionFiles()
+
+    def add_document(self, root: Any, filename: str, version: str = "") -> None:
+        """Add an already parsed (safe) document, BPMN or DMN; `version` names a DMN file's content."""
+        if document_kind(root) != "dmn":
             self.add_bpmn_xml(root, filename)
+        elif uses_feel(root, self.dmn_language):
+            self.feel_decisions.add(root, filename, version)
+        else:  # Python expressions: SpiffWorkflow's DMN engine through the sandbox (docs/decisions.md)
+            self.add_dmn_xml(root, filename)
+
+    def get_engine(self, decision_ref: str, node: Any) -> Any:
+        """The `dmnEngine` of a business rule task: ours for FEEL files, SpiffWorkflow's for Python."""
+        return self.feel_decisions.decider(decision_ref, node) or super().get_engine(decision_ref, node)

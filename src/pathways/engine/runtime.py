@@ -26,6 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 from pathways.base import clock, logs
 from pathways.engine import history, measures, state, timers
 from pathways.engine.budget import EngineLimits, StepBudget, check_state_size
+from pathways.engine.deciding import DECIDED
 from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, ScriptRaised, TaskNotOpen
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.scripting import script_engine
@@ -215,8 +216,10 @@ class CaseRuntime:
         return history.prune(self.workflow, keep=self._unreported())
 
     def _unreported(self) -> list[Any]:
-        """Tasks whose stage entry or outcome `enter_stages`/`reached_outcomes` has not reported yet."""
-        return [task for task in self._all_tasks() if self._stage_pending(task) or self._outcome_pending(task)]
+        """Tasks whose stage entry, outcome or decision `enter_stages`/`reached_outcomes`/`decisions_made`
+        has not reported yet."""
+        return [task for task in self._all_tasks()
+                if self._stage_pending(task) or self._outcome_pending(task) or DECIDED in task.internal_data]
 
     @staticmethod
     def _stage_pending(task: Any) -> bool:
@@ -343,6 +346,16 @@ class CaseRuntime:
                 task.internal_data[_OUTCOME_SEEN] = True
                 reached.append((task.last_state_change, outcome, spec.bpmn_id, spec.lane))
         return [(outcome, element, lane) for _, outcome, element, lane in sorted(reached)]
+
+    def decisions_made(self) -> list[tuple[str, dict[str, Any]]]:
+        """(element id, record) of business rule tasks decided since the last call: which decision,
+        which DMN file version and which rules (`engine.deciding`)."""
+        made = []
+        for task in self._all_tasks():
+            record = task.internal_data.pop(DECIDED, None)
+            if record is not None:
+                made.append((task.last_state_change, task.task_spec.bpmn_id, record))
+        return [(element, record) for _, element, record in sorted(made, key=lambda m: m[0])]
 
     def due_at(self, task: OpenTask, opened_at: datetime) -> datetime | None:
         """When a task opened at `opened_at` is due, from its `camunda:dueDate` (None if unset)."""

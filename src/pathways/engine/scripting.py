@@ -19,7 +19,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from pathways.engine import wire
+from pathways.engine import feel_conditions, wire
 from pathways.engine.budget import EngineLimits
 from pathways.engine.errors import LimitExceeded, ScriptError, ScriptRaised
 from pathways.engine.sandbox import BUILTINS, _compiled
@@ -75,6 +75,8 @@ class WorkerEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc
 
     def evaluate(self, expression: str, context: dict[str, Any],
                  external_context: dict[str, Any] | None = None) -> Any:
+        if isinstance(expression, feel_conditions.FeelCondition):
+            return feel_conditions.evaluate(expression, {**(external_context or {}), **context})
         code = _compiled(expression, "eval")  # refusals are found here, without a worker
         if is_trivial(expression):
             return eval(code, {**(external_context or {}), **context, "__builtins__": BUILTINS})

@@ -58,4 +58,4 @@ def main_menu() -> list[tuple[str, str]]:
 
 
 # Each area of pages registers its routes on `bp` when imported (one module per area).
-from pathways.web import audit, cases, designer, inbox, people, privacy, sharing, supervisor, task  # noqa: E402,F401
+from pathways.web import audit, cases, decisions, designer, inbox, people, privacy, sharing, supervisor, task  # noqa: E402,F401

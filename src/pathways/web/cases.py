@@ -259,11 +259,26 @@ def _events(view: dict[str, Any]) -> list[dict[str, Any]]:
                 values.append((field["label"] if field else key, show_value(value, field)))
         elif event["kind"] == "ValueCorrected":  # GDPR art. 16: the field, before -> after, the reason
             values = _correction(event, view)
+        elif event["kind"] == "DecisionMade":
+            values = _decision(event["after"] or {})
         elif event["kind"] in ("MessageReceived", "CaseCancelled", "CaseClosed", "TimerFailed"):
             values = [(k, show_value(v)) for k, v in (event["after"] or {}).items()]
         events.append({**event, "name": element.get("name") or event["element"], "shown": values,
                        "redacted": event["id"] in redacted})
     return events[::-1]
+
+
+def _decision(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """Which decision, of which DMN file version, and the rules that decided (numbers, per table)."""
+    rules: dict[str, list[int]] = record.get("rules") or {}
+
+    def numbers(found: list[int]) -> str:
+        return ", ".join(str(n) for n in found) or _("none")
+    matched = (numbers(next(iter(rules.values()), [])) if len(rules) <= 1
+               else "; ".join(f"{table}: {numbers(found)}" for table, found in rules.items()))
+    return [(_("Decision"), str(record.get("decision") or "")),
+            (_("DMN file"), f"{record.get('file') or ''} · {record.get('version') or ''}"),
+            (_("Rules that decided"), matched)]
 
 
 def _correction(event: dict[str, Any], view: dict[str, Any]) -> list[tuple[str, str]]:

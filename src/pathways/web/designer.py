@@ -20,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from pathways.core import services
 from pathways.engine.definitions import SourceFile
 from pathways.engine.errors import InvalidDefinition
-from pathways.tasks import audit, definitions, uploads
+from pathways.tasks import audit, decisions, definitions, uploads
 from pathways.web.cases import HELPERS
 from pathways.web.diagrams import draw
 from pathways.web.session import bp, login_required
@@ -96,7 +96,7 @@ def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
     return render_template("error.html", status=413, title=_("Too large"), text=message), 413
 
 
-def _version_arg() -> int | None:
+def version_arg() -> int | None:
     text = request.args.get("version", "")
     return int(text) if text.isdigit() and len(text) < 10 else None
 
@@ -106,8 +106,10 @@ def _version_arg() -> int | None:
 def pathway(key: str) -> str:
     _require_designer()
     pathways = services(current_app)
-    detail = definitions.definition_detail(pathways.store, pathways.engine, key, _version_arg())
+    detail = definitions.definition_detail(pathways.store, pathways.engine, key, version_arg())
     svg, no_diagram = draw(definitions.diagram_source(pathways.store, key, detail["version"]), key, no_layout=_(
         "This version cannot be drawn: its BPMN file has no diagram layout (save it from the modeler with its "
         "diagram)."))
-    return render_template("designer_pathway.html", d=detail, svg=svg, no_diagram=no_diagram, **HELPERS)
+    tried = decisions.decision_list(pathways.store, key, detail["version"])
+    return render_template("designer_pathway.html", d=detail, svg=svg, no_diagram=no_diagram, decisions=tried,
+                           **HELPERS)

@@ -28,15 +28,21 @@ def _feel_inputs(inputs: Mapping[str, Any], warnings: list[str]) -> dict[str, An
     return values
 
 
-def evaluate(model: Model, ref: str, inputs: Mapping[str, Any] | None = None) -> Evaluation:
-    """Evaluate a decision or decision service (by id or name) with inputs by input data name."""
+def evaluate(model: Model, ref: str, inputs: Mapping[str, Any] | None = None, *,
+             variables: bool = False) -> Evaluation:
+    """Evaluate a decision or decision service (by id or name) with inputs by input data name.
+
+    `variables=True`: every input is also a variable each decision sees, required or not, as
+    Camunda shows a business rule task the process variables (the engine passes the case data so).
+    """
     evaluation = Evaluation()
     try:
         element = model.find(ref)
     except DmnError as error:
         evaluation.error = error.message
         return evaluation
-    run = Run(model, _feel_inputs(inputs or {}, evaluation.warnings), evaluation)
+    values = _feel_inputs(inputs or {}, evaluation.warnings)
+    run = Run(model, values, evaluation, values if variables else None)
     try:
         if isinstance(element, Decision):
             value = run.decision_value(model, element)

@@ -27,9 +27,12 @@ class Cycle(Exception):
 
 
 class Run:
-    def __init__(self, root: m.Model, inputs: Mapping[str, Any], evaluation: Evaluation | None = None) -> None:
+    def __init__(self, root: m.Model, inputs: Mapping[str, Any], evaluation: Evaluation | None = None,
+                 variables: Mapping[str, Any] | None = None) -> None:
         self.root = root
         self.inputs = inputs
+        #: names every decision sees beneath its requirements (Camunda's process variables)
+        self.variables = variables or {}
         self.evaluation = evaluation or Evaluation()
         self.done: dict[Key, Any] = {}
         self.active: list[tuple[Key, str]] = []
@@ -109,8 +112,9 @@ class Run:
             self.evaluation.error = f"{element.name}: {message}"
 
     def scope_of(self, model: m.Model, element: m.Decision | m.Bkm) -> dict[str, Any]:
-        """What the element's expression sees: its requirements by name, and the model's BKMs."""
-        variables: dict[str, Any] = {}
+        """What the element's expression sees: its requirements by name, and the model's BKMs (over the
+        run's `variables`, when the caller gave some)."""
+        variables: dict[str, Any] = dict(self.variables)
         for bkm in model.bkms.values():
             variables[bkm.name] = self.bkm_function(model, bkm)
         for service in model.services.values():

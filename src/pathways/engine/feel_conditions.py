@@ -1,0 +1,62 @@
+"""BPMN conditions written in FEEL, as Camunda 8 users write them.
+
+A condition is FEEL when its `conditionExpression` says so (`language="feel"`, or a FEEL URI) or,
+without one, when the definitions declare FEEL as their `expressionLanguage`; otherwise it is
+Python, run by the sandbox as before. A leading `=` (Camunda 8's mark of an expression) is
+dropped. The parser hands SpiffWorkflow a `FeelCondition` (a `str`, so the spec stays as it was)
+and the script engine evaluates it with `pathways.decisions.feel` in the server: FEEL has no way to
+reach Python, the file system or the network, and its evaluation is bounded
+(`pathways.decisions.feel`'s limits). A condition that is not `true` (false, or null after an
+error) does not take its flow.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pathways.decisions import feel
+
+_log = logging.getLogger("pathways.engine")
+
+
+class FeelCondition(str):
+    """A condition's text, marked as FEEL."""
+
+    __slots__ = ()
+
+
+def language_of(node: Any) -> str:
+    """The expression language of a `conditionExpression`: its own, else its definitions'."""
+    own = node.get("language") or node.get("expressionLanguage")
+    if own:
+        return str(own)
+    root = node.getroottree().getroot()
+    return str(root.get("expressionLanguage") or "python")
+
+
+def is_feel(language: str) -> bool:
+    return "feel" in language.lower()
+
+
+def source_of(text: str) -> str:
+    """The FEEL expression in a condition's text, without Camunda 8's leading `=`."""
+    stripped = text.strip()
+    return stripped[1:].lstrip() if stripped.startswith("=") else stripped
+
+
+def condition(node: Any) -> str | None:
+    """The condition SpiffWorkflow is given for a `conditionExpression` element (None without one)."""
+    if node is None:
+        return None
+    text = node.text
+    return FeelCondition(source_of(text)) if text and text.strip() and is_feel(language_of(node)) else text
+
+
+def evaluate(expression: FeelCondition, data: dict[str, Any]) -> bool:
+    """True only when the condition is FEEL `true`; a warning (an error that became null) is logged
+    by count, never with its text, which may quote a case value."""
+    result = feel.evaluate(str(expression), data)
+    if result.warnings:
+        _log.info("FEEL condition gave %d warning(s)", len(result.warnings))
+    return result.value is True
