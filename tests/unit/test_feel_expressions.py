@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from pathways.decisions.feel import TYPES, evaluate
+from pathways.decisions.feel import TYPES, evaluate, parse
 
 from .feel_helpers import value
 
@@ -207,3 +207,14 @@ def test_a_parameter_of_a_model_type_is_checked_against_the_models_types():
     result = evaluate(text, variables, convert=False)
     assert result.value is None and "does not conform" in result.warnings[0]
     assert evaluate("{f: function(a: tAdult) a, r: f(18)}.r", variables, convert=False).value == 18
+
+
+def test_a_dotted_name_not_in_scope_is_a_path():
+    """A model with a parameter named `Person.Age` makes `Person.Age` one name everywhere in it; where
+    no such variable is in scope it is the path into `Person`."""
+    person = {"Person": {"Age": 40, "Address": {"City": "Ełk"}}}
+    assert evaluate(parse("Person.Age", ["Person.Age"]), person).value == 40
+    assert evaluate(parse("Person.Age", ["Person.Age"]), {**person, "Person.Age": 7}).value == 7
+    assert evaluate(parse("Person.Address.City", ["Person.Address.City"]), person).value == "Ełk"
+    result = evaluate(parse("Nobody.Age", ["Nobody.Age"]), person)
+    assert result.value is None and result.warnings == ["no variable named 'Nobody.Age'"]

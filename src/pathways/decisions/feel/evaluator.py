@@ -112,7 +112,7 @@ class Compiler:
             try:
                 return scope.lookup(name)
             except KeyError:
-                raise FeelError(f"no variable named {name!r}") from None
+                return dotted_lookup(scope, name)
         return guarded(run)
 
     def c_input_value(self, tree: Node) -> Compiled:
@@ -438,6 +438,21 @@ class Compiler:
                 items = [items]
             return filter_list(scope, items, condition)
         return guarded(run)
+
+
+def dotted_lookup(scope: Scope, name: str) -> Any:
+    """A name with a dot that is not in scope (`Person.Age`, read as one name because the model also
+    has a parameter called that) is a path: the longest leading part in scope, then its entries."""
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            value = scope.lookup(".".join(parts[:cut]).strip())
+        except KeyError:
+            continue
+        for key in parts[cut:]:
+            value = path(value, key.strip())
+        return value
+    raise FeelError(f"no variable named {name!r}")
 
 
 def model_types(scope: Scope) -> TypeChecks | None:
