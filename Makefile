@@ -64,6 +64,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/http_throughput.py --db postgres --url $(BENCH_PG_B) --workers 2
 	$(BIN)/python benchmarks/scale_generate.py --url $(BENCH_PG_B)
 	$(BIN)/python benchmarks/scale_queries.py --url $(BENCH_PG_B)
+	$(BIN)/python benchmarks/feel.py
+	$(BIN)/python benchmarks/dmn.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,8 @@ from typing import Any
 from tests.e2e.test_browser import browser, server, signed_in  # noqa: F401 - fixtures
 
 PAGES = ["/inbox", "/inbox?view=mine", "/cases", "/cases/1", "/cases/2", "/designer", "/supervisor",
+         "/designer/domestic_violence_women",
+         "/designer/domestic_violence_women/decisions/domestic_violence_women_eligibility",
          "/supervisor/esf", "/audit", "/audit?action=auth.&from=x", "/no/such/page"]
 
 

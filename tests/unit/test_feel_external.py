@@ -50,3 +50,9 @@ def test_pmml_is_not_supported():
 def test_a_boxed_java_definition_gets_its_function_from_the_inner_context():
     function = java_function({"class": "java.lang.Math", "method signature": "max(double,double)"}, ["a", "b"])
     assert function.parameters == ["a", "b"] and function.call(Decimal(1), Decimal(2)) == 2
+
+
+def test_string_format_refuses_a_huge_width_before_building_the_string():
+    text = java("a, b", "java.lang.String", "format(java.lang.String, [Ljava.lang.Object;)", 'f("%999999999s", "x")')
+    result = evaluate(text, {})
+    assert result.value is None and "width" in result.warnings[0]

@@ -33,3 +33,39 @@ def test_mutated_text_never_raises_anything_but_a_syntax_error(text):
     for run in (lambda: evaluate(text, {"age": 20, "x": [1]}), lambda: unary_test(text, 1, {})):
         with contextlib.suppress(FeelSyntaxError):
             run()
+
+
+# -- the budget of one evaluation (feel/limits.py): a hostile file cannot hold a server thread ------
+def test_nested_loops_stop_at_the_step_budget_not_after_a_trillion_iterations():
+    import time
+
+    from pathways.decisions import feel
+
+    started = time.monotonic()
+    result = feel.evaluate("count(for a in 1..1000000, b in 1..1000000 return a)", {})
+    assert result.value is None and any("steps" in w or " s" in w for w in result.warnings)
+    assert time.monotonic() - started < 30  # a budget, not a trillion iterations
+
+
+def test_branching_recursion_is_stopped():
+    from pathways.decisions import feel
+
+    result = feel.evaluate("{f: function(n) if n = 0 then 0 else f(n - 1) + f(n - 1), r: f(40)}.r", {})
+    assert result.value is None and result.warnings
+
+
+def test_a_string_doubled_forty_times_is_null_not_a_terabyte():
+    from pathways.decisions import feel
+    from pathways.decisions.feel import limits
+
+    doubling = ", ".join(f"s{i + 1}: s{i} + s{i}" for i in range(40))
+    result = feel.evaluate(f"{{s0: \"xxxxxxxx\", {doubling}}}.s40", {})
+    assert result.value is None
+    assert any(f"longer than {limits.MAX_ITEMS:,}" in w for w in result.warnings)
+
+
+def test_within_the_budget_nothing_changes():
+    from pathways.decisions import feel
+
+    assert feel.evaluate("count(for a in 1..300, b in 1..300 return a)", {}).value == 90_000
+    assert feel.evaluate("sum(for i in 1..1000 return i)", {}).value == 500_500

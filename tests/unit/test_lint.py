@@ -145,3 +145,14 @@ def test_an_overlong_dmn_entry_is_refused_without_running_a_slow_pattern(roles):
     assert [(p.element, p.message.split(" is ")[0]) for p in problems if "over the limit" in p.message] == [
         ("entry_enough", "inputEntry")]
     assert _mark_input("? > 1 and '?' != ?") == "dmninputexpr > 1 and '?' != dmninputexpr"
+
+
+def test_a_feel_cell_that_does_not_parse_is_located_by_file_line_decision_rule_and_column(roles):
+    dmn = (WORKFLOWS / "domestic_violence_women_eligibility.dmn").read_text(encoding="utf-8")
+    broken = dmn.replace('<text>"other"</text>', '<text>"other</text>', 1)
+    problems = errors(lint([SourceFile("eligibility.dmn", broken.encode())], roles))
+    [problem] = problems
+    line = next(n for n, text in enumerate(broken.splitlines(), 1) if '"other</text>' in text)
+    assert (problem.file, problem.line) == ("eligibility.dmn", line)
+    assert problem.message.startswith('decision "Czy uczestniczka spełnia kryteria projektu?", rule 4, column 3:')
+    assert "FEEL" in problem.message and problem.hint

@@ -20,6 +20,7 @@ from typing import Any
 from pathways.base.xml import XmlProblem, parse_xml
 
 from . import feel
+from .dmn import DmnError, read_root
 from .lint_feel import PYTHON_NAMES, syntax_problem, unknown_names
 from .lint_graph import find_cycles, href_target
 from .lint_tables import check_table
@@ -40,13 +41,17 @@ class DmnProblem:
     column: int | None = None
     feel_column: int | None = None
 
-    def __str__(self) -> str:
-        where = [f"line {self.line}"] if self.line else []
-        where += [f'decision "{self.decision}"'] if self.decision else []
+    @property
+    def place(self) -> str:
+        """Where, without the line: 'decision "Grant", rule 2, column 1' (empty for a whole file)."""
+        where = [f'decision "{self.decision}"'] if self.decision else []
         where += [f"rule {self.rule}"] if self.rule else []
         where += [f"column {self.column}"] if self.column else []
-        text = (", ".join(where) + ": " if where else "") + self.message
-        return text + (f" ({self.hint})" if self.hint else "")
+        return ", ".join(where)
+
+    def __str__(self) -> str:
+        where = ", ".join(part for part in (f"line {self.line}" if self.line else "", self.place) if part)
+        return (where + ": " if where else "") + self.message + (f" ({self.hint})" if self.hint else "")
 
 
 def lint_dmn(content: bytes, filename: str, imports: Iterable[Any] = ()) -> list[DmnProblem]:
@@ -138,18 +143,13 @@ def _found(model: Any, target: str) -> bool:
 
 
 def _reader(root: Any, filename: str, imports: list[Any], found: list[DmnProblem]) -> list[DmnProblem]:
-    """What the model reader refuses that lint did not already say (the same line)."""
-    from pathways import decisions
-
-    read_root = getattr(decisions, "read_root", None)
-    if read_root is None:
-        return []
+    """What the model reader refuses that lint did not already say (on the same line)."""
     try:
         read_root(root, filename, imports)
-    except Exception as error:  # DmnError; anything else is the reader's bug, still worth showing
-        line = getattr(error, "line", None)
-        if any(p.severity == "error" and (p.line == line or line is None) for p in found):
+    except DmnError as error:
+        if any(p.severity == "error" and (p.line == error.line or error.line is None) for p in found):
             return []
-        return [DmnProblem("error", getattr(error, "message", str(error)), getattr(error, "hint", None), line,
-                           getattr(error, "element", None))]
+        return [DmnProblem("error", error.message, error.hint, error.line, error.element)]
+    except Exception as error:  # noqa: BLE001 - the reader's own bug; lint still answers, and says so
+        return [DmnProblem("error", f"the model reader failed ({type(error).__name__})", None, root.sourceline)]
     return []

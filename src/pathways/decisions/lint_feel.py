@@ -95,7 +95,7 @@ def _names_outside_filters(expression: feel.Expression) -> set[str]:
 
 def name_hint(name: str, known: set[str]) -> str:
     if name in PYTHON_NAMES:
-        return f"FEEL writes {PYTHON_NAMES[name]}, in lower case ({name} is read as a name)"
+        return f"FEEL writes {PYTHON_NAMES[name]}, in lower case; {name} is read as a name"
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     if not close:
         lowered = {item.lower(): item for item in known}

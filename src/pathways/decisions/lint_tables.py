@@ -12,7 +12,7 @@ from typing import Any
 
 from . import feel
 from .lint_walk import Table, child, children, text_of
-from .overlap import overlapping_pairs
+from .overlap import Condition, NotSimple, condition, overlapping_pairs
 
 HIT_POLICIES = {"UNIQUE", "FIRST", "PRIORITY", "ANY", "COLLECT", "RULE ORDER", "OUTPUT ORDER"}
 AGGREGATIONS = {"SUM", "COUNT", "MIN", "MAX"}
@@ -32,11 +32,12 @@ def check_table(table: Table, item_types: dict[str, Any]) -> list[Found]:
     found = _policy(element, where)
     if not table.rules:
         found.append({**where, "severity": "warning", "message": "the decision table has no rules",
-                      "hint": "add a rule, or the decision is always null (or the default output)"})
+                      "hint": "add a rule: without one the decision is always null, or its default output"})
     found += _counts(table, where)
     if (element.get("hitPolicy") or "UNIQUE") == "UNIQUE":
         found += _overlaps(table, where)
     found += _outputs(table, item_types, where)
+    found += _inputs(table, item_types, where)
     return found
 
 
@@ -63,8 +64,9 @@ def _counts(table: Table, where: Found) -> list[Found]:
             if entries != len(columns):
                 found.append({**where, "line": rule.sourceline, "element": rule.get("id"), "rule": number,
                               "severity": "error",
-                              "message": f"{entries} {kind} entries for {len(columns)} {kind} columns",
-                              "hint": f"each rule needs one {kind} entry per {kind} column (`-` for any)"})
+                              "message": f"{entries} {kind} {'entry' if entries == 1 else 'entries'} for "
+                                         f"{len(columns)} {kind} columns",
+                              "hint": f"each rule needs one {kind} entry per {kind} column; `-` matches anything"})
     return found
 
 
@@ -170,3 +172,51 @@ def _is_type(value: Any, base: str) -> bool:
     if base == "number":
         return isinstance(value, Decimal)
     return isinstance(value, TYPES[base]) and not (base != "boolean" and isinstance(value, bool))
+
+
+KINDS = {"number": "number", "string": "string", "boolean": "boolean", "date": "date"}
+
+
+def _inputs(table: Table, item_types: dict[str, Any], where: Found) -> list[Found]:
+    """Simple input entries that can never match: a value of another type than the input's, or none
+    of the input's values (inputValues or the type's allowed values). Warnings: the rule is dead."""
+    found = []
+    for number, column in enumerate(table.inputs, 1):
+        expression = child(column, "inputExpression")
+        base, allowed = resolve_type(expression.get("typeRef") if expression is not None else None, item_types)
+        values = text_of(child(column, "inputValues"))[0]
+        limits = [_simple(text) for text in (allowed + [values] if values and values.strip() else allowed)]
+        for index, rule in enumerate(table.rules, 1):
+            entries = children(rule, "inputEntry")
+            text = text_of(entries[number - 1])[0] if len(entries) >= number else None
+            entry = _simple(text) if text else None
+            if entry is None or entry.rest:
+                continue
+            problem = _dead(text or "", entry, base, [limit for limit in limits if limit is not None])
+            if problem:
+                cell = entries[number - 1]
+                found.append({**where, "line": text_of(cell)[1], "element": cell.get("id"), "rule": index,
+                              "column": number, "severity": "warning", **problem})
+    return found
+
+
+def _simple(text: str) -> Condition | None:
+    try:
+        return condition(text)
+    except NotSimple:
+        return None
+
+
+def _dead(text: str, entry: Condition, base: str | None, limits: list[Condition]) -> dict[str, str] | None:
+    kinds = {kind for kind, spans in entry.parts.items() if spans and kind != "null"}
+    shown = text.strip()
+    if entry.empty():
+        return {"message": f"input entry `{shown}` matches no value", "hint": "check the range's ends"}
+    if base in KINDS and kinds and KINDS[base] not in kinds:
+        return {"message": f"input entry `{shown}` tests {' and '.join(sorted(kinds))} values, but the input is a "
+                           f"{base}: the rule never matches", "hint": f"write a {base} here (`\"18\"` is a string)"}
+    for limit in limits:
+        if entry.meet(limit).empty():
+            return {"message": f"input entry `{shown}` matches none of the input's allowed values",
+                    "hint": "the rule can never match: fix the entry or the input's values"}
+    return None

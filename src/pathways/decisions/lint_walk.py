@@ -187,10 +187,11 @@ class Walk:
             self.cells.append(Cell(text, kind, unary, line, element.get("id"), decision, known, rule, column))
 
     def _expression(self, element: Any, decision: str | None, known: frozenset[str] | None,
-                    type_ref: str | None) -> None:
+                    type_ref: str | None, label: str = "literal expression") -> None:
+        """`label` names a literal expression in messages: `context entry `a``, `binding `x``..."""
         kind = local(element)
         if kind == "literalExpression":
-            self._add(element, "literal expression", decision, known)
+            self._add(element, label, decision, known)
         elif kind == "decisionTable":
             self._table(element, decision, known, type_ref)
         elif kind == "context":
@@ -198,30 +199,39 @@ class Walk:
         elif kind == "invocation":
             self._invocation(element, decision, known)
         elif kind in ("list", "relation"):
-            rows = children(element, "row") if kind == "relation" else [element]
-            for item in (item for row in rows for item in row if local(item) in BOXED):
-                self._expression(item, decision, known, None)
+            self._items(element, decision, known)
         elif kind == "functionDefinition":
             self._function(element, decision, known)
+
+    def _items(self, element: Any, decision: str | None, known: frozenset[str] | None) -> None:
+        relation = local(element) == "relation"
+        for row_number, row in enumerate(children(element, "row") if relation else [element], 1):
+            for number, item in enumerate((item for item in row if local(item) in BOXED), 1):
+                where = f"relation row {row_number}, column {number}" if relation else f"list item {number}"
+                self._expression(item, decision, known, None, where)
 
     def _context(self, element: Any, decision: str | None, known: frozenset[str] | None) -> None:
         scope = known
         for entry in children(element, "contextEntry"):
+            variable = child(entry, "variable")
+            name = variable.get("name") if variable is not None else None
             for expression in entry:
                 if local(expression) in BOXED:
-                    self._expression(expression, decision, scope, None)
-            variable = child(entry, "variable")
+                    self._expression(expression, decision, scope, None,
+                                     f"context entry `{name}`" if name else "context result")
             if scope is not None and variable is not None and variable.get("name"):
                 scope = scope | {variable.get("name")}
 
     def _invocation(self, element: Any, decision: str | None, known: frozenset[str] | None) -> None:
         for item in element:
             if local(item) == "binding":
+                parameter = child(item, "parameter")
+                label = f"binding `{parameter.get('name') if parameter is not None else '?'}`"
                 for expression in item:
                     if local(expression) in BOXED:
-                        self._expression(expression, decision, known, None)
+                        self._expression(expression, decision, known, None, label)
             elif local(item) in BOXED:
-                self._expression(item, decision, known, None)
+                self._expression(item, decision, known, None, "invoked function")
 
     def _allowed(self, element: Any, decision: str | None) -> None:
         allowed = child(element, "allowedValues")

@@ -140,7 +140,8 @@ class DecisionFiles:
         found = models.get(ref) or self._by_name.get(ref)
         if found is None:
             known = ", ".join(sorted(models)) or "none"
-            raise NotFound(f"no decision {ref!r} in these FEEL DMN files (decisions: {known})")
+            raise NotFound(f"no decision {ref!r} in the FEEL DMN files here (their decisions: {known}); one in a "
+                           "file that declares expressionLanguage=\"python\" can only run in a case")
         return found
 
     def decision_ids(self) -> list[str]:

@@ -26,7 +26,8 @@ def check_dmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> Ite
         yield from _check_python_dmn(doc)
         return
     for found in decision_lint.lint_dmn(doc.source.content, doc.source.filename):
-        yield Problem(doc.source.filename, found.line, found.element, found.message, found.hint or "", found.severity)
+        message = f"{found.place}: {found.message}" if found.place else found.message  # decision, rule, column
+        yield Problem(doc.source.filename, found.line, found.element, message, found.hint or "", found.severity)
 
 
 #: the longest DMN expression or entry accepted: SpiffWorkflow rewrites every input entry with a

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..feel import from_python
+from ..feel import from_python, limits
 from ..feel.values import FeelError
 from .errors import DecisionFailure, DmnError
 from .evaluation import Evaluation, Hit
@@ -44,12 +44,11 @@ def evaluate(model: Model, ref: str, inputs: Mapping[str, Any] | None = None, *,
     values = _feel_inputs(inputs or {}, evaluation.warnings)
     run = Run(model, values, evaluation, values if variables else None)
     try:
-        if isinstance(element, Decision):
-            value = run.decision_value(model, element)
-        elif isinstance(element, DecisionService):
-            value = run.service_value(model, element)
-        else:
-            value = _call_bkm(run, model, element)  # type: ignore[arg-type]
+        with limits.bounded():  # one budget of steps and time for the decision and all it requires
+            value = _value(run, model, element)
+    except limits.EvaluationLimit as stop:
+        evaluation.error = str(stop)
+        value = None
     except Cycle as cycle:
         evaluation.error = f"the decisions require each other in a cycle: {cycle}"
         value = None
@@ -64,6 +63,14 @@ def evaluate(model: Model, ref: str, inputs: Mapping[str, Any] | None = None, *,
         value = None
     evaluation.value = None if evaluation.error else value
     return evaluation
+
+
+def _value(run: Run, model: Model, element: Any) -> Any:
+    if isinstance(element, Decision):
+        return run.decision_value(model, element)
+    if isinstance(element, DecisionService):
+        return run.service_value(model, element)
+    return _call_bkm(run, model, element)
 
 
 def _call_bkm(run: Run, model: Model, bkm: Bkm) -> Any:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import limits
 from .builtins import TYPES
 from .evaluator import Scope
 from .external_java import java_function
@@ -42,7 +43,17 @@ def evaluate(expression: str | Expression, variables: Mapping[str, Any] | None =
     if isinstance(expression, str):
         expression = parse(expression, variables)
     scope = _scope(variables, convert)
-    return Result(expression.run(scope), scope.warnings)
+    return Result(_bounded_run(expression, scope), scope.warnings)
+
+
+def _bounded_run(expression: Expression, scope: Scope) -> Any:
+    """Run within the evaluation's budget (`limits`): out of steps or time is null plus a warning."""
+    with limits.bounded():
+        try:
+            return expression.run(scope)
+        except limits.EvaluationLimit as stop:
+            scope.warn(str(stop))
+            return None
 
 
 def parse_unary_tests(text: str, names: Any = ()) -> Expression:
@@ -92,7 +103,7 @@ def unary_test_result(tests: str | Expression, value: Any, variables: Mapping[st
         tests = parse_unary_tests(tests, variables)
     scope = _scope(variables, convert)
     inner = scope.child({"?": from_python(value) if convert else value})
-    return Result(tests.run(inner), scope.warnings)
+    return Result(_bounded_run(tests, inner), scope.warnings)
 
 
 def unary_test(tests: str | Expression, value: Any, variables: Mapping[str, Any] | None = None) -> bool | None:

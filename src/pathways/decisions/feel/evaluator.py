@@ -15,6 +15,7 @@ from lark import Token, Tree
 from . import operators, temporal
 from .builtins import TYPES, TypeChecks, call_function, conform, instance_of
 from .external_java import java_function
+from .limits import check_size
 from .navigation import filter_list, loop, path, with_input
 from .scope import Compiled, Scope, guarded
 from .values import FEEL_CONTEXT, FeelError, Function, Range, compare, equal, number
@@ -174,7 +175,7 @@ class Compiler:
         left, op, right = tree.children
         function = operators.ARITHMETIC[str(op)]
         a, b = self.compile(left), self.compile(right)
-        return guarded(lambda scope: function(a(scope), b(scope)))
+        return guarded(lambda scope: check_size(function(a(scope), b(scope))))
 
     def c_negate(self, tree: Node) -> Compiled:
         a = self.compile(tree.children[0])

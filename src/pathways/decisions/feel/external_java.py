@@ -76,6 +76,8 @@ def _parse_number(java_type: str) -> Callable[[str], Any]:
     return parse
 
 
+MAX_WIDTH = 1_000
+"""`%999999999s` would build a gigabyte string before any size check could see it."""
 FORMAT_SPEC = re.compile(r"%(-?\d*)(?:\.(\d+))?([sdfn%])")
 
 
@@ -85,6 +87,8 @@ def _java_format(template: str, *values: Any) -> str:
 
     def one(match: re.Match[str]) -> str:
         width, precision, kind = match.groups()
+        if abs(int(width or 0)) > MAX_WIDTH or int(precision or 0) > MAX_WIDTH:
+            raise FeelError(f"String.format: a width or precision above {MAX_WIDTH} is not taken")
         if kind in "n%":
             return "\n" if kind == "n" else "%"
         if not remaining:

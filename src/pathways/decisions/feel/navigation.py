@@ -8,6 +8,7 @@ import decimal
 from collections.abc import Callable
 from typing import Any
 
+from .limits import spend
 from .scope import Compiled, Scope
 from .values import FeelError, Range, compare
 
@@ -31,6 +32,7 @@ def loop(scope: Scope, iterations: list[tuple[str, Compiled, Compiled | None]], 
         return
     name, first, second = iterations[index]
     for item in _source(scope, first, second):
+        spend()
         loop(scope.child({name: item}), iterations, index + 1, visit)
 
 
@@ -105,6 +107,7 @@ def filter_list(scope: Scope, items: list[Any], condition: Compiled) -> Any:
     else:  # `[][1]` is null, `[][item > 1]` is []: try the condition on nothing, quietly
         probe = condition(Scope({"item": None}, scope, []))
         return None if isinstance(probe, decimal.Decimal) else []
+    spend(len(items))
     result = []
     for item in items:
         if condition(scope.child(_item_scope(item))) is True:

@@ -6,6 +6,7 @@ import decimal
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from .limits import check_size, spend
 from .values import FeelError, Function, type_name
 
 BUILTINS: dict[str, Function] = {}
@@ -56,7 +57,14 @@ def _bind_named(function: Function, arguments: Mapping[str, Any]) -> list[Any]:
 
 def call_function(function: Function, arguments: list[Any] | Mapping[str, Any],
                   warn: Callable[[str], None] | None = None) -> Any:
-    """Call a FEEL function; a wrong number or name of arguments is a FEEL error (null)."""
+    """Call a FEEL function; a wrong number or name of arguments is a FEEL error (null). Each call
+    is a step of the evaluation's budget, and a too long string or list it makes is null (`limits`)."""
+    spend()
+    return check_size(_call(function, arguments, warn))
+
+
+def _call(function: Function, arguments: list[Any] | Mapping[str, Any],
+          warn: Callable[[str], None] | None = None) -> Any:
     if isinstance(arguments, Mapping):
         if not function.parameters and function.variadic:
             raise FeelError(f"{function.name} takes no named arguments")
