@@ -74,3 +74,14 @@ def test_unknown_decision_or_pathway_is_404(api_app):
 def test_a_post_without_the_csrf_token_is_refused(api_app):
     web = _sign_in(api_app)
     assert web.post(PAGE, data={"in_target_group": "convicted"}).status_code == 400
+
+
+def test_the_case_timeline_says_which_decision_and_rules_decided(api_app, client, bearer):
+    from tests.e2e.test_api_decisions import _recruit
+
+    case = _recruit(client, bearer(client, "anna.ops"), api_app, "other")
+    html = _sign_in(api_app, "anna.ops").get(f"/cases/{case['id']}").get_data(as_text=True)
+    entry = html[html.index("Podjęto decyzję: Sprawdzenie kryteriów grupy docelowej"):]
+    entry = entry[:entry.index("</li>")]
+    assert "domestic_violence_women_eligibility.dmn" in entry
+    assert re.search(r"<dt>Reguły, które rozstrzygnęły</dt><dd>4</dd>", entry)

@@ -27,6 +27,8 @@ from pathways.base.xml import XmlProblem, parse_xml
 from pathways.decisions import feel
 from pathways.engine.errors import InvalidDefinition, NotFound, ScriptError
 
+#: the names DMN files go by (`engine.definitions.SUFFIXES` adds BPMN's)
+DMN_SUFFIXES = (".dmn", ".dmn11.xml", ".dmn13.xml")
 #: where the decider leaves its record on the task (`internal_data`), until the timeline took it
 DECIDED = "pathways_decided"
 #: the `dmn_language` of versions deployed before FEEL became the default (NULL in the database)
@@ -105,7 +107,7 @@ def read_files(files: Iterable[Any], default_language: str = "feel") -> Decision
     """The FEEL DMN files among `files` (`SourceFile`s), for trying their decisions."""
     found = DecisionFiles()
     for source in files:
-        if not source.filename.lower().endswith((".dmn", ".dmn11.xml", ".dmn13.xml")):
+        if not source.filename.lower().endswith(DMN_SUFFIXES):
             continue
         try:
             root = parse_xml(source.content)

@@ -16,10 +16,11 @@ from typing import Any
 
 from pathways.base.xml import XmlProblem, parse_xml
 from pathways.engine.budget import bound_multi_instance
+from pathways.engine.deciding import DMN_SUFFIXES
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, PathwaysParser, document_kind
 
-SUFFIXES = (".bpmn", ".dmn", ".bpmn20.xml", ".dmn11.xml", ".dmn13.xml")
+SUFFIXES = (".bpmn", ".bpmn20.xml", *DMN_SUFFIXES)
 
 
 @dataclass(frozen=True)
