@@ -137,3 +137,10 @@ def test_wide_dates_order_compare_and_have_properties():
     assert value('@"9999-12-31" + @"P1D" - @"P1D"') == dt.date(9999, 12, 31)  # back to Python's own date
     assert value('date("10000-01-01") instance of date') is True
     assert value('date("1000000000-01-01")') is None and value('date("-2017-02-29")') is None
+
+
+def test_the_parts_of_a_wide_date_and_time():
+    assert text('time(@"99999-12-31T11:22:33+01:00")') == "11:22:33+01:00"
+    assert text('date(@"99999-12-31T11:22:33")') == "99999-12-31"
+    assert text('date and time(date("-4800-02-29"), time("10:00:00"))') == "-4800-02-29T10:00:00"
+    assert value('date("-5000-02-29")') is None  # divisible by 100, not by 400: no leap day

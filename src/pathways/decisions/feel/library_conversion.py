@@ -36,6 +36,8 @@ def date_parts(year: Any, month: Any, day: Any) -> Any:
 def time_from(value: Any) -> dt.time:
     if isinstance(value, dt.datetime):
         return value.timetz()
+    if isinstance(value, WideDateTime):
+        return value.clock
     if isinstance(value, dt.time):
         return value
     if isinstance(value, dt.date):
