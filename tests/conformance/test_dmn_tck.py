@@ -17,7 +17,7 @@ from .runner import ModelOutcome, run_level
 
 FLOOR = {
     "level 2 models fully passing": 28,
-    "level 3 cases passing": 2664,
+    "level 3 cases passing": 2684,
 }
 """Figures the TCK run must reach (the issue's targets: level 2, 27 of 28 models; level 3, more than
 Camunda 7.21's 2,201 cases)."""

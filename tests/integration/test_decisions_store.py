@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from pathways.engine.actors import Actor
 from pathways.engine.definitions import SourceFile, collect
@@ -51,10 +51,7 @@ def _legacy_version(store) -> None:
     with store.unit_of_work() as uow:
         uow.session.add_all(blobs)
         uow.session.add(PathwayVersion(key="instrument_check", version=1, name="old", bundle_hash="old",
-                                       files=[b.hash for b in blobs]))
-        uow.session.flush()  # the model's default writes "feel"; the migration left older rows NULL
-        uow.session.execute(update(PathwayVersion).where(PathwayVersion.key == "instrument_check")
-                            .values(dmn_language=None))
+                                       files=[b.hash for b in blobs], dmn_language=None))
         uow.commit()
 
 

@@ -105,3 +105,15 @@ def test_names_with_operators_parse_when_they_are_in_the_model():
     body = input_data("Loan-to-Value") + literal_decision("Risky", "Loan-to-Value > 0.8",
                                                            needs=requires("i_Loan-to-Value"))
     assert evaluate(model(body), "Risky", {"Loan-to-Value": 0.9}).value is True
+
+
+def test_a_bare_href_is_an_id_in_the_same_file():
+    body = input_data("n") + literal_decision("D", "n + 1", needs='<informationRequirement><requiredInput href="i_n"/>'
+                                                               "</informationRequirement>")
+    assert evaluate(model(body), "D", {"n": 1}).python() == 2
+
+
+def test_a_requirement_without_href_is_refused():
+    body = literal_decision("D", "1", needs="<informationRequirement><requiredInput/></informationRequirement>")
+    with pytest.raises(DmnError, match="needs an href"):
+        model(body)

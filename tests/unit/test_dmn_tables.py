@@ -30,6 +30,7 @@ def test_unique_with_two_matches_is_an_error_naming_the_rules():
     outcome = run(table(["Score", "Kind"], ["level"], OVERLAPPING), Score=9)
     assert outcome.value is None
     assert outcome.error == "Result: UNIQUE hit policy: rules 1 and 2 match"
+    assert outcome.hits[0].rules == (1, 2)
 
 
 def test_no_match_is_null_without_a_default():

@@ -50,7 +50,8 @@ def deploy(store: Store, files: Iterable[SourceFile], roles: RoleVocabulary, *, 
                                          content=source.content.decode("utf-8")))
             number = (latest.version if latest else 0) + 1
             s.add(PathwayVersion(key=bundle.key, version=number, name=bundle.name, deployed_by=deployed_by,
-                                 bundle_hash=bundle.bundle_hash, files=[f.hash for f in bundle.files]))
+                                 bundle_hash=bundle.bundle_hash, files=[f.hash for f in bundle.files],
+                                 dmn_language="feel"))
             report.created.append((bundle.key, number))
         refused = sorted(key for key, _ in report.created if may_deploy is not None and not may_deploy(key))
         if refused:

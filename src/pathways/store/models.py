@@ -99,9 +99,9 @@ class PathwayVersion(Base):
     deployed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     #: who deployed it: a username (API, designer page) or `cli:<os user>`; None before 0008
     deployed_by: Mapped[str | None] = mapped_column(String(64))
-    #: the expression language of its DMN files that declare none: "feel"; None for versions
-    #: deployed before 0010, whose DMN files were written in Python (docs/decisions.md)
-    dmn_language: Mapped[str | None] = mapped_column(String(16), default="feel")
+    #: the expression language of its DMN files that declare none: "feel" (set by `engine.deploy`);
+    #: None for versions deployed before 0010, whose DMN files were written in Python (docs/decisions.md)
+    dmn_language: Mapped[str | None] = mapped_column(String(16))
 
 
 class Case(Base):

@@ -1,6 +1,15 @@
 """The DMN 1.3 model: reading files (1.1 to 1.5), evaluating decisions, tables, BKMs and decision services.
 
-`evaluate` never raises for anything a model or its inputs can do: the failure is `Evaluation.error`.
+`evaluate` never raises for anything a model or its inputs can do: the failure is `Evaluation.error`
+(a message without case values), FEEL errors are null plus `Evaluation.warnings`.
+
+The modules, in the order a file goes through them:
+- `xmlutil`, `reader`, `boxed_reader`: XML to `model` (plain dataclasses, lines kept for messages);
+- `cells`: one FEEL text parsed once and kept on the model; `Frame`, what an expression runs in;
+- `boxed`, `tables`: boxed expressions and decision tables (every hit policy);
+- `types`: item definitions, conformance and coercion, and the model's types for FEEL's `instance of`;
+- `graph`: the decision requirements graph, BKMs and decision services as FEEL functions, imports;
+- `evaluation`, `errors`: what a caller gets back.
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ def evaluate(model: Model, ref: str, inputs: Mapping[str, Any] | None = None, *,
 
     `variables=True`: every input is also a variable each decision sees, required or not, as
     Camunda shows a business rule task the process variables (the engine passes the case data so).
+    Then every decision is evaluated: a value in the inputs named after a decision (an earlier result
+    kept in the case data) does not stand in for it, as it does without `variables`.
     """
     evaluation = Evaluation()
     try:
@@ -54,6 +65,10 @@ def evaluate(model: Model, ref: str, inputs: Mapping[str, Any] | None = None, *,
         value = None
     except DecisionFailure as failure:
         run.fail(element, str(failure))
+        value = None
+    except FeelError as error:  # its text may hold input values: a warning, and an error without them
+        evaluation.warnings.append(f"{element.name}: {error}")
+        run.fail(element, "a FEEL error (see the warnings)")
         value = None
     except RecursionError:
         evaluation.error = "the decision requirements are nested too deeply"

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..feel.registry import call_function
 from ..feel.scope import Scope
-from ..feel.values import Function
+from ..feel.values import FeelError, Function
 from . import model as m
 from .cells import Frame, run_text
 from .errors import DecisionFailure
@@ -71,11 +71,22 @@ def _invocation(expression: m.Invocation, scope: Scope, frame: Frame) -> Any:
     unknown = set(arguments) - set(function.parameters)
     if unknown:
         raise DecisionFailure(f"invocation of {function.name}: no parameter {', '.join(sorted(unknown))}")
-    return call_function(function, arguments, scope.warn)
+    try:
+        return call_function(function, arguments, scope.warn)
+    except DecisionFailure:
+        raise
+    except FeelError as error:  # a FEEL error of the invocation (argument types, arity): null, as in FEEL
+        scope.warn(f"invocation of {function.name}: {error}")
+        return None
 
 
-def make_function(definition: m.FunctionDefinition, scope: Scope, frame: Frame, name: str = "function") -> Function:
-    """A FEEL Function value for a function definition (or a BKM's logic), closing over `scope`."""
+def make_function(definition: m.FunctionDefinition, scope: Scope, frame: Frame, name: str = "function",
+                  strict: bool = False) -> Function:
+    """A FEEL Function value for a function definition (or a BKM's logic), closing over `scope`.
+
+    An argument that does not conform to its parameter's type makes the invocation fail (null), as
+    the TCK expects ("the BKM is never invoked"); `strict` also refuses a wrong number of arguments.
+    """
     names = [parameter.name for parameter in definition.parameters]
     if definition.kind.upper() != "FEEL":
         def external(*args: Any) -> Any:
@@ -84,9 +95,14 @@ def make_function(definition: m.FunctionDefinition, scope: Scope, frame: Frame, 
         return Function(name, names, external)
 
     def call(*args: Any) -> Any:
+        if strict and len(args) != len(names):
+            raise FeelError(f"{name} takes {len(names)} arguments, not {len(args)}")
         values = [*args, *[None] * (len(names) - len(args))]
-        bound = {parameter.name: typed(value, parameter.type_ref, scope, frame, f"{name} parameter {parameter.name!r}")
-                 for parameter, value in zip(definition.parameters, values, strict=False)}
+        bound = {}
+        for parameter, value in zip(definition.parameters, values, strict=False):
+            bound[parameter.name], problem = coerce(value, parameter.type_ref, frame.model)
+            if problem:
+                raise FeelError(f"{name}: parameter {parameter.name!r}: {problem}")
         try:
             result = run(definition.body, scope.child(bound), frame)
         except DecisionFailure as failure:
@@ -101,8 +117,19 @@ def _function(expression: m.FunctionDefinition, scope: Scope, frame: Frame) -> A
 
 
 def _conditional(expression: m.Conditional, scope: Scope, frame: Frame) -> Any:
-    branch = expression.then if run(expression.condition, scope, frame) is True else expression.otherwise
-    return run(branch, scope, frame)
+    condition = run(expression.condition, scope, frame)
+    if condition is not None and not isinstance(condition, bool):
+        scope.warn("conditional: the condition is not a boolean; the result is null")
+        return None
+    return run(expression.then if condition is True else expression.otherwise, scope, frame)
+
+
+def _booleans(outcomes: list[Any], scope: Scope, what: str) -> bool:
+    """Whether every outcome is true, false or null; a warning when one is not."""
+    if all(outcome is None or isinstance(outcome, bool) for outcome in outcomes):
+        return True
+    scope.warn(f"{what}: an outcome is not a boolean; the result is null")
+    return False
 
 
 def _items(source: Any) -> list[Any] | None:
@@ -118,6 +145,8 @@ def _iterator(expression: m.Iterator, scope: Scope, frame: Frame) -> Any:
     outcomes = [run(expression.body, scope.child({expression.variable: item}), frame) for item in items]
     if expression.kind == "for":
         return outcomes
+    if not _booleans(outcomes, scope, expression.kind):
+        return None
     if expression.kind == "some":
         return True if any(o is True for o in outcomes) else (False if all(o is False for o in outcomes) else None)
     return True if all(o is True for o in outcomes) else (False if any(o is False for o in outcomes) else None)
@@ -127,12 +156,13 @@ def _filter(expression: m.Filter, scope: Scope, frame: Frame) -> Any:
     items = _items(run(expression.source, scope, frame))
     if items is None:
         return None
-    kept = []
+    outcomes = []
     for item in items:
         variables = {**item, "item": item} if isinstance(item, dict) else {"item": item}
-        if run(expression.match, scope.child(variables), frame) is True:
-            kept.append(item)
-    return kept
+        outcomes.append(run(expression.match, scope.child(variables), frame))
+    if not _booleans(outcomes, scope, "filter"):
+        return None
+    return [item for item, outcome in zip(items, outcomes, strict=True) if outcome is True]
 
 
 RUNNERS: dict[type, Callable[[Any, Scope, Frame], Any]] = {

@@ -35,8 +35,8 @@ def parsed(cell: Literal, model: Model, unary: bool = False) -> feel.Expression:
         if language != "feel" and "FEEL" not in language.upper():
             raise DecisionFailure(f"expression language {language!r} is not evaluated as FEEL")
         try:
-            cell.parsed = (feel.parse_unary_tests(cell.text, model.names) if unary
-                           else feel.parse(cell.text, model.names))
+            cell.parsed = (feel.parse_unary_tests(cell.text, model.parser_names) if unary
+                           else feel.parse(cell.text, model.parser_names))
         except feel.FeelSyntaxError as error:
             where = f" (line {cell.line})" if cell.line else ""
             raise DecisionFailure(f"FEEL syntax error{where} in {cell.text.strip()[:80]!r}: {error}") from None

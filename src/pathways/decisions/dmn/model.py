@@ -233,6 +233,8 @@ class Model:
     imports: list[Import] = field(default_factory=list)
     names: tuple[str, ...] = ()
     """Every name the model's FEEL may see, for `feel.parse` (names with spaces, operators, dots)."""
+    parser_names: tuple[str, ...] = ()
+    """The names among them the FEEL grammar cannot read as plain words (computed once, for speed)."""
     prefixes: dict[str, str] = field(default_factory=dict)
     """XML namespace prefixes of the definitions element (typeRef `tns:tType`, `feel:string`)."""
 

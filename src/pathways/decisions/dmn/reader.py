@@ -11,6 +11,7 @@ from typing import Any
 from lxml import etree
 
 from ...base.xml import XmlProblem, parse_xml
+from ..feel.parser import special_names
 from . import model as m
 from .boxed_reader import find_expression
 from .errors import DmnError
@@ -61,6 +62,7 @@ def read_root(root: Any, filename: str = "", imports: Iterable[m.Model] = ()) ->
                 raise DmnError(f"two elements have the id {element.id!r}", line(item), local(item))
             group[element.id] = element
     model.names = _names(root, model)
+    model.parser_names = special_names(model.names)
     return model
 
 
@@ -94,9 +96,9 @@ def _identity(element: Any) -> tuple[str, str, str | None]:
 def ref_of(element: Any, model: m.Model) -> m.Ref:
     """An href: `#id` in this file, `namespace#id` in an imported one."""
     href = (element.get("href") or "").strip()
-    if "#" not in href:
-        raise DmnError(f"href {href!r} must be '#id' or 'namespace#id'", line(element), local(element))
-    space, _, identifier = href.rpartition("#")
+    if not href:
+        raise DmnError("a requirement needs an href: '#id' or 'namespace#id'", line(element), local(element))
+    space, _, identifier = href.rpartition("#")  # a bare id (no '#') is taken as one in this file
     return m.Ref("" if space in ("", model.namespace) else space, identifier)
 
 

@@ -26,21 +26,21 @@ MULTIPLE = ("RULE ORDER", "OUTPUT ORDER", "COLLECT")
 @dataclass
 class Compiled:
     inputs: list[feel.Expression]
-    tests: list[list[Any]]  # per rule, per input: the compiled unary tests (None for "-")
+    tests: list[list[tuple[int, Any]]]  # per rule: (input column, compiled unary tests), "-" left out
     priorities: list[list[Any] | None]  # per output: its output values, in order (PRIORITY, OUTPUT ORDER)
 
 
 def compile_table(table: DecisionTable, model: Model) -> Compiled:
     if table.compiled is None:
         inputs = [parsed(item.expression, model) for item in table.inputs]
-        tests = [[None if cell.text.strip() in ("", "-") else parsed(cell, model, unary=True).run
-                  for cell in rule.inputs] for rule in table.rules]
+        tests = [[(column, parsed(cell, model, unary=True).run) for column, cell in enumerate(rule.inputs)
+                  if cell.text.strip() not in ("", "-")] for rule in table.rules]
         priorities = []
         for output in table.outputs:
             order = None
             if output.values is not None and output.values.text.strip():
                 try:
-                    listed = feel.parse("[" + output.values.text + "]", model.names).run(Scope({}))
+                    listed = feel.parse("[" + output.values.text + "]", model.parser_names).run(Scope({}))
                     order = listed if isinstance(listed, list) else None
                 except feel.FeelSyntaxError:
                     order = None
@@ -58,19 +58,31 @@ def evaluate_table(table: DecisionTable, scope: Scope, frame: Frame) -> Any:
                 item.values, values[index], scope, frame.model):
             raise DecisionFailure(f"input {index + 1} ({item.label or item.expression.text.strip()[:40]}) is "
                                   "outside its input values")
-    columns = [scope.child({"?": value}) for value in values]
-    matches = [rule for rule, tests in zip(table.rules, compiled.tests, strict=True)
-               if all(test is None or test(column) is True for test, column in zip(tests, columns, strict=True))]
-    if table.hit_policy == "UNIQUE" and len(matches) > 1:
-        raise DecisionFailure("UNIQUE hit policy: rules " + _numbers(matches) + " match")
-    if table.hit_policy == "FIRST":
-        matches = matches[:1]
+    matches = _matches(table, compiled, [scope.child({"?": value}) for value in values])
+    # recorded before a UNIQUE violation fails, so a designer sees which rules overlapped
     frame.hits.append(Hit(frame.owner_id, frame.owner_name, tuple(rule.number for rule in matches),
                           tuple(rule.id for rule in matches)))
+    if table.hit_policy == "UNIQUE" and len(matches) > 1:
+        raise DecisionFailure("UNIQUE hit policy: rules " + _numbers(matches) + " match")
     if not matches:
         return _defaults(table, scope, frame)
     rows = [_outputs(table, rule, scope, frame.model) for rule in matches]
     return _apply_policy(table, compiled, matches, rows)
+
+
+def _matches(table: DecisionTable, compiled: Compiled, columns: list[Scope]) -> list[Rule]:
+    """The rules whose every test is true, in rule order (FIRST stops at the first)."""
+    first = table.hit_policy == "FIRST"
+    matches = []
+    for rule, tests in zip(table.rules, compiled.tests, strict=True):
+        for column, test in tests:
+            if test(columns[column]) is not True:
+                break
+        else:
+            matches.append(rule)
+            if first:
+                break
+    return matches
 
 
 def _numbers(rules: list[Rule]) -> str:
@@ -102,7 +114,8 @@ def _defaults(table: DecisionTable, scope: Scope, frame: Frame) -> Any:
         return [] if table.hit_policy in MULTIPLE and table.aggregation is None else None
     row = [run_text(output.default, scope, frame.model) if output.default is not None else None
            for output in table.outputs]
-    return _shape(table, row)
+    shaped = _shape(table, row)
+    return [shaped] if table.hit_policy in MULTIPLE and table.aggregation is None else shaped
 
 
 def _apply_policy(table: DecisionTable, compiled: Compiled, matches: list[Rule], rows: list[list[Any]]) -> Any:

@@ -7,6 +7,7 @@ single value where the type is a collection, to a one-item list.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..feel.scope import Scope
@@ -54,8 +55,11 @@ def _base(definition: ItemDefinition, model: Model) -> tuple[Any, Model]:
     return resolve(definition.type_ref, model) if definition.type_ref else (None, model)
 
 
-def conforms(value: Any, kind: Any, model: Model, collection_checked: bool = False) -> bool:
-    """Whether a (non-null) value is of the type: a built-in name or an ItemDefinition."""
+def conforms(value: Any, kind: Any, model: Model, collection_checked: bool = False, allowed: bool = True) -> bool:
+    """Whether a (non-null) value is of the type: a built-in name or an ItemDefinition.
+
+    `allowed=False` leaves allowed values out, as FEEL's `instance of` does.
+    """
     if value is None or kind is None or kind == "Any":
         return True
     if isinstance(kind, str):
@@ -65,25 +69,25 @@ def conforms(value: Any, kind: Any, model: Model, collection_checked: bool = Fal
         return actual == kind or (kind == "function" and isinstance(value, Function))
     definition: ItemDefinition = kind
     if definition.is_collection and not collection_checked:
-        return isinstance(value, list) and all(conforms(item, definition, model, True) for item in value)
+        return isinstance(value, list) and all(conforms(item, definition, model, True, allowed) for item in value)
     if definition.function:
         return isinstance(value, Function)
     if definition.components:
-        return _structure_conforms(value, definition, model)
+        return _structure_conforms(value, definition, model, allowed)
     base, base_model = _base(definition, model)
-    if not conforms(value, base, base_model):
+    if not conforms(value, base, base_model, allowed=allowed):
         return False
-    if definition.allowed is not None and definition.allowed.text.strip():
+    if allowed and definition.allowed is not None and definition.allowed.text.strip():
         return test_values(definition.allowed, value, Scope({}), model)
     return True
 
 
-def _structure_conforms(value: Any, definition: ItemDefinition, model: Model) -> bool:
+def _structure_conforms(value: Any, definition: ItemDefinition, model: Model, allowed: bool) -> bool:
     """A structured type: a context holding every component, each of its type."""
     if not isinstance(value, dict):
         return False
-    return all(component.name in value and conforms(value[component.name], _component_kind(component, model), model)
-               for component in definition.components)
+    return all(component.name in value and conforms(value[component.name], _component_kind(component, model), model,
+                                                    allowed=allowed) for component in definition.components)
 
 
 def _component_kind(component: ItemDefinition, model: Model) -> Any:
@@ -118,3 +122,36 @@ def coerce(value: Any, type_ref: str | None, model: Model) -> tuple[Any, str | N
     if conforms(value, kind, home):
         return value, None
     return None, f"a {type_name(value)} does not conform to type {type_ref}"
+
+
+class ModelTypes(Mapping[str, Callable[[Any], bool]]):
+    """The model's item definitions as FEEL sees them (`feel.TYPES`): a check per type name.
+
+    `x instance of tPerson` leaves allowed values out, as the standard's `instance of` does. Only names
+    the model defines (or imports) are here; FEEL's own types stay FEEL's.
+    """
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    def _definition(self, name: object) -> tuple[ItemDefinition, Model] | None:
+        if not isinstance(name, str):
+            return None
+        kind, home = resolve(name, self.model)
+        return (kind, home) if isinstance(kind, ItemDefinition) else None
+
+    def __contains__(self, name: object) -> bool:
+        return self._definition(name) is not None
+
+    def __getitem__(self, name: str) -> Callable[[Any], bool]:
+        found = self._definition(name)
+        if found is None:
+            raise KeyError(name)
+        kind, home = found
+        return lambda value: value is not None and conforms(value, kind, home, allowed=False)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.model.item_definitions)
+
+    def __len__(self) -> int:
+        return len(self.model.item_definitions)
