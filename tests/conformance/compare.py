@@ -55,3 +55,23 @@ def same(expected: Any, actual: Any) -> bool:
     if kind is not None:
         return _temporal_kind(actual) is kind and _temporal_same(expected, actual)
     return type(expected) is type(actual) and bool(expected == actual)
+
+
+def difference(expected: Any, actual: Any, where: str = "") -> str:
+    """Where two values first differ, for a failure message: `.b[2]: expected 1, got 2`."""
+    if isinstance(expected, dict) and isinstance(actual, dict) and not same(expected, actual):
+        missing, extra = expected.keys() - actual.keys(), actual.keys() - expected.keys()
+        if missing or extra:
+            return f"{where or 'context'}: keys missing {sorted(missing)}, unexpected {sorted(extra)}"
+        key = next(k for k in expected if not same(expected[k], actual[k]))
+        return difference(expected[key], actual[key], f"{where}.{key}")
+    if (isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual)
+            and not same(expected, actual)):
+        index = next(i for i, (e, a) in enumerate(zip(expected, actual, strict=True)) if not same(e, a))
+        return difference(expected[index], actual[index], f"{where}[{index + 1}]")
+    return f"{where + ': ' if where else ''}expected {_short(expected)}, got {_short(actual)}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -63,8 +63,9 @@ As the TCK's own runners do (tests/conformance/compare.py):
 - A result node with `errorResult="true"` passes when the evaluation fails: `Evaluation.error` is set
   or the value is null.
 - A test case passes when all of its result nodes pass; a model passes fully when all of its cases do.
-- An expected value our values cannot hold (a date in year -2017: Python's dates span years 1 to 9999)
-  equals nothing, so those cases fail.
+- Fractional seconds are held to the microsecond (as Python's times hold them): the TCK's nanosecond
+  digits are cut on both sides, so values compare equal, and only a `string()` of such a value differs.
+- An expected value FEEL cannot hold (a year beyond ±999,999,999) would equal nothing; the TCK has none.
 """
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pathways.decisions as decisions
 from pathways.base.xml import parse_xml
 
-from .compare import same
+from .compare import difference, same
 from .tck import ResultNode, TestCase, read_test_file
 
 
@@ -78,11 +78,6 @@ def load_model(folder: Path, name: str) -> Any:
     return read(name, (name,))
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
 class CaseRun:
     """The evaluations of one case, each done once (a decision service answers all its result nodes)."""
 
@@ -115,12 +110,12 @@ class CaseRun:
         if node.error_result:
             if evaluation.error is not None or value is None:
                 return None
-            return f"{node.name}: expected an error, got {_short(value)}"
+            return f"{node.name}: expected an error, got {difference(None, value).split(', got ', 1)[1]}"
         if same(node.expected, value):
             return None
         detail = f" (error: {evaluation.error})" if evaluation.error else (
             f" (warnings: {'; '.join(evaluation.warnings[:2])})" if evaluation.warnings else "")
-        return f"{node.name}: expected {_short(node.expected)}, got {_short(value)}{detail}"
+        return f"{node.name}: {difference(node.expected, value)}{detail}"
 
 
 def run_case(model: Any, case: TestCase, raised: list[str], where: str) -> CaseOutcome:

@@ -24,7 +24,7 @@ XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
 
 @dataclass(frozen=True)
 class Unreadable:
-    """An expected value our FEEL values cannot hold (a date of year -2017): it equals nothing."""
+    """An expected value our FEEL values cannot hold (a year beyond FEEL's ±999,999,999): it equals nothing."""
 
     xsd_type: str
     text: str

@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import pytest
 
-import pathways.decisions as decisions
 from tests.conftest import CONFORMANCE, REQUIRE_CONFORMANCE, ROOT, require_corpus
 
 from .report import Doubt, camunda_results, render
 from .runner import ModelOutcome, run_level
 
 FLOOR = {
-    "level 2 models fully passing": 0,
-    "level 3 cases passing": 0,
+    "level 2 models fully passing": 28,
+    "level 3 cases passing": 2684,
 }
 """Figures the TCK run must reach (the issue's targets: level 2, 27 of 28 models; level 3, more than
 Camunda 7.21's 2,201 cases)."""
 
-DOUBTS: list[Doubt] = []
+SECOND_RESOLUTION = (
+    "expects values a tenth of a millisecond apart to be equal \"as value resolution is seconds\"; the spec's "
+    "times keep fractional seconds (a time literal may have them, and its value is its seconds since midnight), "
+    "and we find no one-second resolution for equality in it")
+DOUBTS: list[Doubt] = [
+    Doubt(3, "0068-feel-equality", "time_005", SECOND_RESOLUTION),
+    Doubt(3, "0068-feel-equality", "datetime_003_a", SECOND_RESOLUTION),
+]
 """TCK cases we believe wrong in the TCK itself (listed in the report; they still count as failures)."""
 
 REPORT = ROOT / "docs" / "dmn-conformance.md"
@@ -33,11 +39,6 @@ REPORT = ROOT / "docs" / "dmn-conformance.md"
 def tck() -> dict[int, list[ModelOutcome]]:
     """Both levels run once for the module; the report written when it changed."""
     corpus = require_corpus(CONFORMANCE / "dmn-tck", REQUIRE_CONFORMANCE)
-    if not hasattr(decisions, "evaluate"):
-        reason = "pathways.decisions has no read_root/evaluate yet (the DMN model is being built)"
-        if REQUIRE_CONFORMANCE:
-            pytest.fail(reason)
-        pytest.skip(reason)
     levels = {level: run_level(corpus / "TestCases", level) for level in (2, 3)}
     camunda = camunda_results(corpus / "TestResults" / "Camunda" / "7.21.0" / "tck_results.csv")
     text = render(levels.values(), camunda, DOUBTS)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from pathways.decisions import feel
 from pathways.decisions.feel import YearsMonths
 
-from .compare import same
+from .compare import difference, same
 from .tck import Unreadable, read_test_file, scalar
 
 TWO_HOURS = dt.timedelta(hours=2)
@@ -92,9 +93,16 @@ def test_scalar_values(xsd_type: str | None, text: str, expected: object) -> Non
 
 
 def test_a_value_our_types_cannot_hold_is_unreadable_and_equals_nothing() -> None:
-    value = scalar("xsd:date", "-2017-12-31")
-    assert value == Unreadable("date", "-2017-12-31")
-    assert not same(value, dt.date(2017, 12, 31)) and not same(value, None)
+    value = scalar("xsd:date", "1000000000-01-01")
+    assert value == Unreadable("date", "1000000000-01-01")
+    assert not same(value, dt.date(2000, 1, 1)) and not same(value, None)
+
+
+def test_dates_beyond_pythons_years_are_feel_dates() -> None:
+    assert same(scalar("xsd:date", "-2017-12-31"), feel.evaluate("date(-2017, 12, 31)").value)
+    assert not same(scalar("xsd:date", "-2017-12-31"), feel.evaluate("date(-2017, 12, 30)").value)
+    assert same(scalar("xsd:dateTime", "-2017-12-31T11:22:33.456+01:35"),
+                feel.evaluate('@"-2017-12-31T11:22:33.456+01:35"').value)
 
 
 def test_an_unknown_value_type_is_an_error_of_the_file() -> None:
@@ -133,3 +141,10 @@ def test_values_that_compare_equal(expected: object, actual: object) -> None:
 ])
 def test_values_that_differ(expected: object, actual: object) -> None:
     assert not same(expected, actual)
+
+
+def test_a_difference_says_where_values_part() -> None:
+    assert difference({"a": [Decimal(1), {"b": "x"}]}, {"a": [Decimal(1), {"b": "y"}]}) == \
+        ".a[2].b: expected 'x', got 'y'"
+    assert difference({"a": 1}, {"c": 1}) == "context: keys missing ['a'], unexpected ['c']"
+    assert difference(Decimal(1), None) == "expected Decimal('1'), got None"

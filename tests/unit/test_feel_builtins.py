@@ -165,3 +165,13 @@ def test_context_put_by_name_takes_one_key_or_a_list_of_keys():
     assert value('context put({x: 1, y: {a: 0}}, ["y", "a"], 2)') == {"x": 1, "y": {"a": 2}}
     result = evaluate('context put(context: {x: 1, y: {a: 0}}, key: ["y", "a"], value: 2)', {})
     assert result.value is None and result.warnings
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("overlaps before([1..5], (1..5])", True), ("overlaps before([1..5), [1..5])", False),
+    ("overlaps before([1..5), (1..5])", True), ("overlaps before([1..5], (1..5))", False),
+    ("overlaps after((1..5], [1..5])", True), ("overlaps after((1..5), [1..5])", False),
+])
+def test_overlaps_before_with_the_same_end(expression, expected):
+    """The spec: range1 ends before range2's end, or at it when range1 excludes it or range2 includes it."""
+    assert value(expression) is expected

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from pathways.decisions.feel import TYPES, evaluate
+from pathways.decisions.feel import TYPES, evaluate, parse
 
 from .feel_helpers import value
 
@@ -187,3 +187,34 @@ def test_instance_of_a_model_type_asks_the_models_checks():
     assert evaluate("{n: 1} instance of context<n: tName>", variables, convert=False).value is False
     assert evaluate("age instance of number", variables, convert=False).value is True
     assert evaluate("age instance of tAdult", {"age": 20}).value is False  # no model types: not that type
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ('{f: function(a: number) a, r: f("foo")}.r', None), ("{f: function(a: number) a, r: f(3)}.r", 3),
+    ("{f: function(a: string) a, r: f(null)}.r", None), ("{f: function(a: list<number>) a, r: f(3)}.r", [3]),
+    ("{f: function(a: number) a, r: f([3])}.r", 3), ("{f: function(a: tPerson) a, r: f(3)}.r", 3),
+    ('{f: function(a: number, b) b, r: f(1, "x")}.r', "x"),
+])
+def test_typed_parameters_of_a_function_take_conforming_values(expression, expected):
+    """A non-conforming argument makes the call null (after the singleton list conversions); an
+    unknown type (a model's, outside the model) is not checked."""
+    assert value(expression) == expected
+
+
+def test_a_parameter_of_a_model_type_is_checked_against_the_models_types():
+    variables = {TYPES: {"tAdult": lambda v: isinstance(v, Decimal) and v >= 18}}
+    text = "{f: function(a: tAdult) a, r: f(17)}.r"
+    result = evaluate(text, variables, convert=False)
+    assert result.value is None and "does not conform" in result.warnings[0]
+    assert evaluate("{f: function(a: tAdult) a, r: f(18)}.r", variables, convert=False).value == 18
+
+
+def test_a_dotted_name_not_in_scope_is_a_path():
+    """A model with a parameter named `Person.Age` makes `Person.Age` one name everywhere in it; where
+    no such variable is in scope it is the path into `Person`."""
+    person = {"Person": {"Age": 40, "Address": {"City": "Ełk"}}}
+    assert evaluate(parse("Person.Age", ["Person.Age"]), person).value == 40
+    assert evaluate(parse("Person.Age", ["Person.Age"]), {**person, "Person.Age": 7}).value == 7
+    assert evaluate(parse("Person.Address.City", ["Person.Address.City"]), person).value == "Ełk"
+    result = evaluate(parse("Nobody.Age", ["Nobody.Age"]), person)
+    assert result.value is None and result.warnings == ["no variable named 'Nobody.Age'"]

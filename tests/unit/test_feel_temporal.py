@@ -109,3 +109,38 @@ def test_python_temporal_values_go_in_unchanged():
 ])
 def test_seconds_may_end_with_a_bare_decimal_point(expression, expected):
     assert value(expression) == expected
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ('string(date("-2017-12-31"))', "-2017-12-31"), ('string(date("999999999-12-31"))', "999999999-12-31"),
+    ("string(date(-2017, 1, 1))", "-2017-01-01"), ('string(@"99999-12-31T11:22:33")', "99999-12-31T11:22:33"),
+    ('string(@"-2021-01-01T10:10:10+11:00" + @"P1M")', "-2021-02-01T10:10:10+11:00"),
+    ('string(@"-2021-01-01T10:10:10+11:00" - @"P1D")', "-2022-12-31T10:10:10+11:00"),
+    ('string(@"P1Y" + @"-2021-03-31T10:10:10@Australia/Melbourne")', "-2020-03-31T10:10:10@Australia/Melbourne"),
+    ('string(@"-2020-01-31" + @"P1M")', "-2020-02-29"),  # year -2020 is a leap year (the 400-year cycle)
+    ('string(@"9999-12-31" + @"P1D")', "10000-01-01"), ('string(@"10000-01-01T00:00:00" - @"PT1S")',
+                                                        "9999-12-31T23:59:59"),
+])
+def test_dates_of_any_feel_year(expression, expected):
+    """FEEL's years run from -999,999,999 to 999,999,999, beyond Python's 1 to 9999."""
+    assert text(expression) == expected
+
+
+def test_wide_dates_order_compare_and_have_properties():
+    assert value('date("-2017-12-31") < date("2017-01-01")') is True
+    assert value('date("10000-01-01") > @"9999-12-31"') is True
+    assert value('date("-2017-12-31") = date(-2017, 12, 31)') is True
+    assert value('@"10000-01-01T10:00:00+02:00" = @"10000-01-01T08:00:00Z"') is True
+    assert value('date("-2017-12-31").year') == -2017 and value('@"99999-12-31T11:22:33".hour') == 11
+    assert value('date("10000-01-01").weekday') == 6  # a Saturday, as 2000-01-01 (400-year cycles later)
+    assert value('date("10000-01-02") - date("10000-01-01")') == dt.timedelta(days=1)
+    assert value('@"9999-12-31" + @"P1D" - @"P1D"') == dt.date(9999, 12, 31)  # back to Python's own date
+    assert value('date("10000-01-01") instance of date') is True
+    assert value('date("1000000000-01-01")') is None and value('date("-2017-02-29")') is None
+
+
+def test_the_parts_of_a_wide_date_and_time():
+    assert text('time(@"99999-12-31T11:22:33+01:00")') == "11:22:33+01:00"
+    assert text('date(@"99999-12-31T11:22:33")') == "99999-12-31"
+    assert text('date and time(date("-4800-02-29"), time("10:00:00"))') == "-4800-02-29T10:00:00"
+    assert value('date("-5000-02-29")') is None  # divisible by 100, not by 400: no leap day

@@ -18,6 +18,7 @@ from typing import Any
 from . import limits
 from .builtins import TYPES
 from .evaluator import Scope
+from .external_java import java_function
 from .parser import Expression, FeelSyntaxError, parse
 from .values import FeelError, Function, Range, YearsMonths, from_python, to_json, to_python, to_string
 
@@ -113,6 +114,6 @@ def unary_test(tests: str | Expression, value: Any, variables: Mapping[str, Any]
 
 __all__ = [
     "TYPES", "Expression", "FeelError", "FeelSyntaxError", "Function", "Range", "Result", "YearsMonths", "evaluate",
-    "from_python", "parse", "parse_unary_tests", "to_json", "to_python", "to_string", "unary_test",
+    "from_python", "java_function", "parse", "parse_unary_tests", "to_json", "to_python", "to_string", "unary_test",
     "unary_test_result",
 ]

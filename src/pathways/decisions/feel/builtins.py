@@ -7,7 +7,7 @@ from typing import Any
 
 from . import library_conversion, library_lists, library_numbers, library_temporal, library_text
 from .registry import BUILTINS, call_function
-from .values import Function, type_name
+from .values import FeelError, Function, type_name
 
 LIBRARY = (library_conversion, library_lists, library_numbers, library_temporal, library_text)
 
@@ -58,4 +58,37 @@ def instance_of(value: Any, type_text: str, types: TypeChecks | None = None) -> 
     return type_name(value) == _ALIASES.get(wanted, wanted)
 
 
-__all__ = ["BUILTINS", "LIBRARY", "TYPES", "TypeChecks", "call_function", "instance_of"]
+SIMPLE_TYPES = frozenset({
+    "boolean", "number", "string", "date", "time", "date and time", "days and time duration",
+    "years and months duration", "list", "context", "range", "function", *_ALIASES})
+
+
+def known_type(type_text: str, types: TypeChecks | None = None) -> bool:
+    """Whether `instance of` can tell this type: a built-in one, or one of the model's (others are not
+    checked: a function's parameter typed `tPerson` outside any model takes any value)."""
+    wanted = type_text.strip()
+    if (types and wanted in types) or wanted in SIMPLE_TYPES or wanted.startswith("function"):
+        return True
+    for prefix in ("list<", "range<"):
+        if wanted.startswith(prefix) and wanted.endswith(">"):
+            return known_type(wanted[len(prefix):-1], types)
+    if wanted.startswith("context<") and wanted.endswith(">"):
+        return all(known_type(part.partition(":")[2], types) for part in wanted[8:-1].split(","))
+    return False
+
+
+def conform(value: Any, type_text: str, types: TypeChecks | None = None) -> Any:
+    """A value as a parameter of that type takes it: null and conforming values unchanged, a value
+    where a list of it is wanted as a singleton list and a singleton list as its item (the standard's
+    implicit conversions); a FEEL error when it does not conform."""
+    if value is None or not known_type(type_text, types) or instance_of(value, type_text, types):
+        return value
+    wanted = type_text.strip()
+    if wanted.startswith("list<") and instance_of(value, wanted[5:-1], types):
+        return [value]
+    if isinstance(value, list) and len(value) == 1 and instance_of(value[0], wanted, types):
+        return value[0]
+    raise FeelError(f"a {type_name(value)} does not conform to the parameter type {wanted}")
+
+
+__all__ = ["BUILTINS", "LIBRARY", "TYPES", "TypeChecks", "call_function", "conform", "instance_of", "known_type"]

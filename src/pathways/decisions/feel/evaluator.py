@@ -13,7 +13,8 @@ from typing import Any
 from lark import Token, Tree
 
 from . import operators, temporal
-from .builtins import TYPES, TypeChecks, call_function, instance_of
+from .builtins import TYPES, TypeChecks, call_function, conform, instance_of
+from .external_java import java_function
 from .limits import check_size
 from .navigation import filter_list, loop, path, with_input
 from .scope import Compiled, Scope, guarded
@@ -112,7 +113,7 @@ class Compiler:
             try:
                 return scope.lookup(name)
             except KeyError:
-                raise FeelError(f"no variable named {name!r}") from None
+                return dotted_lookup(scope, name)
         return guarded(run)
 
     def c_input_value(self, tree: Node) -> Compiled:
@@ -366,22 +367,37 @@ class Compiler:
     def c_function_def(self, tree: Node) -> Compiled:
         children = [child for child in tree.children if child is not None]
         if len(children) > 1 and isinstance(children[-2], Token) and str(children[-2]) == "external":
-
-            def external(scope: Scope) -> Any:
-                raise FeelError("external functions (Java, PMML) are not supported")
-            return guarded(external)
+            return self.external_function(children)
         parameters = [name_of(child.children[0]) for child in children[:-1]]
+        types = [type_text_of(child.children[1]) if len(child.children) > 1 and child.children[1] is not None
+                 else None for child in children[:-1]]
         self.bound.update(parameters)
         body_code = self.compile(children[-1])
 
         def run(scope: Scope) -> Any:
+            checks = model_types(scope)
+
             def call(*args: Any) -> Any:
                 # a parameter left out is null, never a same-named variable from outside
                 values = [*args, *[None] * (len(parameters) - len(args))]
+                values = [value if kind is None else conform(value, kind, checks)
+                          for value, kind in zip(values, types, strict=False)]
                 inner = scope.child(dict(zip(parameters, values, strict=False)))
                 return body_code(inner)
             return Function("function", parameters, call)
         return run
+
+    def external_function(self, children: list[Any]) -> Compiled:
+        """`function(x) external {java: {...}}`: a Java method of the known few; PMML is not supported."""
+        parameters = [name_of(child.children[0]) for child in children[:-2]]
+        body = self.compile(children[-1])
+
+        def external(scope: Scope) -> Any:
+            mapping = body(scope)
+            if isinstance(mapping, dict) and "java" in mapping:
+                return java_function(mapping, parameters)
+            raise FeelError("external functions other than Java (PMML) are not supported")
+        return guarded(external)
 
     def c_call(self, tree: Node) -> Compiled:
         callee_tree = tree.children[0]
@@ -423,6 +439,21 @@ class Compiler:
                 items = [items]
             return filter_list(scope, items, condition)
         return guarded(run)
+
+
+def dotted_lookup(scope: Scope, name: str) -> Any:
+    """A name with a dot that is not in scope (`Person.Age`, read as one name because the model also
+    has a parameter called that) is a path: the longest leading part in scope, then its entries."""
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            value = scope.lookup(".".join(parts[:cut]).strip())
+        except KeyError:
+            continue
+        for key in parts[cut:]:
+            value = path(value, key.strip())
+        return value
+    raise FeelError(f"no variable named {name!r}")
 
 
 def model_types(scope: Scope) -> TypeChecks | None:

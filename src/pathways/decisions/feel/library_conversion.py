@@ -11,31 +11,33 @@ from typing import Any
 from . import temporal
 from .registry import OtherOverload, builtin, need, need_int
 from .values import FEEL_CONTEXT, FeelError, YearsMonths, compare, equal, to_string, type_name
+from .wide_dates import WideDate, WideDateTime, combine, date_of, make_date
 
 Number = decimal.Decimal
 
 
 @builtin("date", "from")
-def date_from(value: Any) -> dt.date:
+def date_from(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.date()
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date | WideDate):
         return value
+    if isinstance(value, WideDateTime):
+        return value.on
     return temporal.parse_date(need(value, "string", "from"))
 
 
 @builtin("date", "year", "month", "day")
-def date_parts(year: Any, month: Any, day: Any) -> dt.date:
-    try:
-        return dt.date(need_int(year, "year"), need_int(month, "month"), need_int(day, "day"))
-    except ValueError as error:
-        raise FeelError(f"not a date: {error}") from None
+def date_parts(year: Any, month: Any, day: Any) -> Any:
+    return make_date(need_int(year, "year"), need_int(month, "month"), need_int(day, "day"))
 
 
 @builtin("time", "from")
 def time_from(value: Any) -> dt.time:
     if isinstance(value, dt.datetime):
         return value.timetz()
+    if isinstance(value, WideDateTime):
+        return value.clock
     if isinstance(value, dt.time):
         return value
     if isinstance(value, dt.date):
@@ -58,22 +60,20 @@ def time_parts(hour: Any, minute: Any, second: Any, offset: Any = None) -> dt.ti
 
 
 @builtin("date and time", "from")
-def datetime_from(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
+def datetime_from(value: Any) -> Any:
+    if isinstance(value, dt.datetime | WideDateTime):
         return value
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time())
-    result = temporal.parse_datetime(need(value, "string", "from"))
-    assert isinstance(result, dt.datetime)
-    return result
+    if isinstance(value, dt.date | WideDate):
+        return combine(value, dt.time())
+    return temporal.parse_datetime(need(value, "string", "from"))
 
 
 @builtin("date and time", "date", "time")
-def datetime_parts(date: Any, time: Any) -> dt.datetime:
-    if not isinstance(date, dt.date):
+def datetime_parts(date: Any, time: Any) -> Any:
+    if not isinstance(date, dt.date | WideDate | WideDateTime):
         raise FeelError("date must be a date or date and time")
-    day = date.date() if isinstance(date, dt.datetime) else date
-    return dt.datetime.combine(day, need(time, "time", "time"))
+    day = date.date() if isinstance(date, dt.datetime) else date_of(date)
+    return combine(day, need(time, "time", "time"))
 
 
 @builtin("duration", "from")

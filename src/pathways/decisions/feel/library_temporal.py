@@ -100,7 +100,7 @@ def overlaps_before(range1: Any, range2: Any) -> bool:
     a, b = _point(range1), _point(range2)
     starts_first = _cmp(a.start, b.start) < 0 or (_cmp(a.start, b.start) == 0 and a.start_included
                                                  and not b.start_included)
-    ends_inside = _cmp(a.end, b.end) < 0 or (_cmp(a.end, b.end) == 0 and not a.end_included and b.end_included)
+    ends_inside = _cmp(a.end, b.end) < 0 or (_cmp(a.end, b.end) == 0 and (not a.end_included or b.end_included))
     return starts_first and ends_inside and overlaps(a, b)
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import decimal
 from typing import Any
 
-from . import temporal
+from . import temporal, wide_dates
 from .values import FEEL_CONTEXT, FeelError, YearsMonths, type_name
 
 Number = decimal.Decimal
@@ -24,6 +24,8 @@ def add(left: Any, right: Any) -> Any:
     if left is None or right is None:
         return None
     kinds = _types(left, right)
+    if wide_dates.is_wide(left) or wide_dates.is_wide(right):
+        return _wide(left, right, kinds, 1)
     if kinds == ("number", "number"):
         return FEEL_CONTEXT.add(left, right)
     if kinds == ("string", "string"):
@@ -41,23 +43,45 @@ def add(left: Any, right: Any) -> Any:
     if kinds == ("date and time", "days and time duration"):
         return _shift(left, right)
     if kinds == ("date", "days and time duration"):
-        return (dt.datetime.combine(left, dt.time()) + right).date()
+        return _shift(left, right)
     if kinds == ("time", "days and time duration"):
         return temporal.add_time(left, right)
     raise FeelError(f"cannot add a {kinds[1]} to a {kinds[0]}")
 
 
-def _shift(value: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+def _wide(left: Any, right: Any, kinds: tuple[str, str], sign: int) -> Any:
+    """A date or date and time beyond years 1 to 9999, plus or minus a duration (`wide_dates`)."""
+    if sign > 0 and kinds[0].endswith("duration"):
+        left, right, kinds = right, left, (kinds[1], kinds[0])
+    if kinds[0] in ("date", "date and time") and kinds[1] == "years and months duration":
+        return wide_dates.add_months(left, sign * right.months)
+    if kinds[0] in ("date", "date and time") and kinds[1] == "days and time duration":
+        return wide_dates.shift(left, right if sign > 0 else -right)
+    if sign < 0 and kinds[0] == kinds[1] and kinds[0] in ("date", "date and time"):
+        if kinds[0] == "date and time" and (left.tzinfo is None) != (right.tzinfo is None):
+            raise FeelError("cannot subtract a local date and time and one with a time zone")
+        try:
+            return dt.timedelta(microseconds=wide_dates.sort_key(left) - wide_dates.sort_key(right))
+        except OverflowError:
+            raise FeelError("the duration between those dates is too long") from None
+    raise FeelError(f"cannot {'add' if sign > 0 else 'subtract'} a {kinds[1]} and a {kinds[0]} of such a year")
+
+
+def _shift(value: dt.date, delta: dt.timedelta) -> Any:
+    """A date moves by whole days, a date and time by the duration; past year 9999 or before year 1 the
+    result is a wide date (`wide_dates`)."""
     try:
-        return value + delta
+        return value + (delta if isinstance(value, dt.datetime) else dt.timedelta(days=delta.days))
     except OverflowError:
-        raise FeelError("date and time out of range") from None
+        return wide_dates.shift(value, delta)
 
 
 def subtract(left: Any, right: Any) -> Any:
     if left is None or right is None:
         return None
     kinds = _types(left, right)
+    if wide_dates.is_wide(left) or wide_dates.is_wide(right):
+        return _wide(left, right, kinds, -1)
     if kinds == ("number", "number"):
         return FEEL_CONTEXT.subtract(left, right)
     if kinds in (("days and time duration", "days and time duration"),):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .values import Range, YearsMonths
+from .wide_dates import WideDate, WideDateTime
 
 Number = decimal.Decimal
 
@@ -43,8 +44,8 @@ TIME: dict[str, Callable[[Any], Any]] = {
     "time offset": _offset, "timezone": _zone,
 }
 PROPERTIES: list[tuple[type | tuple[type, ...], dict[str, Callable[[Any], Any]]]] = [
-    (dt.datetime, {**DATE, **TIME}),
-    (dt.date, DATE),
+    ((dt.datetime, WideDateTime), {**DATE, **TIME}),
+    ((dt.date, WideDate), DATE),
     (dt.time, TIME),
     (dt.timedelta, {
         "days": lambda v: _signed(v, 86400, None), "hours": lambda v: _signed(v, 3600, 24),

@@ -50,8 +50,9 @@ def _bind_named(function: Function, arguments: Mapping[str, Any]) -> list[Any]:
     fitting = [c for c in candidates if set(arguments) <= set(c.parameters)]
     if fitting:
         chosen = min(fitting, key=lambda c: len(c.parameters))
-        return [chosen, *(arguments.get(n) for n in chosen.parameters[:max(
-            chosen.defaults.get("required", 0), *(chosen.parameters.index(a) + 1 for a in arguments))])]
+        given = max((chosen.parameters.index(name) + 1 for name in arguments), default=0)
+        count = max(chosen.defaults.get("required", 0), given)  # optional ones after the last given keep defaults
+        return [chosen, *(arguments.get(name) for name in chosen.parameters[:count])]
     raise FeelError(f"{function.name} has no parameters named {', '.join(arguments)}")
 
 

@@ -13,6 +13,7 @@ import re
 import zoneinfo
 from typing import Any
 
+from . import wide_dates
 from .values import FeelError, YearsMonths
 
 DATE = re.compile(r"^(-?(?:[1-9]\d{4,8}|\d{4}))-(\d{2})-(\d{2})$")
@@ -21,14 +22,14 @@ DAY_TIME = re.compile(r"^(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\
 YEAR_MONTH = re.compile(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?$")
 
 
-def parse_date(text: str) -> dt.date:
+def parse_date(text: str) -> dt.date | wide_dates.WideDate:
     match = DATE.match(text)
     if not match:
         raise FeelError(f"not a date: {text!r}")
     year, month, day = (int(part) for part in match.groups())
     try:
-        return dt.date(year, month, day)
-    except ValueError as error:
+        return wide_dates.make_date(year, month, day)
+    except FeelError as error:
         raise FeelError(f"not a date: {text!r} ({error})") from None
 
 
@@ -65,15 +66,15 @@ def parse_time(text: str) -> dt.time:
         raise FeelError(f"not a time: {text!r} ({error})") from None
 
 
-def parse_datetime(text: str) -> dt.datetime | dt.date:
+def parse_datetime(text: str) -> dt.datetime | wide_dates.WideDateTime:
     if "T" not in text:
-        return dt.datetime.combine(parse_date(text), dt.time())
+        return wide_dates.combine(parse_date(text), dt.time())
     date_part, time_part = text.split("T", 1)
     day = parse_date(date_part)
     clock = parse_time(time_part)
     if time_part.startswith("24:"):
-        day = day + dt.timedelta(days=1)
-    return dt.datetime.combine(day, clock)
+        day = wide_dates.from_ordinal(wide_dates.ordinal(day) + 1)
+    return wide_dates.combine(day, clock)
 
 
 def parse_duration(text: str) -> dt.timedelta | YearsMonths:
@@ -105,12 +106,12 @@ def parse_temporal(text: str) -> Any:
     return parse_time(text)
 
 
-def add_months(value: dt.date, months: int) -> dt.date:
+def add_months(value: dt.date, months: int) -> Any:
     """`date + P1M`: the same day of a later month, or its last day (Jan 31 + P1M = Feb 28)."""
     total = value.year * 12 + value.month - 1 + months
     year, month = divmod(total, 12)
     if not 1 <= year <= 9999:
-        raise FeelError("date out of range")
+        return wide_dates.add_months(value, months)
     day = min(value.day, calendar.monthrange(year, month + 1)[1])
     return value.replace(year=year, month=month + 1, day=day)
 

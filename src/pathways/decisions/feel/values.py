@@ -4,9 +4,9 @@
 |---|---|
 | number | `decimal.Decimal`, computed in FEEL's context (34 digits, half even: IEEE 754 decimal128) |
 | string, boolean, null | `str`, `bool`, `None` |
-| date | `datetime.date` |
+| date | `datetime.date` (`wide_dates.WideDate` for a year outside 1 to 9999) |
 | time | `datetime.time` (with or without `tzinfo`) |
-| date and time | `datetime.datetime` (with or without `tzinfo`) |
+| date and time | `datetime.datetime` (with or without `tzinfo`; `wide_dates.WideDateTime` beyond those years) |
 | days and time duration | `datetime.timedelta` |
 | years and months duration | `YearsMonths` (a whole number of months) |
 | list, context | `list`, `dict` (keys in order) |
@@ -124,6 +124,8 @@ def equal(left: Any, right: Any) -> bool | None:
             return False
         if kind == "time" and left.tzinfo is not None:
             return bool(_time_seconds(left) == _time_seconds(right))
+    if wide_dates.is_wide(left) or wide_dates.is_wide(right):
+        return wide_dates.sort_key(left) == wide_dates.sort_key(right)
     return bool(left == right)
 
 
@@ -151,6 +153,9 @@ def compare(left: Any, right: Any) -> int | None:
     kind = type_name(left)
     if kind != type_name(right) or kind not in ORDERED:
         return None
+    if wide_dates.is_wide(left) or wide_dates.is_wide(right):  # a local one as if in UTC, as below
+        keys = wide_dates.sort_key(left), wide_dates.sort_key(right)
+        return (keys[0] > keys[1]) - (keys[0] < keys[1])
     if kind in ("date and time", "time") and (left.tzinfo is None) != (right.tzinfo is None):
         if kind == "time":
             return None
@@ -175,6 +180,8 @@ def from_python(value: Any) -> Any:
     if isinstance(value, float):
         return number(repr(value))
     if isinstance(value, dt.date | dt.time | dt.timedelta | YearsMonths | Range | Function):
+        return value
+    if wide_dates.is_wide(value):
         return value
     if isinstance(value, Mapping):
         return {str(key): from_python(item) for key, item in value.items()}
@@ -285,14 +292,18 @@ def format_timedelta(value: dt.timedelta) -> str:
     return text if text not in ("P", "-P") else "P0D"
 
 
+from . import wide_dates  # noqa: E402 - it needs FeelError from above
+
 _TYPES = (
-    (bool, "boolean"), (decimal.Decimal, "number"), (str, "string"), (dt.datetime, "date and time"),
+    (bool, "boolean"), (wide_dates.WideDateTime, "date and time"), (wide_dates.WideDate, "date"),
+    (decimal.Decimal, "number"), (str, "string"), (dt.datetime, "date and time"),
     (dt.date, "date"), (dt.time, "time"), (dt.timedelta, "days and time duration"),
     (YearsMonths, "years and months duration"), (list, "list"), (dict, "context"), (Range, "range"),
     (Function, "function"),
 )
-_RENDER: tuple[tuple[type, Callable[[Any], str]], ...] = (
+_RENDER: tuple[tuple[type | tuple[type, ...], Callable[[Any], str]], ...] = (
     (bool, lambda v: "true" if v else "false"), (decimal.Decimal, format_number), (str, lambda v: v),
+    ((wide_dates.WideDate, wide_dates.WideDateTime), lambda v: wide_dates.format_wide(v, format_time)),
     (dt.datetime, format_datetime), (dt.date, lambda v: v.isoformat()), (dt.time, format_time),
     (dt.timedelta, format_timedelta), (YearsMonths, str),
     (list, lambda v: "[" + ", ".join(_literal(item) for item in v) + "]"),
