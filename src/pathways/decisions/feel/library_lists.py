@@ -5,6 +5,7 @@ from __future__ import annotations
 import decimal
 from typing import Any
 
+from .limits import check_length, spend
 from .registry import builtin, call_function, need, need_int, need_list, spread
 from .values import FEEL_CONTEXT, FeelError, Function, compare, equal
 
@@ -168,15 +169,16 @@ def sublist(list: Any, start: Any, length: Any = None) -> list[Any]:
 
 @builtin("append", "list", "item", variadic=True)
 def append(list: Any, *items: Any) -> list[Any]:
-    return [*need_list(list), *items]
+    start = need_list(list)
+    check_length(len(start) + len(items), "list")
+    return [*start, *items]
 
 
 @builtin("concatenate", "list", variadic=True)
 def concatenate(*lists: Any) -> list[Any]:
-    result: Items = []
-    for items in lists:
-        result.extend(need(items, "list", "each argument"))
-    return result
+    parts = [need(items, "list", "each argument") for items in lists]
+    check_length(sum(len(items) for items in parts), "list")
+    return [item for items in parts for item in items]
 
 
 @builtin("insert before", "list", "position", "newItem")
@@ -235,22 +237,47 @@ def union(*lists: Any) -> list[Any]:
 
 @builtin("distinct values", "list")
 def distinct_values(list: Any) -> list[Any]:
+    """Strings, numbers, booleans and null are told apart by hashing; other items are compared with
+    every item kept so far, each comparison a step of the evaluation's budget (it is quadratic)."""
     result: Items = []
+    seen: set[tuple[type, Any]] = set()
+    others: Items = []
     for item in need_list(list):
-        if not _contains(result, item) and not (item is None and None in result):
+        if item is None or isinstance(item, str | bool) or (isinstance(item, Number) and item.is_finite()):
+            key = (type(item), item)
+            if key not in seen:
+                seen.add(key)
+                result.append(item)
+            continue
+        spend(len(others) + 1)
+        if not _contains(others, item):
+            others.append(item)
             result.append(item)
     return result
 
 
 @builtin("flatten", "list")
 def flatten(list: Any) -> list[Any]:
+    """Iterative, and refused once it outgrows the limit: a list that holds itself (or lists nested
+    deeper than Python's stack) must not take the server's memory or stack."""
     result: Items = []
-    for item in need_list(list):
-        if isinstance(item, type(result)):
-            result.extend(flatten(item))
+    pending = [iter(need_list(list))]
+    while pending:
+        item = next(pending[-1], _END)
+        if item is _END:
+            pending.pop()
+        elif isinstance(item, type(result)):
+            if len(pending) >= MAX_NESTING:
+                raise FeelError(f"flatten: lists nested deeper than {MAX_NESTING:,} levels")
+            pending.append(iter(item))
         else:
             result.append(item)
+            check_length(len(result), "list")
     return result
+
+
+_END = object()
+MAX_NESTING = 1_000
 
 
 @builtin("sort", "list", "precedes?")
