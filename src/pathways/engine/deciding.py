@@ -226,7 +226,7 @@ class DecisionFiles:
     def trial(self, ref: str, inputs: Mapping[str, Any]) -> Trial:
         """Evaluate decision `ref` on `inputs` as a business rule task would, without a case."""
         model, filename, version = self.find(ref)
-        decision = model.find(ref)
+        decision = decision_of(model, ref)
         evaluation = decisions.evaluate(model, decision.id, case_inputs(model, inputs), variables=True)
         decider = Decider(model, decision.id, filename, version)
         error = evaluation.error if evaluation.error is not None else unstorable(evaluation.value)
@@ -266,6 +266,15 @@ class DecisionFiles:
                 pending.remove(source)
         self._models = found
         return found
+
+
+def decision_of(model: Any, ref: str) -> Any:
+    """The decision `ref` (its id, else its name) of a model `DecisionFiles.find` gave: never a BKM or
+    decision service of that id, which `model.find` would prefer to a decision of that name."""
+    found = model.decisions.get(ref)
+    if found is None:
+        found = next(decision for decision in model.decisions.values() if decision.name == ref)
+    return found
 
 
 def _imported(root: Any) -> set[str]:

@@ -114,7 +114,8 @@ MAX_REGEX_COST = 10**8
 
 
 def regex_spans(pattern: Any) -> tuple[int, ...]:
-    """For a parsed pattern (`re._parser.parse`), the number of widths each variable part may take,
+    """For a parsed pattern (`re._parser.parse`), the number of widths each variable part may take
+    (and the count of each fixed repetition),
     or a FeelError for a pattern that can backtrack without end whatever the text: `(a+)+$` on thirty
     `a`s takes minutes of a server thread, and the step budget cannot interrupt C code.
 
@@ -126,8 +127,8 @@ def regex_spans(pattern: Any) -> tuple[int, ...]:
 
 def check_regex(spans: tuple[int, ...], text_length: int) -> None:
     """Refuse a pattern too costly on this text: its cost is estimated as the text's length times,
-    for each variable part, the widths it may take there, which bounds the backtracking of a pattern
-    without nested repetitions (`regex_spans`)."""
+    for each repetition, the widths it may take there (or its count, for a fixed one), which bounds
+    the backtracking of a pattern without nested variable repetitions (`regex_spans`)."""
     cost = text_length + 1
     for span in spans:
         cost *= min(span, text_length + 1)
@@ -147,6 +148,8 @@ def _widths(items: list[Any], repeated: bool) -> Iterator[int]:
                     raise FeelError("a repeated part of a regular expression must not itself repeat a variable "
                                     "number of times (catastrophic backtracking)")
                 yield high - low + 1
+            elif high > 1:  # `a{10000}b` tries ten thousand characters at each position of the text
+                yield high
             yield from _widths(list(inner), repeated or high > 1)
         elif kind == "BRANCH":
             if repeated:
