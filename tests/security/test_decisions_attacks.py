@@ -476,3 +476,18 @@ def test_trying_a_decision_by_name_never_runs_a_bkm_whose_id_is_that_name():
                        'name="d"', 'name="X"'))
     trial = files.trial("X", {})
     assert (trial.decision, trial.value, trial.outputs) == ("d", 2, {"X": 2})
+
+
+@pytest.mark.parametrize("call", ["list contains(L, -1)", "sum(L)", "max(L)", "index of(L, -1)", "all(M)",
+                                  "string join(S)", "sort(L)"])
+def test_a_built_in_that_looks_at_every_item_spends_steps(call):
+    """The clock is looked at every 1,024 steps: a call that scans 100,000 items for one step let a
+    loop of 300 such calls run 20 s on a 2 s budget. With 200,000 steps, a few calls use them up."""
+    text = (f"{{L: for i in 1..50000 return i, M: for i in L return true, S: for i in L return \"s\", "
+            f"r: count(for j in 1..300 return {call})}}.r")
+    started = time.monotonic()
+    with limits.bounded(steps=200_000, seconds=60):
+        result = feel.evaluate(text, {})
+    assert result.value is None and any("steps" in w for w in result.warnings), result.warnings
+    assert time.monotonic() - started < 3
+    assert feel.evaluate("sum(for i in 1..100000 return i)").value == 5000050000  # one long list is fine

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from . import temporal
-from .limits import check_length
+from .limits import check_length, spend
 from .registry import OtherOverload, builtin, need, need_int
 from .values import FEEL_CONTEXT, FeelError, YearsMonths, compare, equal, to_string, type_name
 
@@ -128,6 +128,7 @@ def _check_rendered(value: Any) -> None:
             pending.extend(item.values())
         elif isinstance(item, list):
             size += 2 + len(item)
+            spend(len(item) // 4)
             pending.extend(item)
         else:
             size += 8

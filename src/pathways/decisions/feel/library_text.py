@@ -7,7 +7,7 @@ import re
 import re._parser as re_parser  # the pattern's structure, to refuse catastrophic backtracking (limits)
 from typing import Any
 
-from .limits import check_length, check_regex, regex_spans
+from .limits import check_length, check_regex, regex_spans, spend
 from .registry import MISSING, builtin, need, need_int, need_list
 from .values import FeelError
 
@@ -147,6 +147,7 @@ def split(string: Any, delimiter: Any) -> list[str]:
 @builtin("string join", "list", "delimiter?")
 def string_join(list: Any, delimiter: Any = None) -> str:
     items = need_list(list)
+    spend(len(items) // 4)  # each item is looked at in Python (library_lists._scanned)
     separator = "" if delimiter is None else _text(delimiter, "delimiter")
     for item in items:
         if item is not None and not isinstance(item, str):
