@@ -491,3 +491,22 @@ def test_a_built_in_that_looks_at_every_item_spends_steps(call):
     assert result.value is None and any("steps" in w for w in result.warnings), result.warnings
     assert time.monotonic() - started < 3
     assert feel.evaluate("sum(for i in 1..100000 return i)").value == 5000050000  # one long list is fine
+
+
+@pytest.mark.xfail(strict=True, reason="for B: feel/values.py equal/_all_equal and feel/navigation.py path walk "
+                                       "whole lists without spending steps, and the clock is looked at only when "
+                                       "steps are spent: `L = L` of 50,000 contexts 300 times ran 95 s on a 2 s "
+                                       "budget, `L.a` 10 s; spend a step per item (or per few) there")
+@pytest.mark.parametrize("operation", ["L = L", "count(L.a)"])
+def test_comparing_or_projecting_long_lists_spends_steps(operation):
+    text = f"{{L: for i in 1..2000 return {{a: i}}, r: count(for j in 1..50 return {operation})}}.r"
+    with limits.bounded(steps=10_000, seconds=60):
+        result = feel.evaluate(text, {})
+    assert result.value is None and any("steps" in w for w in result.warnings), result.warnings
+
+
+def test_a_budget_names_its_own_limits():
+    with limits.bounded(steps=1_000, seconds=60):
+        result = feel.evaluate("count(for i in 1..5000 return i)", {})
+    assert result.warnings == ["the evaluation was stopped after 1,000 steps (iterations, filtered items and "
+                               "function calls)"]

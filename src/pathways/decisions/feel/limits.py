@@ -41,23 +41,24 @@ class EvaluationLimit(Exception):
 
 
 class Budget:
-    __slots__ = ("steps", "deadline", "_until_clock")
+    __slots__ = ("steps", "deadline", "_until_clock", "_limits")
 
     def __init__(self, steps: int = MAX_STEPS, seconds: float = MAX_SECONDS) -> None:
         self.steps = steps
         self.deadline = time.monotonic() + seconds
         self._until_clock = _CLOCK_EVERY
+        self._limits = (steps, seconds)  # for the messages: this budget's, not the defaults
 
     def spend(self, steps: int) -> None:
         self.steps -= steps
         if self.steps < 0:
-            raise EvaluationLimit(f"the evaluation was stopped after {MAX_STEPS:,} steps (iterations, filtered "
-                                  "items and function calls)")
+            raise EvaluationLimit(f"the evaluation was stopped after {self._limits[0]:,} steps (iterations, "
+                                  "filtered items and function calls)")
         self._until_clock -= steps
         if self._until_clock <= 0:
             self._until_clock = _CLOCK_EVERY
             if time.monotonic() > self.deadline:
-                raise EvaluationLimit(f"the evaluation was stopped after {MAX_SECONDS:g} s")
+                raise EvaluationLimit(f"the evaluation was stopped after {self._limits[1]:g} s")
 
 
 _active: ContextVar[Budget | None] = ContextVar("pathways_feel_budget", default=None)
