@@ -20,9 +20,11 @@ import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pathways import decisions
+from pathways.base.values import BOUNDS
 from pathways.base.xml import XmlProblem, parse_xml
 from pathways.decisions import feel
 from pathways.engine.errors import InvalidDefinition, NotFound, ScriptError
@@ -57,21 +59,23 @@ class Decider:
     result_variable: str | None = None
 
     def result(self, task: Any) -> dict[str, Any]:
-        evaluation = decisions.evaluate(self.model, self.ref, task.data, variables=True)
+        evaluation = decisions.evaluate(self.model, self.ref, case_inputs(self.model, task.data), variables=True)
         element = task.task_spec.bpmn_id
         if evaluation.warnings:
             _log.info("decision %s at %s: %d FEEL warning(s)", self.ref, element, len(evaluation.warnings))
-        if evaluation.error is not None:
+        error = evaluation.error if evaluation.error is not None else unstorable(evaluation.value)
+        if error is not None:
             reference = secrets.token_hex(4)
             _log.error("decision failure %s at %s: decision %s", reference, element, self.ref)
-            raise DecisionFailed(f"decision {self.ref!r} gave no result: {evaluation.error}; "
+            raise DecisionFailed(f"decision {self.ref!r} gave no result: {error}; "
                                  f"reference {reference} in the server log", element=element,
                                  decision=self.ref, reference=reference)
+        outputs = self.outputs(evaluation.value)  # before the record: a failure leaves the task untouched
         task.internal_data[DECIDED] = {
             "decision": self.ref, "file": self.filename, "version": self.version,
             "rules": {hit.decision_id: list(hit.rules) for hit in evaluation.hits},
         }
-        return self.outputs(evaluation.value)
+        return outputs
 
     def outputs(self, value: Any) -> dict[str, Any]:
         """The case data a decision writes: a table's outputs by name, else one variable."""
@@ -86,6 +90,78 @@ class Decider:
             found = value if isinstance(value, dict) else {}
             return {name: feel.to_json(found.get(name)) for name in names}
         return {decision.variable_name: feel.to_json(value)}
+
+
+def case_inputs(model: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The case data as a decision's inputs, without what would stand in for the model's own work.
+
+    `decisions.evaluate` takes an input that names a decision as that decision's value (the TCK
+    supplies required decisions so), and a business rule task passes the whole case data: a case
+    variable named like a decision (the decision's own result, written by this task the last time
+    round a loop, or a field a form let someone fill in) would then replace the decision, unevaluated
+    and unchecked. So names and ids of the model's decisions (and of the models it imports, as
+    `import.name`) are left out, and names FEEL cannot spell that start with `?` (`?` is a unary
+    test's input, `?types` the model's item definitions)."""
+    hidden = decision_keys(model)
+    inputs: dict[str, Any] = {}
+    for key, value in data.items():
+        name = str(key)
+        if name in hidden or name.startswith("?"):
+            continue
+        inputs[name] = value
+    for item in getattr(model, "imports", ()):
+        nested = inputs.get(item.name)
+        if item.model is not None and isinstance(nested, Mapping):
+            names = {d.name for d in item.model.decisions.values()} | set(item.model.decisions)
+            inputs[item.name] = {k: v for k, v in nested.items() if k not in names}
+    return inputs
+
+
+def decision_keys(model: Any) -> set[str]:
+    keys = {key for decision in model.decisions.values() for key in (decision.id, decision.name)}
+    for item in getattr(model, "imports", ()):
+        if item.model is not None:
+            keys |= {f"{item.name}.{d.name}" for d in item.model.decisions.values()}
+    return keys
+
+
+#: the largest magnitude of a number a decision may write (JSON and Python's `int` text stop near 4,300 digits)
+MAX_EXPONENT = 1_000
+
+
+def unstorable(value: Any) -> str | None:
+    """Why a decision's value cannot become case data (None if it can), worded without the value.
+
+    FEEL can make what JSON cannot hold or the case bounds refuse: a list that holds itself
+    (`partial` in a `for`), lists nested thousands deep, a million references to one long string
+    (small in memory, enormous as JSON), `10 ** 5000`. Written into the case, such a value would break
+    this save and every later one; so it is the decision's failure instead. Iterative, never recursive.
+    """
+    found = BOUNDS.problem(value, "value")
+    if found is not None:
+        return f"its value is too large to keep in the case ({found[1]})"
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Decimal) and item.is_finite() and item and abs(item.adjusted()) > MAX_EXPONENT:
+            return f"its value holds a number beyond 10^{MAX_EXPONENT} or below 10^-{MAX_EXPONENT}"
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return None
+
+
+#: what a trial shows of the FEEL warnings (a loop can record one per step)
+MAX_WARNINGS, MAX_WARNING_CHARS = 100, 500
+
+
+def shown_warnings(warnings: list[str]) -> list[str]:
+    """The first `MAX_WARNINGS` warnings, each cut to `MAX_WARNING_CHARS`, and how many were left out."""
+    shown = [w if len(w) <= MAX_WARNING_CHARS else w[:MAX_WARNING_CHARS] + "…" for w in warnings[:MAX_WARNINGS]]
+    if len(warnings) > MAX_WARNINGS:
+        shown.append(f"… and {len(warnings) - MAX_WARNINGS:,} more warnings")
+    return shown
 
 
 @dataclass(frozen=True)
@@ -152,16 +228,17 @@ class DecisionFiles:
     def trial(self, ref: str, inputs: Mapping[str, Any]) -> Trial:
         """Evaluate decision `ref` on `inputs` as a business rule task would, without a case."""
         model, filename, version = self.find(ref)
-        decision = model.find(ref)
-        evaluation = decisions.evaluate(model, decision.id, inputs, variables=True)
+        decision = decision_of(model, ref)
+        evaluation = decisions.evaluate(model, decision.id, case_inputs(model, inputs), variables=True)
         decider = Decider(model, decision.id, filename, version)
+        error = evaluation.error if evaluation.error is not None else unstorable(evaluation.value)
         return Trial(
             decision=decision.id, name=decision.name, file=filename, version=version,
-            value=feel.to_json(evaluation.value), error=evaluation.error,
-            outputs=decider.outputs(evaluation.value) if evaluation.error is None else {},
+            value=feel.to_json(evaluation.value) if error is None else None, error=error,
+            outputs=decider.outputs(evaluation.value) if error is None else {},
             hits=[{"decision": hit.decision_id, "name": hit.decision_name, "rules": list(hit.rules),
                    "rule_ids": list(hit.rule_ids)} for hit in evaluation.hits],
-            warnings=list(evaluation.warnings))
+            warnings=shown_warnings(evaluation.warnings))
 
     def decider(self, ref: str, node: Any) -> Decider | None:
         """The decider of decision `ref` for a business rule task, None if no FEEL file has it."""
@@ -191,6 +268,15 @@ class DecisionFiles:
                 pending.remove(source)
         self._models = found
         return found
+
+
+def decision_of(model: Any, ref: str) -> Any:
+    """The decision `ref` (its id, else its name) of a model `DecisionFiles.find` gave: never a BKM or
+    decision service of that id, which `model.find` would prefer to a decision of that name."""
+    found = model.decisions.get(ref)
+    if found is None:
+        found = next(decision for decision in model.decisions.values() if decision.name == ref)
+    return found
 
 
 def _imported(root: Any) -> set[str]:

@@ -66,8 +66,23 @@ def condition(node: Any) -> str | None:
 
 def evaluate(expression: FeelCondition, data: dict[str, Any]) -> bool:
     """True only when the condition is FEEL `true`; a warning (an error that became null) is logged
-    by count, never with its text, which may quote a case value."""
-    result = feel.evaluate(str(expression), data)
+    by count, never with its text, which may quote a case value.
+
+    Case variables whose names start with `?` are left out: FEEL cannot spell them, and FEEL keeps
+    its own values under such names (`?` a unary test's input, `?types` a model's type checks), which a
+    case variable must not replace. A variable FEEL has no value for is null (with a warning)."""
+    variables: dict[str, Any] = {}
+    problems = 0
+    for key, value in data.items():
+        if str(key).startswith("?"):
+            continue
+        try:
+            variables[str(key)] = feel.from_python(value)
+        except feel.FeelError:
+            variables[str(key)], problems = None, problems + 1
+    result = feel.evaluate(str(expression), variables, convert=False)
+    if problems:
+        result.warnings.append(f"{problems} case variable(s) have no FEEL value; they are null")
     if result.warnings:
         _log.info("FEEL condition gave %d warning(s)", len(result.warnings))
     return result.value is True

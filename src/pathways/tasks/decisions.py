@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from pathways.decisions import feel
-from pathways.engine.deciding import LEGACY_LANGUAGE, DecisionFiles, Trial, read_files
+from pathways.engine.deciding import LEGACY_LANGUAGE, DecisionFiles, Trial, decision_of, read_files
 from pathways.engine.definitions import SourceFile
 from pathways.engine.errors import NotFound
 from pathways.store.db import Store
@@ -69,7 +69,7 @@ def decision_sheet(store: Store, user: User, key: str, decision: str, version: i
     audit.require_role(store, user, TRY_ROLES, "decisions.read", "trying decisions needs the designer or admin role")
     number, found = version_decisions(store, key, version)
     model, filename, file_version = found.find(decision)
-    element = model.find(decision)
+    element = decision_of(model, decision)
     table = element.table
     sheet: dict[str, Any] = {"key": key, "version": number, "id": element.id, "name": element.name,
                              "file": filename, "file_version": file_version, "inputs": input_names(model, element),

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from . import temporal
+from .limits import check_length, spend
 from .registry import OtherOverload, builtin, need, need_int
 from .values import FEEL_CONTEXT, FeelError, YearsMonths, compare, equal, to_string, type_name
 from .wide_dates import WideDate, WideDateTime, combine, date_of, make_date
@@ -107,7 +108,31 @@ def number_from(value: Any, grouping: Any = None, decimal_sep: Any = None) -> Nu
 
 @builtin("string", "from")
 def string(value: Any) -> Any:
-    return None if value is None else to_string(value)
+    if value is None:
+        return None
+    _check_rendered(value)
+    return to_string(value)
+
+
+def _check_rendered(value: Any) -> None:
+    """Refuse, before rendering it, a value whose text would outgrow the limit: a list of a million
+    references to one long string is small in memory and enormous as text (and a list that holds
+    itself never ends). Counted without recursion: a few characters per item, each string in full."""
+    size, pending = 0, [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            size += len(item) + 2
+        elif isinstance(item, dict):
+            size += 2 + sum(len(key) + 2 for key in item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            size += 2 + len(item)
+            spend(len(item) // 4)
+            pending.extend(item)
+        else:
+            size += 8
+        check_length(size)
 
 
 @builtin("not", "negand")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import re._parser as re_parser  # the pattern's structure, to refuse catastrophic backtracking (limits)
 from typing import Any
 
+from .limits import check_length, check_regex, regex_spans, spend
 from .registry import MISSING, builtin, need, need_int, need_list
 from .values import FeelError
 
@@ -62,8 +65,10 @@ def substring_after(string: Any, match: Any) -> str:
     return "" if index < 0 else text[index + len(part):]
 
 
-def _pattern(pattern: Any, flags: Any) -> re.Pattern[str]:
-    """XPath regular expressions (the standard's choice) are close to Python's for common use."""
+def _pattern(pattern: Any, flags: Any, text: str) -> re.Pattern[str]:
+    """XPath regular expressions (the standard's choice) are close to Python's for common use.
+
+    A pattern that could hold the server thread on `text` is refused (`limits.check_regex`)."""
     options = 0
     for flag in _text(flags, "flags") if flags is not None else "":
         if flag == "i":
@@ -76,23 +81,38 @@ def _pattern(pattern: Any, flags: Any) -> re.Pattern[str]:
             options |= re.VERBOSE
         elif flag != "q":
             raise FeelError(f"unknown regular expression flag {flag!r}")
-    text = _text(pattern, "pattern")
+    source = _text(pattern, "pattern")
     if flags is not None and "q" in flags:
-        text = re.escape(text)
-    if len(text) > 1000:
+        source = re.escape(source)
+    if len(source) > 1000:
         raise FeelError("pattern too long")
     try:
-        return re.compile(text, options)
+        check_regex(_spans(source, options), len(text))
+        return re.compile(source, options)
     except re.error as error:
-        raise FeelError(f"bad pattern {text!r}: {error}") from None
+        raise FeelError(f"bad pattern {source!r}: {error}") from None
+
+
+@functools.lru_cache(maxsize=512)
+def _spans(source: str, options: int) -> tuple[int, ...]:
+    return regex_spans(re_parser.parse(source, options))
 
 
 @builtin("replace", "input", "pattern", "replacement", "flags?")
 def replace(input: Any, pattern: Any, replacement: Any, flags: Any = None) -> str:
-    compiled = _pattern(pattern, flags)
+    text = _text(input, "input")
+    compiled = _pattern(pattern, flags, text)
     template = re.sub(r"\$(\d+)", r"\\g<\1>", _text(replacement, "replacement"))
+    made = 0
+
+    def expand(match: re.Match[str]) -> str:
+        nonlocal made  # what the replacements add up to, refused before it outgrows the limit
+        piece = match.expand(template)
+        made += len(piece)
+        check_length(made)
+        return piece
     try:
-        return compiled.sub(template, _text(input, "input"))
+        return compiled.sub(expand, text)
     except (re.error, IndexError) as error:
         raise FeelError(f"bad replacement: {error}") from None
 
@@ -114,19 +134,24 @@ def ends_with(string: Any, match: Any) -> bool:
 
 @builtin("matches", "input", "pattern", "flags?")
 def matches(input: Any, pattern: Any, flags: Any = None) -> bool:
-    return _pattern(pattern, flags).search(_text(input, "input")) is not None
+    text = _text(input, "input")
+    return _pattern(pattern, flags, text).search(text) is not None
 
 
 @builtin("split", "string", "delimiter")
 def split(string: Any, delimiter: Any) -> list[str]:
-    return _pattern(delimiter, None).split(_text(string))
+    text = _text(string)
+    return _pattern(delimiter, None, text).split(text)
 
 
 @builtin("string join", "list", "delimiter?")
 def string_join(list: Any, delimiter: Any = None) -> str:
     items = need_list(list)
+    spend(len(items) // 4)  # each item is looked at in Python (library_lists._scanned)
     separator = "" if delimiter is None else _text(delimiter, "delimiter")
     for item in items:
         if item is not None and not isinstance(item, str):
             raise FeelError("string join takes a list of strings")
+    present = [item for item in items if item is not None]
+    check_length(sum(len(item) for item in present) + len(separator) * max(len(present) - 1, 0))
     return separator.join(item for item in items if item is not None)
