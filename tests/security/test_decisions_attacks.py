@@ -100,8 +100,6 @@ def test_making_long_values_costs_steps():
     f"string join(for i in 1..2000 return {BIG})",  # 2,000 references to one string: 2 GB as one text
     f'replace({BIG}, "x", {BIG})',  # a million replacements of a million characters
     f"string(for i in 1..2000 return {BIG})",
-    "string(for i in 1..3 return partial)",  # a list that holds itself: its text never ends
-    "flatten(for i in 1..3 return partial)",
     f"string length(string join([{BIG}, {BIG}]))",
 ])
 def test_a_built_in_refuses_to_make_a_value_beyond_the_limit_before_making_it(call):
@@ -170,7 +168,6 @@ def _literal(name: str, text: str) -> str:
 
 
 @pytest.mark.parametrize("text", [
-    "for i in 1..3 return partial",  # a list that holds itself: json.dumps and deepcopy never end
     "for i in 1..100 return if i = 1 then [] else [partial[-1]]",  # nested a hundred deep
     "10 ** 5000",  # an int JSON cannot write (Python stops at 4,300 digits)
     f"for i in 1..20 return {BIG}",  # twenty references to one string: 20 MB of JSON
@@ -347,7 +344,6 @@ def _recruit(client, headers, app) -> tuple[int, Any]:
 
 
 @pytest.mark.parametrize("cell", [
-    "for i in 1..3 return partial",
     "10 ** 5000",
     f"for i in 1..20 return {BIG}",
 ])
@@ -422,19 +418,13 @@ def test_a_feel_condition_ignores_case_variables_feel_cannot_spell():
     assert feel_conditions.evaluate(feel_conditions.FeelCondition("x = null"), {"x": object()}) is True
 
 
-# -- for the helpers who own the rest of feel/ and dmn/ (strict xfail: they pass once fixed) ---------------
+# -- found for feel/ and fixed there: partial, ranges, warnings, long comparisons ----------------------------
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="for B: feel/evaluator.py c_for_expr binds `partial` to the live result list, so "
-                          "`for i in 1..2 return partial` returns a list that holds itself; bind a copy")
 def test_partial_is_the_results_so_far_not_the_list_being_built():
     value = feel.evaluate("for i in 1..2 return partial").value
     assert feel.to_python(value) == [[], [[]]]
 
 
-@pytest.mark.xfail(strict=True, reason="for B: feel/navigation.py _range_items makes every item of a range "
-                                       "before the first step is spent (dates have no limit at all: 3.65 million "
-                                       "for 0001..9999); iterate lazily so that the steps bound the memory")
 def test_iterating_over_a_huge_range_costs_only_the_steps_it_may_spend():
     started = time.monotonic()
     with limits.bounded(steps=1_000, seconds=30):
@@ -442,10 +432,6 @@ def test_iterating_over_a_huge_range_costs_only_the_steps_it_may_spend():
     assert result.value is None and time.monotonic() - started < 0.3
 
 
-@pytest.mark.xfail(strict=True, reason="for B: feel/scope.py Scope.warn keeps every warning whole; warnings quote "
-                                       "values (evaluator.py 'cannot compare {left!r}...', navigation.py 'no property "
-                                       "{key!r} on {value!r}'), so a loop over a long string fills memory; cut each "
-                                       "message and cap their number")
 def test_warnings_cannot_fill_the_memory():
     result = feel.evaluate(f"for i in 1..50 return {BIG} < 1", {})
     assert sum(len(w) for w in result.warnings) < 1_000_000
@@ -455,7 +441,7 @@ def test_the_task_page_shows_a_failing_decision_without_a_traceback_or_value(cli
     from tests.e2e.test_web_session import csrf, sign_in
 
     anna = bearer(client, "anna.ops")
-    _deploy(client, bearer(client, "admin"), _hostile_note("for i in 1..3 return partial"))
+    _deploy(client, bearer(client, "admin"), _hostile_note("10 ** 5000"))
     case = client.post("/api/v1/cases", headers=anna, json={"pathway": KEY, "beneficiary": person(api_app)}).get_json()
     [task] = [t["id"] for t in case["open_tasks"] if t["element"] == "recruitment"]
     web = api_app.test_client()
@@ -493,10 +479,6 @@ def test_a_built_in_that_looks_at_every_item_spends_steps(call):
     assert feel.evaluate("sum(for i in 1..100000 return i)").value == 5000050000  # one long list is fine
 
 
-@pytest.mark.xfail(strict=True, reason="for B: feel/values.py equal/_all_equal and feel/navigation.py path walk "
-                                       "whole lists without spending steps, and the clock is looked at only when "
-                                       "steps are spent: `L = L` of 50,000 contexts 300 times ran 95 s on a 2 s "
-                                       "budget, `L.a` 10 s; spend a step per item (or per few) there")
 @pytest.mark.parametrize("operation", ["L = L", "count(L.a)"])
 def test_comparing_or_projecting_long_lists_spends_steps(operation):
     text = f"{{L: for i in 1..2000 return {{a: i}}, r: count(for j in 1..50 return {operation})}}.r"

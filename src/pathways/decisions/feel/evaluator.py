@@ -338,11 +338,21 @@ class Compiler:
     def c_for_expr(self, tree: Node) -> Compiled:
         iterations = self._iterations(tree.children[:-1])
         body = self.compile(tree.children[-1])
+        uses_partial = any(isinstance(node, Tree) and node.data == "name" and name_of(node) == "partial"
+                           for node in tree.children[-1].iter_subtrees()) if isinstance(tree.children[-1], Tree) \
+            else False
 
         def run(scope: Scope) -> Any:
             results: list[Any] = []
             partial: dict[str, Any] = {"partial": results}
-            loop(scope.child(partial), iterations, 0, lambda inner: results.append(body(inner)))
+
+            def visit(inner: Scope) -> None:
+                results.append(body(inner))
+                if uses_partial:  # the results so far, never the list being built (it would hold itself)
+                    partial["partial"] = list(results)
+            if uses_partial:
+                partial["partial"] = []
+            loop(scope.child(partial), iterations, 0, visit)
             return results
         return guarded(run)
 

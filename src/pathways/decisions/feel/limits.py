@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from .values import FeelError
+from .errors import FeelError
 
 MAX_STEPS = 1_000_000
 MAX_SECONDS = 2.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .limits import spend
@@ -36,7 +36,7 @@ def loop(scope: Scope, iterations: list[tuple[str, Compiled, Compiled | None]], 
         loop(scope.child({name: item}), iterations, index + 1, visit)
 
 
-def _source(scope: Scope, first: Compiled, second: Compiled | None) -> list[Any]:
+def _source(scope: Scope, first: Compiled, second: Compiled | None) -> Iterable[Any]:
     start = first(scope)
     if second is None:
         if isinstance(start, Range):
@@ -59,26 +59,26 @@ def _step(value: Any, by: int) -> Any:
     raise FeelError("only ranges of whole numbers or dates can be iterated over")
 
 
-def _range_items(start: Any, end: Any) -> list[Any]:
+def _range_items(start: Any, end: Any) -> Iterable[Any]:
+    """The items of `start..end`, made one at a time as the loop spends its steps on them."""
     if not isinstance(start, decimal.Decimal) or not isinstance(end, decimal.Decimal):
         if type(start) is dt.date and type(end) is dt.date:
             step = dt.timedelta(days=1 if end >= start else -1)
             count = abs((end - start).days)
-            return [start + step * i for i in range(count + 1)]
+            return (start + step * i for i in range(count + 1))
         raise FeelError("a range to iterate over needs two whole numbers")
     if start != start.to_integral_value() or end != end.to_integral_value():
         raise FeelError("a range to iterate over needs two whole numbers")
     low, high = int(start), int(end)
-    if high - low > 1_000_000 or low - high > 1_000_000:
-        raise FeelError("a range to iterate over is limited to a million items")
     stride = 1 if high >= low else -1
-    return [decimal.Decimal(i) for i in range(low, high + stride, stride)]
+    return (decimal.Decimal(i) for i in range(low, high + stride, stride))
 
 
 def path(value: Any, key: str) -> Any:
     if value is None:
         return None
     if isinstance(value, list):
+        spend(1 + len(value) // 4)
         return [path(item, key) for item in value]
     if isinstance(value, dict):
         return value.get(key)

@@ -7,9 +7,12 @@ from typing import Any
 
 from . import operators
 from .builtins import BUILTINS
-from .values import FeelError
+from .errors import FeelError
 
 Compiled = Callable[["Scope"], Any]
+#: the warnings one evaluation keeps, and the characters of each
+MAX_WARNINGS = 1_000
+MAX_WARNING = 500
 
 
 class Scope:
@@ -37,7 +40,12 @@ class Scope:
         raise KeyError(name)
 
     def warn(self, message: str) -> None:
-        self.warnings.append(message)
+        """Keep a warning; at most MAX_WARNINGS of MAX_WARNING characters each, as warnings may quote
+        values and a loop could otherwise fill the memory with them."""
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(message if len(message) <= MAX_WARNING else message[:MAX_WARNING] + "…")
+        elif len(self.warnings) == MAX_WARNINGS:
+            self.warnings.append("further warnings were left out")
 
 
 def guarded(function: Compiled) -> Compiled:

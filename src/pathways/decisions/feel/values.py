@@ -21,13 +21,11 @@ import decimal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from .errors import FeelError
+from .limits import spend
 
 FEEL_CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emin=-6143, Emax=6144, traps=[])
 """FEEL numbers are IEEE 754-2008 decimal128: 34 significant digits."""
-
-
-class FeelError(Exception):
-    """An error while evaluating: the expression's value becomes null, the message a warning."""
 
 
 @dataclass(frozen=True, order=True)
@@ -130,6 +128,7 @@ def equal(left: Any, right: Any) -> bool | None:
 
 
 def _all_equal(left: list[Any], right: list[Any]) -> bool | None:
+    spend(1 + len(left) // 4)  # comparing long lists is work the evaluation's budget must see
     for a, b in zip(left, right, strict=True):
         same = equal(a, b)
         if not same:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .values import FeelError
+from .errors import FeelError
 
 CYCLE_YEARS, CYCLE_DAYS = 400, 146_097
 MAX_YEAR = 999_999_999
