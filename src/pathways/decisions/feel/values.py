@@ -21,7 +21,8 @@ import decimal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from .errors import FeelError
+
+from .errors import FeelError as FeelError  # re-exported: the values and their one error
 from .limits import spend
 
 FEEL_CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emin=-6143, Emax=6144, traps=[])
