@@ -26,7 +26,9 @@ from pathways.decisions import feel, lint
 from pathways.decisions.feel import limits
 from pathways.engine.deciding import DECIDED, Decider, DecisionFailed, DecisionFiles
 from pathways.store.models import AuditEntry, CaseEvent
+from tests.e2e import test_api_decisions as api_decisions
 from tests.e2e.api_fixtures import person
+from tests.e2e.test_api_decisions import DECISION, DMN, ELIGIBLE, KEY
 from tests.e2e.test_web_designer import _csrf, _sign_in
 from tests.helpers import WORKFLOWS
 
@@ -239,13 +241,7 @@ def test_a_chain_of_thousands_of_decisions_is_read_linted_and_refused_quickly():
 
 # -- over HTTP: who may try, what the page shows, a hostile file deployed ---------------------------------
 
-KEY = "domestic_violence_women"
-DMN = WORKFLOWS / f"{KEY}_eligibility.dmn"
-DECISION = "domestic_violence_women_eligibility"
-ELIGIBLE = {"consent_to_participate": True, "experienced_violence": True, "target_group": "convicted"}
-RECRUITMENT = {"entry_date": "2026-11-02", "entry_situation": "unemployed", "experienced_violence": True,
-               "consent_to_participate": True, "site": "warszawa", "children_count": 2,
-               "violence_history": SECRET, "hours": 2, "target_group": "convicted"}
+RECRUITMENT = {**api_decisions.RECRUITMENT, "violence_history": SECRET, "target_group": "convicted"}
 NOTE = '"Spełnia kryteria grupy docelowej"'  # rule 3's note: the rule ELIGIBLE and RECRUITMENT match
 
 

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from pathways.decisions import feel
 from pathways.engine.deciding import LEGACY_LANGUAGE, DecisionFiles, Trial, decision_of, read_files
 from pathways.engine.definitions import SourceFile
-from pathways.engine.errors import NotFound
 from pathways.store.db import Store
-from pathways.store.models import DefinitionBlob, PathwayVersion, User
+from pathways.store.models import DefinitionBlob, User
 from pathways.tasks import audit
 from pathways.tasks.bounds import MAX_KEY, check_json, check_texts
+from pathways.tasks.definitions import chosen_version
 
 #: who may try decisions: the people who write and deploy them
 TRY_ROLES = frozenset({"designer", "admin"})
@@ -31,12 +31,7 @@ def version_decisions(store: Store, key: str, version: int | None = None) -> tup
     """The version number and the FEEL DMN files of pathway `key` (its latest version unless `version`)."""
     with store.unit_of_work(write=False) as uow:
         s = uow.session
-        query = select(PathwayVersion).where(PathwayVersion.key == key)
-        if version is not None:
-            query = query.where(PathwayVersion.version == version)
-        chosen = s.scalars(query.order_by(PathwayVersion.version.desc()).limit(1)).first()
-        if chosen is None:
-            raise NotFound(f"no deployed pathway {key!r}" + (f" version {version}" if version else ""))
+        chosen = chosen_version(s, key, version)
         blobs = {b.hash: b for b in s.scalars(select(DefinitionBlob).where(DefinitionBlob.hash.in_(chosen.files)))}
         files = [SourceFile(blobs[h].filename, blobs[h].content.encode()) for h in chosen.files if h in blobs]
         number, language = chosen.version, chosen.dmn_language or LEGACY_LANGUAGE

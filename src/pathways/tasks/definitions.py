@@ -89,14 +89,8 @@ def definition_detail(store: Store, engine: Engine, key: str, version: int | Non
 def diagram_source(store: Store, key: str, version: int | None = None) -> bytes:
     """The BPMN file (bytes) that declares process `key` in the chosen version."""
     with store.unit_of_work(write=False) as uow:
-        s = uow.session
-        query = select(PathwayVersion).where(PathwayVersion.key == key)
-        if version is not None:
-            query = query.where(PathwayVersion.version == version)
-        chosen = s.scalars(query.order_by(PathwayVersion.version.desc()).limit(1)).first()
-        if chosen is None:
-            raise NotFound(f"no deployed pathway {key!r}" + (f" version {version}" if version else ""))
-        blob = s.get(DefinitionBlob, chosen.files[0])
+        chosen = chosen_version(uow.session, key, version)
+        blob = uow.session.get(DefinitionBlob, chosen.files[0])
         assert blob is not None
         return blob.content.encode("utf-8")
 
@@ -155,6 +149,17 @@ def _keep(store: Store, files: list[SourceFile]) -> None:
                                      content=source.content.decode("utf-8")))
                 known.add(source.hash)
         uow.commit()
+
+
+def chosen_version(s: Session, key: str, version: int | None = None) -> PathwayVersion:
+    """Version `version` of pathway `key`, or its latest; NotFound if there is none."""
+    query = select(PathwayVersion).where(PathwayVersion.key == key)
+    if version is not None:
+        query = query.where(PathwayVersion.version == version)
+    chosen = s.scalars(query.order_by(PathwayVersion.version.desc()).limit(1)).first()
+    if chosen is None:
+        raise NotFound(f"no deployed pathway {key!r}" + (f" version {version}" if version else ""))
+    return chosen
 
 
 def _latest_versions(s: Session) -> list[PathwayVersion]:
