@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from pathways.base import clock
-from pathways.engine.definitions import DocumentIndex, build_spec, collect
 from pathways.engine.deciding import DMN_SUFFIXES
+from pathways.engine.definitions import DocumentIndex, build_spec, collect
 from pathways.engine.errors import PathwaysError
 from pathways.engine.lint import lint
 from pathways.engine.roles import RoleVocabulary
