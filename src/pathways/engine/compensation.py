@@ -22,8 +22,8 @@ boundary event), so pathways builds it on SpiffWorkflow's own mechanics:
   runs the sub-process's own handler if it has one, otherwise its inner entries, again last first.
   The throw waits until the last handler completes (`waitForCompletion`, BPMN's default and what
   Camunda does); the entries taken are gone, so an activity is compensated once per completion.
-  A handler sees the case data of the throw and its own changes are kept (merged into the throw's
-  data, which the path after the throw inherits).
+  A handler sees the case data of the throw (and of the handlers before it); what it leaves is the
+  data the next handler, and the path after the throw, go on with.
 
 Refused at lint (`engine.lint_compensation`): what this module does not run.
 """
@@ -31,11 +31,11 @@ Refused at lint (`engine.lint_compensation`): what this module does not run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from copy import deepcopy
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
-from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -103,10 +103,11 @@ class CompensationThrow:
             return None  # handlers are running; the last one to complete makes this task ready
         super()._update_hook(my_task)  # type: ignore[misc]
         my_task.internal_data[QUEUE] = take(my_task.workflow, self.event_definition.activity_ref)
-        if start_next(my_task):
-            my_task._set_state(TaskState.STARTED)
-            return None
-        return True
+        if not my_task.internal_data[QUEUE]:
+            return True
+        my_task._set_state(TaskState.STARTED)  # before its first child: a predicted task takes none
+        start_next(my_task)
+        return None
 
 
 def _scope_root(workflow: Any) -> Any:
@@ -166,7 +167,7 @@ def handler_completed(workflow: Any, task: Any) -> None:
     throw = task.parent
     if throw is None or not isinstance(throw.task_spec, CompensationThrow) or throw.state != TaskState.STARTED:
         return
-    DeepMerge.merge(throw.data, task.data)
+    throw.data = deepcopy(task.data)  # the handler saw the throw's data: what it left is the case data now
     if not start_next(throw):
         throw._set_state(TaskState.READY)
 
