@@ -145,9 +145,12 @@ def _check_throw(doc: Document, event: Any, definition: Any, nodes: dict[str, An
         yield located(doc, event, "waitForCompletion=\"false\" is not run: a compensation throw waits until its "
                       "handlers complete (as in Camunda 7)", "remove waitForCompletion or set it to true")
     scope = event.getparent()
-    if (scope.get("triggeredByEvent") or "").lower() == "true" or _in_ad_hoc(event):
-        yield located(doc, event, "a compensation throw inside an event sub-process or an ad-hoc sub-process is "
-                      "not run (BPMN has an event sub-process compensate its parent scope)",
+    if (scope.get("triggeredByEvent") or "").lower() == "true":
+        yield located(doc, event, "a compensation throw inside an event sub-process is not run (BPMN has it "
+                      "compensate the parent scope)",
+                      "throw the compensation from the path of the process or sub-process whose activities it undoes")
+    elif _in_ad_hoc(event):
+        yield located(doc, event, "a compensation throw inside an ad-hoc sub-process is not run",
                       "throw the compensation from the path of the process or sub-process whose activities it undoes")
     ref = definition.get("activityRef")
     if not ref:
