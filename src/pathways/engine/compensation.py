@@ -226,8 +226,9 @@ class CompensationProcessParser(ProcessParser):  # type: ignore[misc]
             spec.completed_event.connect(handler_completed)
         for child in self.node:
             if isinstance(child.tag, str) and self._compensable(child, handlers):
-                spec = self.spec.task_specs.get(f"{child.get('id')} [child]") or self.spec.task_specs.get(child.get("id"))
-                if spec is not None:  # a loop or multi-instance activity: each instance records
+                specs = self.spec.task_specs  # a loop or multi-instance activity: each instance records
+                spec = specs.get(f"{child.get('id')} [child]") or specs.get(child.get("id"))
+                if spec is not None:
                     spec.completed_event.connect(record)
 
     def _inside(self, node_id: str) -> bool:

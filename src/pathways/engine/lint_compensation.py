@@ -62,13 +62,15 @@ def check(doc: Document, process: Any) -> Iterator[Problem]:
         elif kind in ("intermediateThrowEvent", "endEvent"):
             yield from _check_throw(doc, event, definition, nodes)
         elif kind == "startEvent":
-            yield located(doc, event, "a compensation event sub-process (compensation start event) is not run by pathways",
+            yield located(doc, event,
+                          "a compensation event sub-process (compensation start event) is not run by pathways",
                           "attach a compensation boundary event with a handler task to the sub-process, or leave "
                           "it without one: its inner activities are then compensated last first")
         else:
             yield located(doc, event, f"a compensation {kind} is not BPMN (compensation is caught by a boundary "
                           "event and thrown by intermediate or end events)",
-                          "use an intermediate throw event to compensate, or a boundary event to mark what can be undone")
+                          "use an intermediate throw event to compensate, or a boundary event to mark what can "
+                          "be undone")
     for node in nodes.values():
         if _is_handler(node) and etree_localname(node.tag) in ACTIVITIES:
             yield from _check_handler(doc, node, flows, undone.get(node.get("id") or ""))
@@ -87,7 +89,8 @@ def _check_boundary(doc: Document, event: Any, nodes: dict[str, Any], associatio
     if event.get("id") in flows:
         yield located(doc, event, "a compensation boundary event has no sequence flows (its handler is linked by an "
                       "association)", "remove the flow and draw an association from the event to the handler task")
-    handlers, others = [], []
+    handlers: list[tuple[Any, Any]] = []
+    others: list[tuple[Any, Any]] = []
     for association, other_id in associations.get(event.get("id") or "", []):
         other = nodes.get(other_id)
         if other is not None:
@@ -168,7 +171,8 @@ def _check_throw(doc: Document, event: Any, definition: Any, nodes: dict[str, An
 def _compensable(activity: Any) -> bool:
     """An activity with a compensation boundary event, or an embedded sub-process holding one."""
     scope = activity.getparent()
-    if any(b.get("attachedToRef") == activity.get("id") and is_compensation(b) for b in scope.iter(_q("boundaryEvent"))):
+    boundaries = scope.iter(_q("boundaryEvent"))
+    if any(b.get("attachedToRef") == activity.get("id") and is_compensation(b) for b in boundaries):
         return True
     return etree_localname(activity.tag) in EMBEDDED and any(
         is_compensation(b) for b in activity.iter(_q("boundaryEvent")))
