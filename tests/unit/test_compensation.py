@@ -141,3 +141,17 @@ def test_throw_with_nothing_completed_goes_straight_on(frozen_clock, tmp_path):
     runtime.receive_message("employer_withdrew", {})
     assert list(open_by_element(runtime)) == ["follow_up"]  # `insure` never ran: nothing to wait for
     assert runtime.data()["undone"] == []
+
+
+@pytest.mark.parametrize("marker", [
+    '<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality>'
+    '</bpmn:multiInstanceLoopCharacteristics>',
+    '<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopCardinality>2</bpmn:loopCardinality>'
+    '</bpmn:multiInstanceLoopCharacteristics>',
+    '<bpmn:standardLoopCharacteristics loopMaximum="2" />'])
+def test_each_instance_of_a_looping_activity_is_compensated(frozen_clock, tmp_path, marker):
+    text = (FIXTURES / "c17_loop_ref.bpmn").read_text().replace(
+        '<bpmn:script>paid = True</bpmn:script>', f'{marker}<bpmn:script>paid = True</bpmn:script>')
+    runtime = CaseRuntime.start(_definition("c17_loop_ref", text, tmp_path), {})
+    _finish(runtime, "wait")
+    assert runtime.data()["undone"] == ["visit", "visit", "visit", "pay", "pay"]
