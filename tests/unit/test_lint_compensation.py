@@ -131,3 +131,28 @@ def test_what_lint_accepts_runs(roles, link):
     spec, subprocesses = build_spec([d.source for d in index.dependencies("p")], "p")
     runtime = CaseRuntime.start(Definition(0, "p", spec, subprocesses, roles), {})
     assert runtime.completed and runtime.data()["x"] == 0  # the handler undid the task before the end
+
+
+#: the corpus files that use compensation (a compensateEventDefinition or an isForCompensation="true" handler),
+#: and a problem each must show
+CORPUS = {
+    "miwg/Reference__C.6.0.bpmn": "compensation event sub-process",
+    "activiti/ProcessDiagramGeneratorTest.testAllElements.bpmn20.xml": "not a compensation handler",
+    "bpmn-js/kitchen-sink.bpmn": "no association to a compensation handler",
+    "bpmn-js/activity-markers.bpmn": None,  # not executable: a warning, never built
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_corpus_files_with_compensation_are_refused_with_located_reasons(roles, conformance, name):
+    path = conformance / "files" / name
+    text = path.read_text(encoding="utf-8")
+    assert "compensateEventDefinition" in text or 'isForCompensation="true"' in text
+    problems = lint([SourceFile(str(path), path.read_bytes())], roles)
+    assert all(p.line or p.element for p in problems)
+    assert not any("NotImplementedError" in p.message or "could not be checked" in p.message for p in problems)
+    expected = CORPUS[name]
+    if expected is None:
+        assert not [p for p in problems if "compensation" in p.message]
+    else:
+        assert [p for p in problems if expected in p.message and p.element and p.line and p.hint]
