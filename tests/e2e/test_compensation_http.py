@@ -66,6 +66,10 @@ def test_cancelled_internship_undoes_the_bookings_in_reverse_order(any_app: Flas
     iza.complete(case, "cancel_transport", {"transport_cancelled": True})
     # then the employer liaison cancels the place; the path after the throw has not started yet
     assert ewa.inbox(case) == ["cancel_place"] and iza.inbox(case) == []
+    detail = ewa.http.get(f"/api/v1/tasks/{ewa.task_id(case, 'cancel_place')}", headers=ewa.headers).get_json()
+    assert detail["name"] == "Odwołaj rezerwację miejsca stażu" and detail["status"] == "open"
+    assert [f["id"] for f in detail["form"]["fields"]] == ["place_cancelled"]  # the handler's own form
+    assert detail["case"]["data"]["transport_cancelled"] is True  # what the handler before it recorded
     done = ewa.complete(case, "cancel_place", {"place_cancelled": True})
     assert done["case_status"] == "active"
     assert iza.inbox(case) == ["other_offer"]  # the case goes on after the handlers
