@@ -135,8 +135,8 @@ def take(workflow: Any, activity_ref: str | None) -> list[str]:
     """Remove the entries to compensate from the scope's record; their handlers, last completed first."""
     root = _scope_root(workflow)
     entries = root.internal_data.get(RECORD, [])
-    chosen = [e for e in entries if activity_ref is None or e["activity"] == activity_ref]
-    root.internal_data[RECORD] = [e for e in entries if not (activity_ref is None or e["activity"] == activity_ref)]
+    chosen = [e for e in entries if activity_ref in (None, e["activity"])]
+    root.internal_data[RECORD] = [e for e in entries if activity_ref not in (None, e["activity"])]
     return list(_handlers(chosen, _handler_map(workflow)))
 
 
