@@ -155,3 +155,26 @@ def test_each_instance_of_a_looping_activity_is_compensated(frozen_clock, tmp_pa
     runtime = CaseRuntime.start(_definition("c17_loop_ref", text, tmp_path), {})
     _finish(runtime, "wait")
     assert runtime.data()["undone"] == ["visit", "visit", "visit", "pay", "pay"]
+
+
+def test_throw_inside_a_sub_process_waits_in_a_user_task_handler_across_a_restore(frozen_clock, tmp_path):
+    text = (FIXTURES / "c17_subprocess.bpmn").read_text()
+    text = text.replace(
+        '<bpmn:sequenceFlow id="g3" sourceRef="hold_trainer" targetRef="booking_end"/>',
+        '<bpmn:sequenceFlow id="g3" sourceRef="hold_trainer" targetRef="undo_inner"/>'
+        '<bpmn:intermediateThrowEvent id="undo_inner"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>'
+        '<bpmn:sequenceFlow id="g4" sourceRef="undo_inner" targetRef="booking_end"/>')
+    start = text.index('<bpmn:scriptTask id="release_room"')
+    end = text.index("</bpmn:scriptTask>", start) + len("</bpmn:scriptTask>")
+    text = text[:start] + ('<bpmn:userTask id="release_room" name="Zwolnij salę" isForCompensation="true" '
+                           'camunda:candidateGroups="pup.internship_organiser"/>') + text[end:]
+    runtime = CaseRuntime.start(_definition("c17_subprocess", text, tmp_path), {})
+    handler = open_by_element(runtime)["release_room"]  # the trainer (booked last) was released by its script
+    assert runtime.task(handler.id).data["undone"] == ["trainer"]  # ... and the room's handler sees it
+    runtime = _round_trip(runtime)
+    _finish(runtime, "release_room", {})
+    runtime = _round_trip(runtime)
+    assert list(open_by_element(runtime)) == ["check"]  # the sub-process ended, the process went on
+    _finish(runtime, "check")
+    # undone inside the sub-process already: the end event only refunds the fee
+    assert runtime.completed and runtime.data()["undone"] == ["trainer", "fee"]
