@@ -5,6 +5,7 @@ Who may see or do what: only the role of a handler's lane at a participating age
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask
@@ -94,3 +95,21 @@ def test_handler_tasks_obey_the_usual_rules(api_app: Flask, bearer) -> None:
     assert iza.inbox(case) == ["cancel_transport"]  # nothing changed
     anonymous = iza.http.post(f"/api/v1/tasks/{task}/complete", json={"data": {}})
     assert anonymous.status_code == 401
+
+
+def test_handler_task_on_the_web_pages(api_app: Flask, bearer) -> None:
+    """The organiser's inbox page lists the undoing task, its page shows its form, the case page its diagram."""
+    ewa, iza, _olga, case = _setup(api_app, bearer)
+    ewa.complete(case, "book_place")
+    iza.complete(case, "book_transport")
+    iza.complete(case, "review", {"internship_cancelled": True})
+    web = api_app.test_client()
+    page = web.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert web.post("/login", data={"username": ORGANISER, "password": PASSWORD, "csrf_token": csrf}).status_code == 302
+    inbox = web.get("/inbox").get_data(as_text=True)
+    assert "Odwołaj dojazd i dodatek stażowy" in inbox and "Odwołaj rezerwację miejsca stażu" not in inbox
+    task_page = web.get(f"/tasks/{iza.task_id(case, 'cancel_transport')}")
+    assert task_page.status_code == 200 and "Dojazd odwołany" in task_page.get_data(as_text=True)
+    case_page = web.get(f"/cases/{case}")
+    assert case_page.status_code == 200 and "cancel_transport" in case_page.get_data(as_text=True)
