@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pathways.engine import links
+from pathways.engine import links, lint_compensation
 from pathways.engine.definitions import Document, etree_localname
 from pathways.engine.parser import BPMN_NS
 from pathways.engine.problems import Problem, located
@@ -51,14 +51,7 @@ def check_structure(doc: Document) -> Iterator[Problem]:
 def _check_process(doc: Document, process: Any) -> Iterator[Problem]:
     for scope in process.iter(*(_q(s) for s in SCOPES)):
         yield from _check_scope(doc, scope)
-    for node in process.iter(_q("compensateEventDefinition")):
-        event = node.getparent()
-        yield located(doc, event, "compensation is not run by pathways yet",
-                      "undo the work with explicit tasks on an error or escalation path")
-    for node in process.iter(*(_q(a) for a in ACTIVITIES)):
-        if node.get("isForCompensation", "false").lower() == "true":
-            yield located(doc, node, "a compensation handler (isForCompensation) is not run by pathways yet",
-                          "draw the undoing as ordinary tasks on an error or escalation path")
+    yield from lint_compensation.check(doc, process)
     for node in process.iter(_q("multiInstanceLoopCharacteristics")):
         yield from _check_cardinality(doc, node)
     for node, message, hint in links.problems(process):

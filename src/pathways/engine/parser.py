@@ -17,20 +17,24 @@ from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
+    EndEvent,
     IntermediateCatchEvent,
+    IntermediateThrowEvent,
     ManualTask,
     StartEvent,
 )
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
+    CamundaEndEventParser,
     CamundaIntermediateCatchEventParser,
+    CamundaIntermediateThrowEventParser,
     CamundaStartEventParser,
 )
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from pathways.engine import feel_conditions
+from pathways.engine import compensation, feel_conditions
 from pathways.engine.deciding import DecisionFiles, uses_feel
 from pathways.engine.timers import make_timer_definition
 
@@ -132,6 +136,14 @@ class PathwaysBoundaryEventParser(_TimerMixin, CamundaBoundaryEventParser):  # t
     pass
 
 
+class PathwaysThrowEventParser(compensation.ThrowParserMixin, CamundaIntermediateThrowEventParser):  # type: ignore[misc]
+    pass
+
+
+class PathwaysEndEventParser(compensation.ThrowParserMixin, CamundaEndEventParser):  # type: ignore[misc]
+    pass
+
+
 class _PropertiesMixin:
     """`camunda:properties` of the element itself (not of nested elements) on every kind of node.
 
@@ -172,7 +184,10 @@ class PathwaysParser(CamundaParser):  # type: ignore[misc]
         full_tag("startEvent"): (PathwaysStartEventParser, StartEvent),
         full_tag("intermediateCatchEvent"): (PathwaysCatchEventParser, IntermediateCatchEvent),
         full_tag("boundaryEvent"): (PathwaysBoundaryEventParser, BoundaryEvent),
+        full_tag("intermediateThrowEvent"): (PathwaysThrowEventParser, IntermediateThrowEvent),
+        full_tag("endEvent"): (PathwaysEndEventParser, EndEvent),
     }
+    PROCESS_PARSER_CLASS = compensation.CompensationProcessParser  # compensation handlers, unconnected
 
     def __init__(self, dmn_language: str = "feel") -> None:
         super().__init__()
