@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Connection, delete, exists, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pathways.base import clock
 from pathways.engine.actors import SYSTEM, Actor
@@ -111,7 +111,7 @@ def record(conn: Connection, case_id: int, failure: Failure, reference: str, *, 
     return int(incident_id)
 
 
-def not_held(case_id: ColumnElement[int]) -> ColumnElement[bool]:
+def not_held(case_id: InstrumentedAttribute[int] | ColumnElement[int]) -> ColumnElement[bool]:
     """A WHERE clause: the case has no open incident (its timers may be claimed)."""
     return ~exists().where(Incident.case_id == case_id, Incident.status == OPEN)
 
