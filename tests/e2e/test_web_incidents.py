@@ -51,7 +51,9 @@ def test_the_page_lists_open_incidents_for_admins_and_supervisors(api_app, stuck
         page = response.get_data(as_text=True)
         assert '<html lang="pl">' in page and "<h1>Incydenty</h1>" in page
         assert f'id="incident-{incident_id}"' in page and f'href="/cases/{case_id}"' in page
-        assert "ValueError" in page and f"{ELEMENT} w ścieżce {KEY}" in page
+        assert "ValueError" in page and f"Podział zasiłku w ścieżce {KEY}" in page
+        assert f'<code class="muted small">{ELEMENT}</code>' in page
+        assert "skrypt lub wyrażenie" in page
         assert SECRET not in page and "1200" not in page
         assert 'href="/incidents"' in page  # in the main menu
         retry_button = f'action="/incidents/{incident_id}/retry"' in page
@@ -60,7 +62,7 @@ def test_the_page_lists_open_incidents_for_admins_and_supervisors(api_app, stuck
     english.post("/language", data={"lang": "en", "next": "/incidents", "csrf_token": _csrf(english)})
     page = english.get("/incidents").get_data(as_text=True)
     assert '<html lang="en">' in page and "<h1>Incidents</h1>" in page and "Retry all 1" in page
-    assert f"{ELEMENT} in pathway {KEY}" in page
+    assert f"Podział zasiłku in pathway {KEY}" in page and "script or expression" in page
     assert "No incidents" in english.get("/incidents?status=resolved").get_data(as_text=True)
 
 

@@ -72,6 +72,24 @@ def of_case(s: Session, case_id: int) -> list[dict[str, Any]]:
     return [as_dict(incident, key) for incident, key in found]
 
 
+def element_names(store: Store, engine: Engine, found: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """(pathway, element) -> the element's name in the version its cases run, for the page."""
+    wanted = {item["case_id"]: item["element"] for item in found}
+    names: dict[tuple[str, str], str] = {}
+    with store.unit_of_work(write=False) as uow:
+        versions = uow.session.execute(select(Case.id, Case.pathway_key, Case.pathway_version_id).where(
+            Case.id.in_(wanted))).all() if wanted else []
+        for case_id, key, version_id in versions:
+            element = wanted[case_id]
+            if (key, element) in names:
+                continue
+            definition = engine.definition(uow.session, version_id)
+            specs = (spec for process in (definition.spec, *definition.subprocess_specs.values())
+                     for spec in process.task_specs.values() if getattr(spec, "bpmn_id", None) == element)
+            names[(key, element)] = next((spec.bpmn_name for spec in specs if spec.bpmn_name), element)
+    return names
+
+
 def _visible(user: User | None) -> list[ColumnElement[bool]]:
     return [] if user is None else [case_visible_to(user)]
 

@@ -28,13 +28,22 @@ def _status() -> str:
     return status if status in incidents.STATUSES else "open"
 
 
+def kind_name(kind: str) -> str:
+    """An error's kind (`PathwaysError.code`) as people read it."""
+    names = {"script_error": _("script or expression"), "limit_exceeded": _("limit exceeded"),
+             "internal_error": _("system error"), "case_not_active": _("case no longer active")}
+    return names.get(kind, kind)
+
+
 def _groups(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The incidents by pathway and element, the largest group first (one fix often resolves it all)."""
     def key(item: dict[str, Any]) -> tuple[str, str]:
         return item["pathway"], item["element"]
 
-    groups = [{"pathway": pathway, "element": element, "items": list(items)}
-              for (pathway, element), items in groupby(sorted(found, key=key), key=key)]
+    pathways = services(current_app)
+    names = incidents.element_names(pathways.store, pathways.engine, found)
+    groups = [{"pathway": pathway, "element": element, "name": names.get((pathway, element), element),
+               "items": list(items)} for (pathway, element), items in groupby(sorted(found, key=key), key=key)]
     return sorted(groups, key=lambda group: (-len(group["items"]), group["pathway"], group["element"]))
 
 
@@ -44,7 +53,8 @@ def incidents_page() -> str:
     status = _status()
     found = incidents.list_incidents(services(current_app).store, g.user, incidents.IncidentQuery(status=status))
     return render_template("incidents.html", groups=_groups(found), status=status, total=len(found),
-                           manages=bool(g.user.roles & incidents.MANAGERS), when=when, iso=iso)
+                           manages=bool(g.user.roles & incidents.MANAGERS), when=when, iso=iso,
+                           kind_name=kind_name)
 
 
 def _outcome(result: dict[str, Any]) -> None:
