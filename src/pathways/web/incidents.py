@@ -32,7 +32,7 @@ def kind_name(kind: str) -> str:
     """An error's kind (`PathwaysError.code`) as people read it."""
     names = {"script_error": _("script or expression"), "limit_exceeded": _("limit exceeded"),
              "internal_error": _("system error"), "case_not_active": _("case no longer active")}
-    return names.get(kind, kind)
+    return str(names.get(kind, kind))
 
 
 def _groups(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
