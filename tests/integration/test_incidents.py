@@ -152,11 +152,3 @@ def test_record_is_the_hook_for_other_background_work(store, engine, frozen_cloc
     with pytest.raises(Conflict):  # no retrier registered for messages in this package
         incidents.retry(engine, incident.id, ADMIN)
 
-
-def test_the_class_name_is_bounded_to_identifier_characters():
-    from pathways.engine.errors import ScriptError
-
-    error = ScriptError("the pathway failed", element="x", error="Bad <b>Kowalska</b>" + "A" * 300)
-    failure = incidents.describe(error, "timer")
-    assert failure.error_class.startswith("BadbKowalskab") and len(failure.error_class) == 100
-    assert failure.element == "x" and failure.kind == "script_error"
