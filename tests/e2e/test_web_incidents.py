@@ -92,6 +92,7 @@ def test_the_case_page_shows_its_incident(api_app, stuck):  # noqa: F811
     case_id, incident_id = stuck
     page = sign_in(api_app, "anna.ops").get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Sprawa czeka na administratora." in page and "Podział zasiłku: ValueError po 3 próbach" in page
+    assert "Incydent przy Podział zasiłku: ValueError po 3 próbach" in page  # the timeline's entry
     assert f"#incident-{incident_id}" not in page  # a case worker gets no link to the admins' page
     admin_page = sign_in(api_app, "admin").get(f"/cases/{case_id}").get_data(as_text=True)
     assert f'href="/incidents#incident-{incident_id}"' in admin_page
