@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from pathways.config import Config
 from pathways.engine import incidents
 from pathways.engine.errors import LimitExceeded, ScriptError
 
@@ -27,3 +30,13 @@ def test_the_class_name_is_bounded_to_identifier_characters():
     assert failure.error_class.startswith("BadbKowalskab") and len(failure.error_class) == 100
     assert failure.element == "x" and failure.kind == "script_error"
     assert incidents.describe(ScriptError("x", error="<>"), "t").error_class == "Exception"
+
+
+def test_the_count_of_attempts_comes_from_the_environment(monkeypatch):
+    assert Config().incident_attempts == incidents.INCIDENT_ATTEMPTS == 3
+    monkeypatch.setenv("PATHWAYS_INCIDENT_ATTEMPTS", "5")
+    assert Config().incident_attempts == 5
+    for wrong in ("0", "three", "-1"):
+        monkeypatch.setenv("PATHWAYS_INCIDENT_ATTEMPTS", wrong)
+        with pytest.raises(ValueError, match="PATHWAYS_INCIDENT_ATTEMPTS must be a whole number of at least 1"):
+            Config()
