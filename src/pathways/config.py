@@ -36,6 +36,18 @@ def _seconds(name: str, default: str) -> float:
         raise ValueError(f"PATHWAYS_{name} must be a number of seconds, not {raw!r}") from None
 
 
+def _count(name: str, default: str) -> int:
+    """A whole number of at least 1; a wrong value names its variable."""
+    raw = _env(name, default)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"PATHWAYS_{name} must be a whole number of at least 1, not {raw!r}")
+    return value
+
+
 def _flag(name: str, default: bool) -> bool:
     return _env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -78,6 +90,9 @@ class Config:
     max_engine_steps: int = field(default_factory=lambda: int(_env("MAX_ENGINE_STEPS", "10000")))
     max_command_seconds: float = field(default_factory=lambda: _seconds("MAX_COMMAND_SECONDS", "30"))
     max_multi_instance: int = field(default_factory=lambda: int(_env("MAX_MULTI_INSTANCE", "1000")))
+    #: failures in a row of a case's background work (a timer firing) before it becomes an incident
+    #: that waits for an administrator (`pathways.engine.incidents`)
+    incident_attempts: int = field(default_factory=lambda: _count("INCIDENT_ATTEMPTS", "3"))
 
     @property
     def engine_limits(self) -> EngineLimits:

@@ -27,7 +27,8 @@ class Pathways:
             sealing.configure(ring)
         self.store = Store(self.config.database_url)
         self.roles = RoleVocabulary.load(self.config.roles_file)
-        self.engine = Engine(self.store, self.roles, limits=self.config.engine_limits)
+        self.engine = Engine(self.store, self.roles, limits=self.config.engine_limits,
+                             incident_attempts=self.config.incident_attempts)
         self.deployers = DeployPolicy.load(self.config.workflows_dir / "deployers.toml")
 
     def upgrade_db(self) -> None:

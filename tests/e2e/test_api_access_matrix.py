@@ -51,6 +51,10 @@ MATRIX = [
     ("GET", "/api/v1/cases/999", {}, _all(404)),
     ("POST", "/api/v1/cases/2/messages", {"json": {"name": "not_waited_for"}},
      {**_all(409), "teresa.sup": 403, "admin": 403, OUTSIDER: 404}),
+    ("GET", "/api/v1/incidents", {}, {**_all(403), "teresa.sup": 200, "admin": 200}),
+    ("POST", "/api/v1/incidents/999/retry", {}, {**_all(403), "admin": 404}),
+    ("POST", "/api/v1/incidents/retry", {"json": {"element": "x", "key": "intake_referral"}},
+     {**_all(403), "admin": 200}),
 ]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from pathways.api.errors import ProblemSchema
+from pathways.api.incident_schemas import IncidentSchema
 
 
 class StrictSchema(ma.Schema):
@@ -255,6 +256,8 @@ class CaseDetailSchema(CaseSummarySchema):
     measures = ma.fields.List(ma.fields.Nested(MeasureSchema))
     failure = ma.fields.Nested(CaseFailureSchema, allow_none=True, metadata={
         "description": "status failed: the uncaught error or escalation that ended the case; else null"})
+    incidents = ma.fields.List(ma.fields.Nested(IncidentSchema), metadata={
+        "description": "the case's open incidents: background work that failed and waits for an admin"})
 
 
 class MessageSchema(StrictSchema):

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from pathways.base import clock
 from pathways.base.sealing import Sealed
 from pathways.base.values import jsonable
-from pathways.engine import firing, mirror, preassign
+from pathways.engine import firing, incidents, mirror, preassign
 from pathways.engine.actors import SYSTEM, Actor
 from pathways.engine.budget import EngineLimits
 from pathways.engine.conflicts import command
@@ -55,8 +55,10 @@ class Engine:
         cache_size: int = 64,
         runtime_cache_size: int = 256,
         limits: EngineLimits | None = None,
+        incident_attempts: int = incidents.INCIDENT_ATTEMPTS,
     ) -> None:
         self.store = store
+        self.incident_attempts = incident_attempts  # failures in a row before an incident (`engine.incidents`)
         self.limits = limits or EngineLimits()
         self.roles = roles
         self.on_timers_changed = on_timers_changed
@@ -170,20 +172,22 @@ class Engine:
             rows.event(actor, "MessageReceived", element_id=name, after=payload)
             self._save(uow, rows, runtime, actor, within)
 
-    def cancel_case(self, actor: Actor, case_id: int, reason: str = "", close: bool = False) -> None:
-        """Stop an active case: its open tasks are cancelled and its timers removed.
+    def cancel_case(self, actor: Actor, case_id: int, reason: str = "", close: bool = False,
+                    within: Within | None = None) -> None:
+        """Stop an active case: its open tasks are cancelled, its timers removed, its incidents closed.
 
         The reason is staff's free text about the person: sealed in the event, as notes are."""
         with self._command() as uow:
             conn = uow.session.connection()
             case = load_case(conn, case_id)
+            incidents.close_for_case(conn, case_id, actor.name)
             if case.status == "closed":
                 raise CaseNotActive(f"case {case_id} is already closed")
             if case.status != "active":
                 rows = Rows(case, {}, {})
                 rows.event(actor, "CaseClosed", after={"reason": Sealed(reason)})
                 case.status = "closed"
-                finish(uow, rows, None)
+                finish(uow, rows, None, within)
                 return
             rows, runtime = load_rows(conn, case), self._restore(uow.session, case)
             runtime.cancel()
@@ -194,9 +198,9 @@ class Engine:
                 self._sync(rows, runtime, actor)
                 case.status = "closed"
                 rows.event(actor, "CaseClosed", after={"reason": Sealed(reason)})
-                finish(uow, rows, runtime.dump())
+                finish(uow, rows, runtime.dump(), within)
                 return
-            self._save(uow, rows, runtime, actor)
+            self._save(uow, rows, runtime, actor, within)
 
     def close_case(self, actor: Actor, case_id: int, reason: str = "") -> None:
         """Close a case for good (cancelling it first if it is still active)."""
@@ -220,21 +224,22 @@ class Engine:
         that fails is logged, postponed with back-off and recorded as `TimerFailed`, and the others
         fire (`pathways.engine.firing`).
         """
-        return firing.fire_due(self.store, self._advance_on_timers, limit)
+        return firing.fire_due(self.store, self._advance_on_timers, limit, self.incident_attempts)
 
     def next_due(self) -> datetime | None:
         """The earliest due time of a timer nobody holds (claimed timers are being fired)."""
         return firing.next_due(self.store)
 
-    def _advance_on_timers(self, case_id: int) -> None:
-        """The timer-firing command: let the case's due timers fire and write what follows."""
+    def _advance_on_timers(self, case_id: int, within: Within | None = None) -> None:
+        """The timer-firing command: let the case's due timers fire and write what follows
+        (`within`: an incident's retry resolves it in this transaction)."""
         with self._command() as uow:
             conn = uow.session.connection()
             case = self._active(load_case(conn, case_id))
             rows, runtime = load_rows(conn, case), self._restore(uow.session, case)
             for element in runtime.fire_due_timers():
                 rows.event(Actor(), "TimerFired", element_id=element)
-            self._save(uow, rows, runtime, Actor(), release_due=True)
+            self._save(uow, rows, runtime, Actor(), within, release_due=True)
 
     # -- loading ---------------------------------------------------------------------------
     @staticmethod

@@ -29,6 +29,10 @@ The rules:
   (one indexed query over the case's latest events, stopping where the cap is reached). Any
   command that changes the case (a timer fired, a task completed) logs an event and so ends the
   run; it also moves the timer rows back to the workflow's own due times.
+- **Incidents.** The `attempts`-th failure in a row (`PATHWAYS_INCIDENT_ATTEMPTS`, default 3) also
+  opens an incident on the case (`pathways.engine.incidents`, in the same transaction, with an
+  `IncidentOpened` event). The timers of a case with an open incident are neither claimed nor
+  counted by `next_due`: the case waits for an administrator to retry or cancel it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from pathways.base import clock
+from pathways.engine import incidents
 from pathways.engine.actors import SYSTEM
 from pathways.engine.conflicts import command
 from pathways.engine.errors import CaseNotActive, Conflict
@@ -65,14 +70,16 @@ _COUNTED = (TIMER_RETRY_MAX_SECONDS // TIMER_RETRY_SECONDS).bit_length()
 Advance = Callable[[int], None]
 
 
-def fire_due(store: Store, advance: Advance, limit: int) -> int:
-    """Claim and fire due timers until none is due or `limit` cases were tried; returns how many advanced."""
+def fire_due(store: Store, advance: Advance, limit: int, attempts: int = incidents.INCIDENT_ATTEMPTS) -> int:
+    """Claim and fire due timers until none is due or `limit` cases were tried; returns how many advanced.
+
+    A case failing the `attempts`-th time in a row gets an incident and waits for an administrator."""
     advanced = tried = 0
     while tried < limit:
         claimed, token = claim_due(store, min(TIMER_BATCH, limit - tried))
         if not claimed:
             break
-        advanced += sum(fire_case(store, advance, case_id, token) for case_id in claimed)
+        advanced += sum(fire_case(store, advance, case_id, token, attempts) for case_id in claimed)
         tried += len(claimed)
     return advanced
 
@@ -82,7 +89,7 @@ def next_due(store: Store) -> datetime | None:
     now = clock.now()
     with store.unit_of_work(write=False) as uow:
         due = uow.session.scalar(select(func.min(Timer.due_at)).where(
-            or_(Timer.claimed_until.is_(None), Timer.claimed_until <= now)))
+            or_(Timer.claimed_until.is_(None), Timer.claimed_until <= now), incidents.not_held(Timer.case_id)))
         return clock.aware(due) if due is not None else None
 
 
@@ -92,7 +99,8 @@ def claim_due(store: Store, batch: int) -> tuple[list[int], datetime]:
     token = now + timedelta(seconds=TIMER_LEASE_SECONDS)
     with command(store) as uow:
         due = (select(Timer.id)
-               .where(Timer.due_at <= now, or_(Timer.claimed_until.is_(None), Timer.claimed_until <= now))
+               .where(Timer.due_at <= now, or_(Timer.claimed_until.is_(None), Timer.claimed_until <= now),
+                      incidents.not_held(Timer.case_id))
                .order_by(Timer.due_at).limit(batch))
         if uow.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
@@ -103,28 +111,29 @@ def claim_due(store: Store, batch: int) -> tuple[list[int], datetime]:
     return list(dict.fromkeys(case_id for case_id, _ in sorted(claimed, key=lambda r: r[1]))), token
 
 
-def fire_case(store: Store, advance: Advance, case_id: int, token: datetime) -> bool:
+def fire_case(store: Store, advance: Advance, case_id: int, token: datetime,
+              attempts: int = incidents.INCIDENT_ATTEMPTS) -> bool:
     """Advance one claimed case; True if it advanced. Never raises an `Exception`."""
     try:
         advance(case_id)
         return True
     except CaseNotActive as exc:  # timer rows outlived their case: no retry can succeed
-        _failed(store, case_id, exc)
+        _failed(store, case_id, exc, attempts)
     except Conflict:  # another command changed the case first: let the timer be claimed again
         _guarded(release, store, case_id, token)
     except Exception as exc:
-        _failed(store, case_id, exc)
+        _failed(store, case_id, exc, attempts)
     return False
 
 
-def _failed(store: Store, case_id: int, exc: Exception) -> None:
+def _failed(store: Store, case_id: int, exc: Exception, attempts: int = incidents.INCIDENT_ATTEMPTS) -> None:
     """Log the error under a new reference, then postpone and record (see the module docstring).
 
     The log has the traceback with every frame and exception class; the texts of exceptions that
     may quote case values are withheld (`pathways.base.logs`)."""
     reference = secrets.token_hex(4)
     log.error("timers of case %d failed to advance it (reference %s)", case_id, reference, exc_info=exc)
-    _guarded(record_failure, store, case_id, exc, reference)
+    _guarded(record_failure, store, case_id, exc, reference, attempts)
 
 
 def release(store: Store, case_id: int, token: datetime) -> None:
@@ -141,8 +150,10 @@ def backoff(failures: int) -> timedelta:
     return timedelta(seconds=min(TIMER_RETRY_SECONDS * 2 ** exponent, TIMER_RETRY_MAX_SECONDS))
 
 
-def record_failure(store: Store, case_id: int, error: Exception, reference: str) -> None:
-    """Postpone the case's due timers by the back-off, unclaimed, and log `TimerFailed` on the case."""
+def record_failure(store: Store, case_id: int, error: Exception, reference: str,
+                   attempts: int = incidents.INCIDENT_ATTEMPTS) -> None:
+    """Postpone the case's due timers by the back-off, unclaimed, and log `TimerFailed` on the case;
+    the `attempts`-th failure in a row opens an incident (`pathways.engine.incidents.record`)."""
     now = clock.now()
     with command(store) as uow:
         conn = uow.session.connection()
@@ -150,21 +161,25 @@ def record_failure(store: Store, case_id: int, error: Exception, reference: str)
             Timer.case_id == case_id, Timer.due_at <= now)).all()
         if not due:  # a concurrent command (a cancellation) took the timers: nothing waits, nothing to record
             return
-        retry_at = now + backoff(1 + failures_before(conn, case_id))
+        failures = 1 + failures_before(conn, case_id, max(_COUNTED, attempts))
+        retry_at = now + backoff(failures)
         conn.execute(update(Timer).where(Timer.id.in_([timer_id for timer_id, _ in due])).values(
             due_at=retry_at, claimed_until=None))
         elements = sorted({element for _, element in due})
+        after = {"elements": elements, "error": type(error).__name__, "reference": reference,
+                 "retry_at": retry_at.isoformat()}
         conn.execute(insert(CaseEvent).values(  # timer rows imply their case: they go with it (cascade)
-            case_id=case_id, at=now, actor=SYSTEM, kind=FAILED, element_id=elements[0], before=None,
-            after={"elements": elements, "error": type(error).__name__, "reference": reference,
-                   "retry_at": retry_at.isoformat()}))
+            case_id=case_id, at=now, actor=SYSTEM, kind=FAILED, element_id=elements[0], before=None, after=after))
+        if failures >= attempts:
+            failure = incidents.describe(error, elements[0])
+            incidents.record(conn, case_id, failure, reference, attempts=failures)
         uow.commit()
 
 
-def failures_before(conn: Connection, case_id: int) -> int:
-    """How many times in a row the case failed to advance on its timers, up to the back-off's cap."""
+def failures_before(conn: Connection, case_id: int, cap: int = _COUNTED) -> int:
+    """How many times in a row the case failed to advance on its timers, up to `cap` (the back-off's)."""
     kinds = conn.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)
-                         .order_by(CaseEvent.id.desc()).limit(_COUNTED)).all()
+                         .order_by(CaseEvent.id.desc()).limit(cap)).all()
     return next((i for i, kind in enumerate(kinds) if kind != FAILED), len(kinds))
 
 

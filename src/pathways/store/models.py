@@ -432,3 +432,33 @@ class Consent(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawal_note: Mapped[str | None] = mapped_column(String(500))
+
+
+class Incident(Base):
+    """Background work of a case that kept failing and now waits for an administrator (`engine.incidents`).
+
+    Holds ids, the element, the error's kind and class and a log reference: never a case value
+    nor an exception's text (either may quote the data, and the list is read across a partnership).
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_status_element", "status", "element_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    #: what kind of background work failed: "timer" (a timer fired), "message" (a delivery)
+    source: Mapped[str] = mapped_column(String(16))
+    #: the element that failed (the script or gateway), else the timer's element
+    element_id: Mapped[str] = mapped_column(String(200))
+    #: the error's stable code (`script_error`, `limit_exceeded`, `internal_error`) and its class name
+    error_kind: Mapped[str] = mapped_column(String(40))
+    error_class: Mapped[str] = mapped_column(String(100))
+    #: the server log's reference of the last failure (its traceback is logged under it)
+    reference: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: open, resolved (a retry succeeded) or cancelled (the case was cancelled or ended)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(64))

@@ -39,7 +39,7 @@ from pathways.store.models import (
     Timer,
     User,
 )
-from pathways.tasks import audit
+from pathways.tasks import audit, incidents
 from pathways.tasks.access import (
     case_visible_to,
     hidden_from,
@@ -239,6 +239,7 @@ def case_detail(store: Store, engine: Engine, user: User, case_id: int,
                          for m in s.scalars(select(Measure).where(Measure.case_id == case.id).order_by(Measure.id))],
         }
         detail["failure"] = _failure(detail["timeline"]) if case.status in ("failed", "closed") else None
+        detail["incidents"] = incidents.of_case(s, case.id)  # open ones: work that waits for an admin
         if audit_action:
             audit.record_read(uow, user, audit_action, case_id=case_id)
     return detail

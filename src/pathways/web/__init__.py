@@ -46,6 +46,7 @@ MENU = [
     ("web.designer", _l("Designer"), ("designer", "admin")),
     ("web.supervisor", _l("Supervisor"), ("supervision.supervisor", "admin")),
     ("web.audit", _l("Audit log"), ("auditor", "admin")),
+    ("web.incidents", _l("Incidents"), ("admin", "supervision.supervisor")),
     ("web.privacy_export", _l("A person's data"), ("auditor",)),
 ]
 
@@ -58,4 +59,16 @@ def main_menu() -> list[tuple[str, str]]:
 
 
 # Each area of pages registers its routes on `bp` when imported (one module per area).
-from pathways.web import audit, cases, decisions, designer, inbox, people, privacy, sharing, supervisor, task  # noqa: E402,F401
+from pathways.web import (  # noqa: E402,F401
+    audit,
+    cases,
+    decisions,
+    designer,
+    inbox,
+    incidents,
+    people,
+    privacy,
+    sharing,
+    supervisor,
+    task,
+)
