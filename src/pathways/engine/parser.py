@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
+    EndEvent,
     IntermediateCatchEvent,
     ManualTask,
     StartEvent,
@@ -30,7 +31,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from pathways.engine import feel_conditions
+from pathways.engine import feel_conditions, message_events
 from pathways.engine.deciding import DecisionFiles, uses_feel
 from pathways.engine.timers import make_timer_definition
 
@@ -143,6 +144,10 @@ class _PropertiesMixin:
         found = self.xpath("./bpmn:extensionElements/camunda:properties/camunda:property")  # type: ignore[attr-defined]
         return {p.get("name"): p.get("value") for p in found if p.get("name")}
 
+    def parse_message_event(self, message_event: Any) -> Any:
+        """Every message event sends only the fields it names (`engine.message_events`)."""
+        return message_events.parse(self, message_event)
+
     def parse_condition(self, sequence_flow: Any) -> str | None:
         """A flow's condition: Python, FEEL where the file says so, or a Camunda expression translated to Python
         (`engine.feel_conditions`, `engine.juel`)."""
@@ -172,6 +177,7 @@ class PathwaysParser(CamundaParser):  # type: ignore[misc]
         full_tag("startEvent"): (PathwaysStartEventParser, StartEvent),
         full_tag("intermediateCatchEvent"): (PathwaysCatchEventParser, IntermediateCatchEvent),
         full_tag("boundaryEvent"): (PathwaysBoundaryEventParser, BoundaryEvent),
+        full_tag("endEvent"): (message_events.SignalEndEventParser, EndEvent),
     }
 
     def __init__(self, dmn_language: str = "feel") -> None:
