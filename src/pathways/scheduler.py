@@ -29,6 +29,9 @@ from pathways.engine.cases import Engine
 
 log = logging.getLogger(__name__)
 JOB_ID = "pathways-fire-timers"
+MESSAGES_JOB_ID = "pathways-messages"
+#: how often kept messages are retried and expired ones dropped (`pathways.engine.messages.sweep`)
+MESSAGE_SWEEP_SECONDS = 300
 
 
 class TimerScheduler:
@@ -50,7 +53,19 @@ class TimerScheduler:
 
     def start(self) -> None:
         self._arm(clock.now())
+        self.scheduler.add_job(self._sweep_messages, "interval", seconds=MESSAGE_SWEEP_SECONDS, id=MESSAGES_JOB_ID,
+                               replace_existing=True, coalesce=True)
         self.scheduler.start()
+
+    def _sweep_messages(self) -> None:
+        from pathways.engine import messages
+
+        try:
+            dropped, delivered = messages.sweep(self.engine)
+            if dropped or delivered:
+                log.info("messages: %d expired dropped, %d kept delivered", dropped, delivered)
+        except Exception:  # keep the scheduler alive; the next sweep retries
+            log.exception("delivering kept messages failed")
 
     def shutdown(self) -> None:
         if self.scheduler.running:

@@ -22,8 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessage
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessage
 from sqlalchemy import Connection, delete, exists, func, select
 from sqlalchemy.orm import Session
 
@@ -106,7 +106,7 @@ def marked(payload: dict[str, Any], sealed: Iterable[str]) -> dict[str, Any]:
 
 def start(engine: Engine, actor: Actor, key: str, kind: str, name: str, payload: dict[str, Any],
           agencies: Sequence[str], sealed: Iterable[str] = (), source: int | None = None) -> int:
-    """Start a case of pathway `key` on a message or signal: its data is the payload, then the start event catches it."""
+    """Start a case of pathway `key` on a message or signal: its data is the payload, its start event catches it."""
     def caught(runtime: Any, rows: Any) -> None:
         if kind == "signal":
             runtime.receive_signal(name, payload)

@@ -33,8 +33,8 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     SIGNAL_EVENT_XPATH,
     TERMINATION_EVENT_XPATH,
 )
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessage
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessage
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEndEventParser
 from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter

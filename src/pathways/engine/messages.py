@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, delete, insert, or_, select, update
 
 from pathways.base import clock
 from pathways.base.values import jsonable
@@ -96,26 +96,26 @@ def correlate(engine: Engine, actor: Actor, message: Message, mode: str = "singl
         raise NoReceiver(f"no case waits for message {message.name!r} with this key")
     done = Delivery()
     for case_id in found:
-        _try(done, case_id, lambda c: delivery.receive(engine, actor, c, "message", message.name, payload))
+        attempt(done, case_id, lambda c: delivery.receive(engine, actor, c, "message", message.name, payload))
     if not found:
         for key in starts:
             done.started.append(delivery.start(engine, actor, key, "message", message.name, payload,
                                                message.start_agencies))
     if not done.reached and not done.started:
-        key = (message.key.name, message.key.value) if message.key is not None else None
+        kept_key = (message.key.name, message.key.value) if message.key is not None else None
         values = pending_row("message", message.name, payload, sender=actor.name, keep=engine.message_keep,
-                             key=key, audience=list(message.audience) if message.audience is not None else None,
+                             key=kept_key, audience=list(message.audience) if message.audience is not None else None,
                              start_agencies=list(message.start_agencies))
         values.update(attempts=len(done.failed), last_error="script_error" if done.failed else None)
         with engine.store.unit_of_work() as uow:
-            done.kept = int(uow.session.execute(PendingMessage.__table__.insert().values(**values)
+            done.kept = int(uow.session.execute(insert(PendingMessage).values(**values)
                                                 .returning(PendingMessage.id)).scalar_one())
             uow.commit()
         done.expires_at = values["expires_at"]
     return done
 
 
-def _try(done: Delivery, case_id: int, deliver: Any) -> None:
+def attempt(done: Delivery, case_id: int, deliver: Any) -> None:
     try:
         if deliver(case_id):
             done.reached.append(case_id)
@@ -167,7 +167,7 @@ def deliver_pending(engine: Engine, pending_id: int, only: int | None = None) ->
     done = Delivery()
     for case_id in found:
         if case_id != source:
-            _try(done, case_id, lambda c: delivery.receive(engine, actor, c, kind, name, payload, sealed, source))
+            attempt(done, case_id, lambda c: delivery.receive(engine, actor, c, kind, name, payload, sealed, source))
     if kind == "signal" or not done.reached:
         for key_ in starts:
             done.started.append(delivery.start(engine, actor, key_, kind, name, payload, agencies, sealed, source))
@@ -214,8 +214,9 @@ def sweep(engine: Engine) -> tuple[int, int]:
     """Drop expired pending messages and retry the others; returns (dropped, delivered)."""
     now = clock.now()
     with engine.store.unit_of_work() as uow:
-        dropped = uow.session.execute(delete(PendingMessage).where(
-            PendingMessage.delivered_at.is_(None), PendingMessage.expires_at <= now)).rowcount or 0
+        result: CursorResult[Any] = uow.session.execute(delete(PendingMessage).where(  # type: ignore[assignment]
+            PendingMessage.delivered_at.is_(None), PendingMessage.expires_at <= now))
+        dropped = result.rowcount or 0
         uow.commit()
     with engine.store.unit_of_work(write=False) as uow:
         ids = list(uow.session.scalars(select(PendingMessage.id).where(

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessage
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessage
 from sqlalchemy import Connection, delete, insert
 
 from pathways.base import clock

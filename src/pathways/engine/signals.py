@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pathways.base.values import jsonable
 from pathways.engine import delivery
 from pathways.engine.actors import Actor
-from pathways.engine.messages import Delivery, _try
+from pathways.engine.messages import Delivery, attempt
 
 if TYPE_CHECKING:
     from pathways.engine.cases import Engine
@@ -32,7 +32,7 @@ def broadcast(engine: Engine, actor: Actor, name: str, payload: dict[str, Any] |
         starts = delivery.starters(engine, uow.session, "signal", name)
     done = Delivery()
     for case_id in found:
-        _try(done, case_id, lambda c: delivery.receive(engine, actor, c, "signal", name, data))
+        attempt(done, case_id, lambda c: delivery.receive(engine, actor, c, "signal", name, data))
     for key in starts:
         done.started.append(delivery.start(engine, actor, key, "signal", name, data, start_agencies))
     return done
