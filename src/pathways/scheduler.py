@@ -53,11 +53,16 @@ class TimerScheduler:
 
     def start(self) -> None:
         self._arm(clock.now())
-        self.scheduler.add_job(self._sweep_messages, "interval", seconds=MESSAGE_SWEEP_SECONDS, id=MESSAGES_JOB_ID,
-                               replace_existing=True, coalesce=True)
+        self._arm_sweep()
         self.scheduler.start()
 
+    def _arm_sweep(self) -> None:
+        self.scheduler.add_job(self._sweep_messages, "date", id=MESSAGES_JOB_ID, replace_existing=True,
+                               run_date=clock.now() + timedelta(seconds=MESSAGE_SWEEP_SECONDS),
+                               misfire_grace_time=None, coalesce=True)
+
     def _sweep_messages(self) -> None:
+        """Retry kept messages and drop expired ones, then arm the next sweep."""
         from pathways.engine import messages
 
         try:
@@ -66,6 +71,7 @@ class TimerScheduler:
                 log.info("messages: %d expired dropped, %d kept delivered", dropped, delivered)
         except Exception:  # keep the scheduler alive; the next sweep retries
             log.exception("delivering kept messages failed")
+        self._arm_sweep()
 
     def shutdown(self) -> None:
         if self.scheduler.running:
