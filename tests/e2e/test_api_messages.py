@@ -167,3 +167,17 @@ def test_a_signal_reaches_many_cases_and_says_how_many(app):
     body = answer.get_json()
     assert sorted(body["reached"]) == waiting and body["count"] == 3 and len(body["started"]) == 1
     assert all(set(open_tasks(app, c)) == {"follow_up"} for c in waiting)
+
+
+def test_a_case_worker_starts_cases_of_their_own_agency_only(app):
+    client = app.test_client()
+    anna = headers(client, "anna.ops")
+    refused = client.post("/api/v1/messages", headers=anna,
+                          json={"name": "m17_request", "agencies": ["pup-bartoszyce"]})
+    assert refused.status_code == 400 and "agencies" in refused.get_json()["fields"]
+    started = client.post("/api/v1/messages", headers=anna, json={"name": "m17_request", "data": {"income": 900}})
+    assert started.status_code == 200, started.get_json()
+    [case_id] = started.get_json()["started"]
+    body = client.get(f"/api/v1/cases/{case_id}", headers=anna).get_json()
+    assert [a["code"] for a in body["agencies"]] == ["mops-bartoszyce"]
+    assert client.get(f"/api/v1/cases/{case_id}", headers=headers(client, "ewa.pup")).status_code == 404

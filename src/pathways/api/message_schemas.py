@@ -13,7 +13,8 @@ class SendSignalSchema(StrictSchema):
     data = ma.fields.Raw(load_default=None, metadata={
         "description": "a JSON object: the data of a case the signal starts (waiting cases take no data)"})
     agencies = ma.fields.List(ma.fields.String(), load_default=None, metadata={
-        "description": "agency codes a case the send starts takes part in (a case worker's own agency is added)"})
+        "description": "agency codes a case the send starts takes part in (default: your own agency; a case "
+                       "worker may give only their own)"})
 
 
 class SendMessageSchema(SendSignalSchema):

@@ -7,7 +7,7 @@ Who may send (docs/security.md, "Messages and signals"):
 - a case worker (any case-work role): only to cases their own agency takes part in. A case of
   another agency is never reached, and the answer is the same as if it did not exist (404 where
   one receiver is required, "kept" otherwise), so a foreign worker learns nothing of it. A case
-  the message or signal starts takes part in the worker's agency (plus the agencies given).
+  the message or signal starts takes part in the worker's agency only.
 - anyone else (designer, auditor, supervisor without case work): 403.
 
 Every send is audited (`message.send`, `signal.send`: the name, the mode, how many were reached,
@@ -97,17 +97,25 @@ def check_data(data: Any) -> dict[str, Any]:
 
 
 def _who(store: Store, user: User | None, agencies: Sequence[str] | None) -> tuple[list[int] | None, list[str]]:
-    """The sender's audience (None: any case) and the agencies of a case the send starts."""
+    """The sender's audience (None: any case) and the agencies of a case the send starts.
+
+    Integration and admin name the agencies (default: their own); a case worker's send starts
+    cases of their own agency only (adding another agency needs a legal basis: the case page)."""
     given = list(dict.fromkeys(agencies or ()))
     for i, code in enumerate(given):
         check_text(f"agencies[{i}]", code, MAX_CODE)
-    if user is None or user.roles & SEND_ANY:
+    if user is None:
         return None, given
-    if not is_case_worker(user):
+    if not user.roles & SEND_ANY and not is_case_worker(user):
         raise NotAllowed("sending messages and signals needs a case-work role or the integration role")
     with store.unit_of_work(write=False) as uow:
         own = uow.session.scalar(select(Agency.code).where(Agency.id == user.agency_id))
-    return [user.agency_id], list(dict.fromkeys([own, *given])) if own else given
+    if user.roles & SEND_ANY:
+        return None, given or ([own] if own else [])
+    if any(code != own for code in given):
+        raise InvalidData("a case worker's message starts cases of their own agency only", fields={
+            "agencies": "only your own agency; add others with their legal basis on the case"})
+    return [user.agency_id], [own] if own else []
 
 
 @audit.refusals("message.send")
