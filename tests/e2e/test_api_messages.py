@@ -181,3 +181,20 @@ def test_a_case_worker_starts_cases_of_their_own_agency_only(app):
     body = client.get(f"/api/v1/cases/{case_id}", headers=anna).get_json()
     assert [a["code"] for a in body["agencies"]] == ["mops-bartoszyce"]
     assert client.get(f"/api/v1/cases/{case_id}", headers=headers(client, "ewa.pup")).status_code == 404
+
+
+def test_the_case_page_shows_the_message_received_and_from_which_case(app):
+    import re
+
+    pseudonym = person(app)
+    receiver = start(app, "m17_referral_receiver", {"beneficiary_pseudonym": pseudonym}, OPS)
+    sender = start(app, "m17_referral_sender", {"beneficiary_pseudonym": pseudonym}, PUP, "ewa.pup")
+    services(app).engine.complete_task(Actor("ewa.pup"), open_tasks(app, sender)["prepare"],
+                                       {"referral_reason": REASON, "offer_code": 12})
+    web = app.test_client()
+    login_page = web.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login_page).group(1)
+    web.post("/login", data={"username": "anna.ops", "password": PASSWORD, "csrf_token": csrf})
+    page = web.get(f"/cases/{receiver}").get_data(as_text=True)
+    assert "Message received: m17_referral" in page or "Otrzymano wiadomość: m17_referral" in page
+    assert f"#{sender}" in page and "offer_code" in page
