@@ -194,3 +194,38 @@ def test_a_signal_end_event_broadcasts_to_the_cases_of_another_pathway(store, de
     [row] = pending(store)
     assert row.kind == "signal" and sorted(row.delivered_to)[:2] == waiting and len(row.delivered_to) == 3
     assert len(events(store, thrower, "SignalSent")) == 1
+
+
+def test_a_case_workers_kept_message_reaches_only_a_case_of_their_agency_later(store, demo):
+    with store.unit_of_work(write=False) as uow:
+        ops = uow.session.scalar(select(Agency.id).where(Agency.code == "mops-bartoszyce"))
+    done = messages.correlate(demo, ANNA, Message("m17_referral", {"x": 1}, Key(None, "B-11"), audience=[ops]), "all")
+    assert done.kept is not None
+    foreign = demo.start_case(EWA, "m17_referral_receiver", {"beneficiary_pseudonym": "B-11"}, PUP)
+    assert open_elements(store, foreign) == set()  # waits on: the message was not for its agency
+    mine = demo.start_case(ANNA, "m17_referral_receiver", {"beneficiary_pseudonym": "B-11"}, OPS)
+    assert open_elements(store, mine) == {"review"}
+
+
+def test_a_claimed_pending_message_is_left_to_the_process_delivering_it(store, demo, frozen_clock):
+    send_referral(demo, store, "B-12")
+    [row] = pending(store)
+    assert messages._claim(demo, row.id) is True
+    assert messages._claim(demo, row.id) is False  # a second process would skip it
+    receiver = demo.start_case(ANNA, "m17_referral_receiver", {"beneficiary_pseudonym": "B-12"}, OPS)
+    assert open_elements(store, receiver) == set()
+    frozen_clock.advance(seconds=messages.CLAIM_SECONDS + 1)  # the claim of a stopped process lapses
+    assert messages.sweep(demo) == (0, 1)
+    assert open_elements(store, receiver) == {"review"}
+
+
+def test_a_stale_wait_row_is_mended_not_delivered_to(store, demo):
+    case_id = demo.start_case(ANNA, "m17_referral_receiver", {"beneficiary_pseudonym": "B-13"}, OPS)
+    with store.unit_of_work() as uow:
+        uow.session.add(MessageWait(case_id=case_id, kind="message", name="m17_ghost", element_id="x"))
+        uow.commit()
+    done = messages.correlate(demo, INTEGRATION, Message("m17_ghost", {}), "all")
+    assert done.reached == [] and done.kept is not None
+    with store.unit_of_work(write=False) as uow:
+        names = set(uow.session.scalars(select(MessageWait.name).where(MessageWait.case_id == case_id)))
+    assert names == {"m17_referral"}

@@ -31,6 +31,7 @@ from pathways.base.sealing import Sealed
 from pathways.engine.actors import Actor
 from pathways.engine.errors import CaseNotActive, Conflict, MessageNotExpected
 from pathways.engine.message_events import CASE_KEY, key_indexes
+from pathways.engine.postbox import write_waits
 from pathways.engine.writes import load_case, load_rows
 from pathways.store.models import Case, CaseAgency, MessageWait, PathwayVersion
 
@@ -147,7 +148,9 @@ def _receive_once(engine: Engine, actor: Actor, case_id: int, kind: str, name: s
                 runtime.receive_signal(name, payload)
             else:
                 runtime.receive_message(name, payload)
-        except MessageNotExpected:
+        except MessageNotExpected:  # the rows said it waits, its workflow says not: mend the rows
+            write_waits(conn, case_id, runtime.waits())
+            uow.commit()
             return False
         rows.event(actor, "MessageReceived" if kind == "message" else "SignalReceived", element_id=name,
                    after={kind: name, "from_case": source, "data": marked(payload, sealed)})

@@ -25,7 +25,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CursorResult, delete, insert, or_, select, update
@@ -47,6 +47,8 @@ _log = logging.getLogger("pathways.engine")
 _local = threading.local()
 #: the most deliveries one drain runs (a chain of cases messaging each other stops there, the rest stays pending)
 MAX_CHAIN = 1000
+#: how long a process holds a pending message it delivers (another process's sweep leaves it alone meanwhile)
+CLAIM_SECONDS = 120
 
 
 class NoReceiver(NotFound):
@@ -149,8 +151,34 @@ def after_commit(engine: Engine, sent: Sent) -> None:
         _local.queue = None
 
 
+def _claim(engine: Engine, pending_id: int) -> bool:
+    """Hold the pending row for this delivery (one conditional UPDATE: two processes never both win)."""
+    now = clock.now()
+    with engine.store.unit_of_work() as uow:
+        result: CursorResult[Any] = uow.session.execute(  # type: ignore[assignment]
+            update(PendingMessage).where(
+                PendingMessage.id == pending_id, PendingMessage.delivered_at.is_(None),
+                or_(PendingMessage.claimed_until.is_(None), PendingMessage.claimed_until < now))
+            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS)))
+        uow.commit()
+    return bool(result.rowcount)
+
+
 def deliver_pending(engine: Engine, pending_id: int, only: int | None = None) -> Delivery:
-    """Deliver a pending message or signal now (to case `only`, if given); it stays pending if nobody took it."""
+    """Deliver a pending message or signal now (to case `only`, if given); it stays pending if nobody took it.
+
+    The row is claimed first: a row another process is delivering is left alone (an empty `Delivery`)."""
+    if not _claim(engine, pending_id):
+        return Delivery()
+    try:
+        done = _deliver_claimed(engine, pending_id, only)
+    except BaseException:
+        _settle(engine, pending_id, "message", Delivery())  # release the claim, then fail as before
+        raise
+    return done
+
+
+def _deliver_claimed(engine: Engine, pending_id: int, only: int | None) -> Delivery:
     with engine.store.unit_of_work(write=False) as uow:
         row = uow.session.get(PendingMessage, pending_id)
         if row is None or row.delivered_at is not None or clock.aware(row.expires_at) <= clock.now():
@@ -176,16 +204,15 @@ def deliver_pending(engine: Engine, pending_id: int, only: int | None = None) ->
 
 
 def _settle(engine: Engine, pending_id: int, kind: str, done: Delivery) -> None:
-    """Mark the row delivered (a signal always: signals are not kept), or count a failed attempt."""
-    values: dict[str, Any] = {}
+    """Mark the row delivered (a signal always: signals are not kept), or count a failed attempt; release it."""
+    values: dict[str, Any] = {"claimed_until": None}
     if kind == "signal" or done.reached or done.started:
-        values = {"delivered_at": clock.now(), "delivered_to": done.reached + done.started}
+        values.update(delivered_at=clock.now(), delivered_to=done.reached + done.started)
     elif done.failed:
-        values = {"attempts": PendingMessage.attempts + 1, "last_error": "script_error"}
-    if values:
-        with engine.store.unit_of_work() as uow:
-            uow.session.execute(update(PendingMessage).where(PendingMessage.id == pending_id).values(**values))
-            uow.commit()
+        values.update(attempts=PendingMessage.attempts + 1, last_error="script_error")
+    with engine.store.unit_of_work() as uow:
+        uow.session.execute(update(PendingMessage).where(PendingMessage.id == pending_id).values(**values))
+        uow.commit()
 
 
 def _give_kept(engine: Engine, case_id: int, wait: Wait) -> None:

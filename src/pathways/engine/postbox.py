@@ -73,7 +73,7 @@ def pending_row(kind: str, name: str, payload: dict[str, Any], *, sender: str, k
             "sealed_fields": sorted(sealed & set(payload)), "source_case_id": source_case_id,
             "sender": sender[:64], "audience": audience, "start_agencies": list(start_agencies or []),
             "created_at": now, "expires_at": now + keep, "delivered_at": None, "delivered_to": [], "attempts": 0,
-            "last_error": None}
+            "last_error": None, "claimed_until": None}
 
 
 def record(conn: Connection, rows: Any, runtime: Any, actor: Actor, keep: timedelta = DEFAULT_KEEP) -> Sent:
@@ -95,15 +95,20 @@ def record(conn: Connection, rows: Any, runtime: Any, actor: Actor, keep: timede
     runtime.outbox.clear()
     after = runtime.waits() if rows.case.status == "active" else frozenset()
     if after != runtime.saved_waits:
-        if runtime.saved_waits or not rows.new_case:
-            conn.execute(delete(MessageWait).where(MessageWait.case_id == case_id))
-        if after:
-            conn.execute(insert(MessageWait), [
-                {"case_id": case_id, "kind": w.kind, "name": w.name[:200], "element_id": w.element_id[:200],
-                 "field": w.field, "key_index": w.index} for w in sorted(after, key=_order)])
+        write_waits(conn, case_id, after, replace=bool(runtime.saved_waits) or not rows.new_case)
         sent.new_waits = after - runtime.saved_waits
         runtime.saved_waits = after
     return sent
+
+
+def write_waits(conn: Connection, case_id: int, waits: frozenset[Wait], replace: bool = True) -> None:
+    """The case's `message_waits` rows: exactly `waits` (the old ones deleted unless `replace` is False)."""
+    if replace:
+        conn.execute(delete(MessageWait).where(MessageWait.case_id == case_id))
+    if waits:
+        conn.execute(insert(MessageWait), [
+            {"case_id": case_id, "kind": w.kind, "name": w.name[:200], "element_id": w.element_id[:200],
+             "field": w.field, "key_index": w.index} for w in sorted(waits, key=_order)])
 
 
 def _order(wait: Wait) -> tuple[str, str, str, str]:

@@ -480,3 +480,6 @@ class PendingMessage(Base):
     delivered_to: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the case ids it reached
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))  # an error code, never a case value
+    #: set while one process delivers it (`pathways.engine.messages.deliver_pending`); a claim left by a
+    #: stopped process lapses at this time
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("delivered_to", sa.JSON(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(length=200), nullable=True),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_pending_messages_open", "pending_messages", ["kind", "name", "delivered_at"])
     op.create_index("ix_pending_messages_expires_at", "pending_messages", ["expires_at"])
