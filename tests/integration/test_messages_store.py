@@ -229,3 +229,14 @@ def test_a_stale_wait_row_is_mended_not_delivered_to(store, demo):
     with store.unit_of_work(write=False) as uow:
         names = set(uow.session.scalars(select(MessageWait.name).where(MessageWait.case_id == case_id)))
     assert names == {"m17_referral"}
+
+
+def test_a_thrown_payload_over_the_limit_fails_the_command_and_writes_nothing(store, demo):
+    from pathways.engine.errors import LimitExceeded
+
+    with pytest.raises(LimitExceeded, match="notify_ops: the payload is larger than"):
+        send_referral(demo, store, "B-14", reason="x" * 70_000)
+    assert pending(store) == []
+    with store.unit_of_work(write=False) as uow:
+        assert list(uow.session.scalars(select(HumanTask.element_id).where(HumanTask.status == "open",
+                                                                           HumanTask.element_id == "prepare")))
