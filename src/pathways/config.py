@@ -74,6 +74,8 @@ class Config:
     session_hours: float = field(default_factory=lambda: float(_env("SESSION_HOURS", "12")))
     #: the session cookie is sent over HTTPS only (off only for plain-http demos and tests)
     secure_cookies: bool = field(default_factory=lambda: _flag("SECURE_COOKIES", True))
+    #: how long a message no case waits for yet is kept, in days (`pathways.engine.messages`)
+    message_keep_days: float = field(default_factory=lambda: float(_env("MESSAGE_KEEP_DAYS", "7")))
     #: reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted (0: none)
     proxy_hops: int = field(default_factory=lambda: int(_env("PROXY_HOPS", "0")))
 

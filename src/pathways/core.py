@@ -5,6 +5,7 @@ The Flask app, the CLI and the worker each build one `Pathways` from a `Config`.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ class Pathways:
         self.roles = RoleVocabulary.load(self.config.roles_file)
         self.engine = Engine(self.store, self.roles, limits=self.config.engine_limits,
                              incident_attempts=self.config.incident_attempts)
+        self.engine.message_keep = timedelta(days=self.config.message_keep_days)
         self.deployers = DeployPolicy.load(self.config.workflows_dir / "deployers.toml")
 
     def upgrade_db(self) -> None:

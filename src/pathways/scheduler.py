@@ -29,6 +29,9 @@ from pathways.engine.cases import Engine
 
 log = logging.getLogger(__name__)
 JOB_ID = "pathways-fire-timers"
+MESSAGES_JOB_ID = "pathways-messages"
+#: how often kept messages are retried and expired ones dropped (`pathways.engine.messages.sweep`)
+MESSAGE_SWEEP_SECONDS = 300
 
 
 class TimerScheduler:
@@ -50,7 +53,25 @@ class TimerScheduler:
 
     def start(self) -> None:
         self._arm(clock.now())
+        self._arm_sweep()
         self.scheduler.start()
+
+    def _arm_sweep(self) -> None:
+        self.scheduler.add_job(self._sweep_messages, "date", id=MESSAGES_JOB_ID, replace_existing=True,
+                               run_date=clock.now() + timedelta(seconds=MESSAGE_SWEEP_SECONDS),
+                               misfire_grace_time=None, coalesce=True)
+
+    def _sweep_messages(self) -> None:
+        """Retry kept messages and drop expired ones, then arm the next sweep."""
+        from pathways.engine import messages
+
+        try:
+            dropped, delivered = messages.sweep(self.engine)
+            if dropped or delivered:
+                log.info("messages: %d expired dropped, %d kept delivered", dropped, delivered)
+        except Exception:  # keep the scheduler alive; the next sweep retries
+            log.exception("delivering kept messages failed")
+        self._arm_sweep()
 
     def shutdown(self) -> None:
         if self.scheduler.running:

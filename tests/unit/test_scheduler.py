@@ -161,3 +161,18 @@ def test_real_apscheduler_wakes_on_notify_not_before_the_due_time():
         assert engine.fired_at[-1] >= due  # a date job never runs early, however busy the machine
     finally:
         timers.shutdown()
+
+
+def test_kept_messages_are_swept_every_few_minutes(frozen, monkeypatch):
+    from pathways import scheduler as module
+    from pathways.engine import messages
+
+    swept = []
+    monkeypatch.setattr(messages, "sweep", lambda engine: swept.append(clock.now()) or (0, 0))
+    _, manual = scheduler_for(FakeEngine(), frozen)
+    func, when = manual.jobs[module.MESSAGES_JOB_ID]
+    assert when == START + timedelta(seconds=module.MESSAGE_SWEEP_SECONDS)
+    frozen.current = when
+    func()
+    assert swept == [when] and manual.jobs[module.MESSAGES_JOB_ID][1] == when + timedelta(
+        seconds=module.MESSAGE_SWEEP_SECONDS)

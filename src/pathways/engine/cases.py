@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from pathways.base import clock
 from pathways.base.sealing import Sealed
 from pathways.base.values import jsonable
-from pathways.engine import firing, incidents, mirror, preassign
+from pathways.engine import firing, incidents, mirror, postbox, preassign
 from pathways.engine.actors import SYSTEM, Actor
 from pathways.engine.budget import EngineLimits
 from pathways.engine.conflicts import command
@@ -66,6 +66,7 @@ class Engine:
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
         self._runtimes = WorkflowCache(runtime_cache_size)
+        self.message_keep = postbox.DEFAULT_KEEP  # how long a message nobody waits for is kept
 
     # -- definitions -----------------------------------------------------------------------
     def definition(self, session: Session, version_id: int) -> Definition:
@@ -101,11 +102,14 @@ class Engine:
         within: Within | None = None,
         beneficiary_id: int | None = None,
         bases: Mapping[str, Mapping[str, Any]] | None = None,
+        started_by: Callable[[CaseRuntime, Rows], None] | None = None,
     ) -> int:
         """Start a case of pathway `key` (latest version unless `version`); returns the case id.
 
         `bases` (agency code -> `basis`, `consent_id`, `statute`) records why each agency takes part;
         the engine writes what it is given, `pathways.privacy.sharing` decides what is allowed.
+        `started_by` lets the message or signal that starts the case reach its start event
+        (`pathways.engine.delivery.start`) before the case is written.
         """
         data = jsonable(data or {})
         with self._command() as uow:
@@ -135,6 +139,8 @@ class Engine:
             rows = Rows(CaseRow(case_id, 1, "active", None, version_id, ""), {}, {}, new_case=True,
                         agencies=[found[c] for c in codes])
             rows.event(actor, "CaseStarted", after={"data": data, "agencies": codes})
+            if started_by is not None:
+                started_by(runtime, rows)
             self._save(uow, rows, runtime, actor, within)
             return case_id
 
@@ -266,8 +272,12 @@ class Engine:
         earliest_new_timer = self._sync(rows, runtime, actor, release_due)
         mirror.offer(rows, self.roles)
         preassign.apply(uow.session.connection(), rows, runtime, clock.now())
+        sent = postbox.record(uow.session.connection(), rows, runtime, actor, self.message_keep)
         finish(uow, rows, runtime.dump(), within)
         self._runtimes.put(rows.case, runtime)
+        from pathways.engine import messages  # delivers what the case sent, each receiver in its own command
+
+        messages.after_commit(self, sent)
         if earliest_new_timer is not None and self.on_timers_changed is not None:
             self.on_timers_changed(earliest_new_timer)
 

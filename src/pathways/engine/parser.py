@@ -26,7 +26,6 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
-    CamundaEndEventParser,
     CamundaIntermediateCatchEventParser,
     CamundaIntermediateThrowEventParser,
     CamundaStartEventParser,
@@ -34,7 +33,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from pathways.engine import compensation, feel_conditions
+from pathways.engine import compensation, feel_conditions, message_events
 from pathways.engine.deciding import DecisionFiles, uses_feel
 from pathways.engine.timers import make_timer_definition
 
@@ -140,7 +139,7 @@ class PathwaysThrowEventParser(compensation.ThrowParserMixin, CamundaIntermediat
     pass
 
 
-class PathwaysEndEventParser(compensation.ThrowParserMixin, CamundaEndEventParser):  # type: ignore[misc]
+class PathwaysEndEventParser(compensation.ThrowParserMixin, message_events.SignalEndEventParser):  # type: ignore[misc]
     pass
 
 
@@ -154,6 +153,10 @@ class _PropertiesMixin:
     def parse_extensions(self, node: Any = None) -> dict[str, str]:
         found = self.xpath("./bpmn:extensionElements/camunda:properties/camunda:property")  # type: ignore[attr-defined]
         return {p.get("name"): p.get("value") for p in found if p.get("name")}
+
+    def parse_message_event(self, message_event: Any) -> Any:
+        """Every message event sends only the fields it names (`engine.message_events`)."""
+        return message_events.parse(self, message_event)
 
     def parse_condition(self, sequence_flow: Any) -> str | None:
         """A flow's condition: Python, FEEL where the file says so, or a Camunda expression translated to Python

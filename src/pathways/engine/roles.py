@@ -20,6 +20,8 @@ BUILTIN_ROLES = {
     "admin": ("SUPERVISION", "Administrator", "Administrator"),
     "designer": ("SUPERVISION", "Projektant ścieżek", "Pathway designer"),
     "auditor": ("SUPERVISION", "Audytor (inspektor ochrony danych)", "Auditor (data protection officer)"),
+    # another agency's system sending messages and signals to any case (`pathways.tasks.messages`)
+    "integration": ("SUPERVISION", "Integracja (system zewnętrzny)", "Integration (external system)"),
 }
 
 

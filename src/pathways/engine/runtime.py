@@ -17,15 +17,15 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from pathways.base import clock, logs
-from pathways.engine import history, measures, state, timers, uncaught
+from pathways.engine import history, measures, message_events, state, timers, uncaught
 from pathways.engine.budget import EngineLimits, StepBudget, check_state_size
 from pathways.engine.deciding import DECIDED
 from pathways.engine.errors import (
@@ -193,6 +193,8 @@ class CaseRuntime:
         self.stored_bytes = 0  # the size of the snapshot this workflow was restored from or last dumped
         self.failure: uncaught.Failure | None = None  # an uncaught error or escalation ended the case
         self.outbox: list[Any] = []  # uncaught messages and signals, for other cases (`engine.uncaught`)
+        #: what the case waited for when it was loaded or last saved (`engine.postbox` writes the difference)
+        self.saved_waits: frozenset[message_events.Wait] = frozenset()
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -212,6 +214,7 @@ class CaseRuntime:
         workflow.script_engine = script_engine(limits)
         runtime = cls(definition, workflow, limits)
         runtime.stored_bytes = len(text.encode("utf-8"))
+        runtime.saved_waits = runtime.waits()
         if len(workflow.tasks) > _UNPRUNED:
             runtime.prune_history()  # a snapshot stored before pruning existed: drop its history now
         return runtime
@@ -297,8 +300,22 @@ class CaseRuntime:
         if name not in waiting:
             expected = ", ".join(sorted(waiting)) or "none"
             raise MessageNotExpected(f"the case is not waiting for message {name!r} (waiting for: {expected})")
-        event = BpmnEvent(MessageEventDefinition(name), {"payload": payload, "result_var": None})
+        event = BpmnEvent(message_events.PathwaysMessage(name), {"payload": payload, "result_var": None})
         _run(self.workflow.catch, event)
+        self._steps()
+
+    def waits(self) -> frozenset[message_events.Wait]:
+        """The messages (with the correlation key each needs) and signals the case waits for now."""
+        return message_events.waits(self.workflow)
+
+    def waiting_signals(self) -> set[str]:
+        return {w.name for w in self.waits() if w.kind == "signal"}
+
+    def receive_signal(self, name: str, payload: dict[str, Any] | None = None) -> None:
+        """Let every catch of the case waiting for signal `name` catch it (nothing waits: `MessageNotExpected`)."""
+        if name not in self.waiting_signals():
+            raise MessageNotExpected(f"the case is not waiting for signal {name!r}")
+        _run(self.workflow.catch, BpmnEvent(SignalEventDefinition(name), dict(payload or {})))
         self._steps()
 
     def cancel(self) -> None:

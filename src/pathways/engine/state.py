@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
+from pathways.engine.message_events import MESSAGE_CONVERTERS
 from pathways.engine.timers import TIMER_CONVERTERS
 
 FORMAT = "pathways-state/1"
@@ -43,7 +44,7 @@ class InstanceStateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         return workflow
 
 
-_CONFIG = {**CAMUNDA_CONFIG, **TIMER_CONVERTERS, BpmnWorkflow: InstanceStateConverter}
+_CONFIG = {**CAMUNDA_CONFIG, **TIMER_CONVERTERS, **MESSAGE_CONVERTERS, BpmnWorkflow: InstanceStateConverter}
 _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
 
 

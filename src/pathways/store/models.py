@@ -462,3 +462,52 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[str | None] = mapped_column(String(64))
+class MessageWait(Base):
+    """A message or signal a case waits for now (`pathways.engine.postbox` keeps these rows with the snapshot).
+
+    `key_index` is the blind index of the case's value of the catch's `correlation` field, never the value."""
+
+    __tablename__ = "message_waits"
+    __table_args__ = (Index("ix_message_waits_kind_name", "kind", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # message | signal
+    name: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str | None] = mapped_column(String(200))
+    key_index: Mapped[str | None] = mapped_column(String(100))
+
+
+class PendingMessage(Base):
+    """A message (or a signal a case threw) not yet delivered: kept until a case waits for it or it expires.
+
+    A case's thrown message is written in the thrower's transaction and delivered after the commit
+    (`pathways.engine.messages`); one nobody waits for stays here, its payload sealed."""
+
+    __tablename__ = "pending_messages"
+    __table_args__ = (Index("ix_pending_messages_open", "kind", "name", "delivered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # message | signal
+    name: Mapped[str] = mapped_column(String(200))
+    key_name: Mapped[str | None] = mapped_column(String(200))  # the correlation key's name (never its value)
+    key_index: Mapped[str | None] = mapped_column(String(100))  # the blind index of its value
+    target_case_id: Mapped[int | None] = mapped_column(Integer)  # a `case_id` correlation: the case meant
+    payload: Mapped[str] = mapped_column(SealedText)  # JSON of the payload, sealed as a whole
+    sealed_fields: Mapped[list[Any]] = mapped_column(JSON, default=list)  # sealed in the receivers' timelines
+    source_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    sender: Mapped[str] = mapped_column(String(64))
+    #: agency ids whose cases it may reach (None: any, a case's throw or an integration's message)
+    audience: Mapped[list[Any] | None] = mapped_column(JSON)
+    #: agency codes a case it starts takes part in
+    start_agencies: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_to: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the case ids it reached
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))  # an error code, never a case value
+    #: set while one process delivers it (`pathways.engine.messages.deliver_pending`); a claim left by a
+    #: stopped process lapses at this time
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -95,7 +95,7 @@ def redact_event(payload: Mapping[str, Any] | None, hidden: set[str]) -> dict[st
 
 
 #: roles that manage the platform or oversee cases but do not work them
-NON_CASE_WORK_ROLES = frozenset({"admin", "designer", "auditor", "supervision.supervisor"})
+NON_CASE_WORK_ROLES = frozenset({"admin", "designer", "auditor", "integration", "supervision.supervisor"})
 
 
 def is_case_worker(user: User) -> bool:

@@ -261,11 +261,22 @@ def _events(view: dict[str, Any]) -> list[dict[str, Any]]:
             values = _correction(event, view)
         elif event["kind"] == "DecisionMade":
             values = _decision(event["after"] or {})
-        elif event["kind"] in ("MessageReceived", "CaseCancelled", "CaseClosed", "TimerFailed"):
+        elif event["kind"] in ("MessageReceived", "MessageSent", "SignalReceived", "SignalSent"):
+            values = _message(event["after"] or {})
+        elif event["kind"] in ("CaseCancelled", "CaseClosed", "TimerFailed"):
             values = [(k, show_value(v)) for k, v in (event["after"] or {}).items()]
         events.append({**event, "name": element.get("name") or event["element"], "shown": values,
                        "redacted": event["id"] in redacted})
     return events[::-1]
+
+
+def _message(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """A message's payload field by field (hidden ones are already gone), and the case it came from."""
+    data = record.get("data")
+    if not isinstance(data, dict):  # a message delivered to a case by id before messages between cases
+        return [(k, show_value(v)) for k, v in record.items()]
+    values = [(_("From case"), f"#{record['from_case']}")] if record.get("from_case") else []
+    return values + [(k, show_value(v)) for k, v in data.items()]
 
 
 def _decision(record: dict[str, Any]) -> list[tuple[str, str]]:
