@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -25,7 +26,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from pathways.base import clock, logs
-from pathways.engine import history, measures, state, timers, uncaught
+from pathways.engine import conditional, event_scopes, history, measures, state, timers, uncaught
 from pathways.engine.budget import EngineLimits, StepBudget, check_state_size
 from pathways.engine.deciding import DECIDED
 from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, ScriptRaised, TaskNotOpen
@@ -174,10 +175,17 @@ def _located(exc: SpiffWorkflowException) -> ScriptError:
                        reference=reference)
 
 
+def _after_task(task: Any) -> None:
+    """`did_complete_task`: stop at an uncaught error, else evaluate the conditional events again."""
+    uncaught.watch(task)
+    conditional.after_task(task)
+
+
 class CaseRuntime:
     def __init__(self, definition: Definition, workflow: Any, limits: EngineLimits | None = None) -> None:
         self.definition = definition
         self.workflow = workflow
+        event_scopes.install(workflow)  # event sub-processes and scoped errors (`engine.event_scopes`)
         self.limits = limits or EngineLimits()
         self.stored_bytes = 0  # the size of the snapshot this workflow was restored from or last dumped
         self.failure: uncaught.Failure | None = None  # an uncaught error or escalation ended the case
@@ -247,7 +255,8 @@ class CaseRuntime:
     def _steps(self) -> None:
         """Run the engine's steps; an uncaught error end event stops them and fails the case."""
         with contextlib.suppress(uncaught.Uncaught):
-            _run(self.workflow.do_engine_steps, StepBudget(self.limits), uncaught.watch)
+            _run(conditional.reevaluate, self.workflow)  # the data may have changed (`engine.conditional`)
+            _run(self.workflow.do_engine_steps, StepBudget(self.limits), _after_task)
         failure, others = uncaught.take(self.workflow)
         self.outbox.extend(others)
         if failure is not None and self.failure is None:
@@ -288,6 +297,11 @@ class CaseRuntime:
             raise MessageNotExpected(f"the case is not waiting for message {name!r} (waiting for: {expected})")
         event = BpmnEvent(MessageEventDefinition(name), {"payload": payload, "result_var": None})
         _run(self.workflow.catch, event)
+        self._steps()
+
+    def receive_signal(self, name: str, payload: dict[str, Any]) -> None:
+        """Deliver signal `name` to whatever in the case waits for it (none waiting: nothing happens)."""
+        _run(self.workflow.catch, BpmnEvent(SignalEventDefinition(name), payload))
         self._steps()
 
     def cancel(self) -> None:
