@@ -18,6 +18,7 @@ from pathways.engine import feel_conditions, juel, lint_camunda
 from pathways.engine.definitions import Document, DocumentIndex, SourceFile, build_spec, etree_localname
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.lint_dmn import check_dmn
+from pathways.engine.lint_events import check_events
 from pathways.engine.lint_structure import check_structure
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, read_assignment
 from pathways.engine.problems import Problem
@@ -104,6 +105,7 @@ def _check_bpmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> I
                 yield _problem(doc, process, problem, "e.g. P5Y, P10Y6M or P30D (docs/privacy.md)")
     yield from _check_unique_ids(doc)
     yield from check_structure(doc)
+    yield from check_events(doc)
     yield from lint_camunda.check_file(doc)
     lane_of = {ref.text.strip(): ref.getparent() for ref in root.iter(_q("flowNodeRef")) if ref.text}
     for node in root.iter():
@@ -137,6 +139,9 @@ def _check_node(doc: Document, index: DocumentIndex, roles: RoleVocabulary, node
         yield from _check_gateway(doc, node)
     elif name == "conditionExpression":
         yield from _check_condition(doc, node)
+    elif name == "condition" and etree_localname(node.getparent().tag) == "conditionalEventDefinition":
+        if (node.text or "").strip():  # an empty one: `lint_events`
+            yield from _check_condition(doc, node, node.getparent().getparent())
     elif name == "scriptTask":
         yield from _check_script(doc, node)
     elif name == "serviceTask" and any(node.get(f"{{{CAMUNDA_NS}}}{a}") for a in
@@ -214,8 +219,9 @@ def _check_gateway(doc: Document, node: Any) -> Iterator[Problem]:
                            "add a condition expression or mark one flow as the default")
 
 
-def _check_condition(doc: Document, node: Any) -> Iterator[Problem]:
-    text, flow = (node.text or "").strip(), node.getparent()
+def _check_condition(doc: Document, node: Any, owner: Any = None) -> Iterator[Problem]:
+    """A flow's condition (`owner` its flow) or a conditional event's (`owner` the event)."""
+    text, flow = (node.text or "").strip(), node.getparent() if owner is None else owner
     if text and feel_conditions.is_feel(feel_conditions.language_of(node)):
         yield from _check_feel_condition(doc, flow, feel_conditions.source_of(text))
     elif not text:
