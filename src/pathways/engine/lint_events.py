@@ -6,7 +6,8 @@ What is refused, and why (docs/bpmn-conventions.md, "Event sub-processes"):
 - one whose start is not exactly one start event with a trigger (message, signal, timer, error,
   escalation or conditional): a plain start would never fire, two starts are not BPMN;
 - an error start that is not interrupting: BPMN allows only interrupting error starts;
-- a conditional event without a condition.
+- a conditional event without a condition;
+- an `errorRef` or `escalationRef` naming no error or escalation of the file.
 
 Warned: a non-interrupting event sub-process started by a `timeCycle` fires once, at the first
 time of the cycle (its next repetitions are not run).
@@ -34,6 +35,7 @@ def check_events(doc: Document) -> Iterator[Problem]:
     for node in doc.root.iter(_q("subProcess")):
         if node.get("triggeredByEvent") == "true":
             yield from _check_event_subprocess(doc, node)
+    yield from _check_references(doc)
     for definition in doc.root.iter(_q("conditionalEventDefinition")):
         condition = definition.find(_q("condition"))
         if condition is None or not (condition.text or "").strip():
@@ -69,3 +71,17 @@ def _check_event_subprocess(doc: Document, esp: Any) -> Iterator[Problem]:
     if timer is not None and not interrupting and timer.find(_q("timeCycle")) is not None:
         yield located(doc, start, "a non-interrupting timer cycle start fires once, at the first time of the cycle",
                       "use a non-interrupting timer boundary event with a cycle for repeated work", "warning")
+
+
+def _check_references(doc: Document) -> Iterator[Problem]:
+    """An `errorRef`/`escalationRef` must name a `bpmn:error`/`bpmn:escalation` of the file (SpiffWorkflow
+    fails with a TypeError on an unknown one)."""
+    for definition_tag, attribute, target in (("errorEventDefinition", "errorRef", "error"),
+                                              ("escalationEventDefinition", "escalationRef", "escalation")):
+        known = {node.get("id") for node in doc.root.iter(_q(target))}
+        for definition in doc.root.iter(_q(definition_tag)):
+            ref = definition.get(attribute)
+            if ref and ref not in known:
+                yield located(doc, definition.getparent(), f"{attribute} {ref[:60]!r} names no bpmn:{target} of this file",
+                              f"define <bpmn:{target} id=\"{ref[:60]}\" .../> at the top of the file, or pick an "
+                              f"existing {target} in the modeler")
