@@ -137,11 +137,8 @@ def _check_node(doc: Document, index: DocumentIndex, roles: RoleVocabulary, node
         yield from _check_human_task(doc, roles, node, lane_of.get(node.get("id", "")))
     elif name in ("exclusiveGateway", "inclusiveGateway"):
         yield from _check_gateway(doc, node)
-    elif name == "conditionExpression":
+    elif name in ("conditionExpression", "condition"):
         yield from _check_condition(doc, node)
-    elif name == "condition" and etree_localname(node.getparent().tag) == "conditionalEventDefinition":
-        if (node.text or "").strip():  # an empty one: `lint_events`
-            yield from _check_condition(doc, node, node.getparent().getparent())
     elif name == "scriptTask":
         yield from _check_script(doc, node)
     elif name == "serviceTask" and any(node.get(f"{{{CAMUNDA_NS}}}{a}") for a in
@@ -219,9 +216,13 @@ def _check_gateway(doc: Document, node: Any) -> Iterator[Problem]:
                            "add a condition expression or mark one flow as the default")
 
 
-def _check_condition(doc: Document, node: Any, owner: Any = None) -> Iterator[Problem]:
-    """A flow's condition (`owner` its flow) or a conditional event's (`owner` the event)."""
-    text, flow = (node.text or "").strip(), node.getparent() if owner is None else owner
+def _check_condition(doc: Document, node: Any) -> Iterator[Problem]:
+    """A flow's condition, or a conditional event's (located at the event; an empty one: `lint_events`)."""
+    text, flow = (node.text or "").strip(), node.getparent()
+    if etree_localname(node.tag) == "condition":
+        if etree_localname(flow.tag) != "conditionalEventDefinition" or not text:
+            return
+        flow = flow.getparent()
     if text and feel_conditions.is_feel(feel_conditions.language_of(node)):
         yield from _check_feel_condition(doc, flow, feel_conditions.source_of(text))
     elif not text:

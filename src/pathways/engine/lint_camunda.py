@@ -80,7 +80,8 @@ READ_ATTRIBUTES = frozenset({"candidateGroups", "dueDate", "priority", "decision
 #: (extension elements: those directly under bpmn:extensionElements; what is inside them belongs to them)
 READ_ELEMENTS = frozenset({"properties", "formData", "connector"})
 _CALLS_CODE = ("class", "delegateExpression", "type")
-#: elements whose text pathways runs as Python, untranslated (flow and conditional event conditions are translated: `engine.juel`)
+#: elements whose text pathways runs as Python, untranslated (flow and conditional event conditions are
+#: translated: `engine.juel`)
 _PYTHON_ELSEWHERE = {"completionCondition": "multi-instance completion condition",
                      "loopCardinality": "multi-instance cardinality"}
 

@@ -82,6 +82,7 @@ def _check_references(doc: Document) -> Iterator[Problem]:
         for definition in doc.root.iter(_q(definition_tag)):
             ref = definition.get(attribute)
             if ref and ref not in known:
-                yield located(doc, definition.getparent(), f"{attribute} {ref[:60]!r} names no bpmn:{target} of this file",
+                yield located(doc, definition.getparent(),
+                              f"{attribute} {ref[:60]!r} names no bpmn:{target} of this file",
                               f"define <bpmn:{target} id=\"{ref[:60]}\" .../> at the top of the file, or pick an "
                               f"existing {target} in the modeler")
