@@ -45,7 +45,8 @@ REFUSED = {
                        '<bpmn:startEvent id="es2"><bpmn:messageEventDefinition messageRef="msg"/></bpmn:startEvent>'),
                    "esp", "2 start events"),
     "non_interrupting_error": (esp('<bpmn:startEvent id="es" isInterrupting="false">'
-                                   '<bpmn:errorEventDefinition errorRef="err"/></bpmn:startEvent>'), "es", "must be interrupting"),
+                                   '<bpmn:errorEventDefinition errorRef="err"/></bpmn:startEvent>'),
+                               "es", "must be interrupting"),
     "flow_into_it": (esp('<bpmn:startEvent id="es"><bpmn:messageEventDefinition messageRef="msg"/></bpmn:startEvent>',
                          '<bpmn:task id="t"/><bpmn:sequenceFlow id="bad" sourceRef="t" targetRef="esp"/>'),
                      "bad", "connects event sub-process"),
@@ -58,7 +59,8 @@ REFUSED = {
                                  '</bpmn:conditionalEventDefinition></bpmn:startEvent>'), "es", "condition"),
     "untranslatable_camunda_condition": (esp('<bpmn:startEvent id="es"><bpmn:conditionalEventDefinition>'
                                              '<bpmn:condition>${execution.getVariable("x")}</bpmn:condition>'
-                                             '</bpmn:conditionalEventDefinition></bpmn:startEvent>'), "es", "cannot be translated"),
+                                             '</bpmn:conditionalEventDefinition></bpmn:startEvent>'),
+                                         "es", "cannot be translated"),
 }
 
 
@@ -74,7 +76,8 @@ def test_refused_with_a_located_reason(case):
 
 def test_a_camunda_condition_is_translated_and_named_as_a_warning():
     body = esp('<bpmn:startEvent id="es"><bpmn:conditionalEventDefinition camunda:variableName="left">'
-               '<bpmn:condition>${left &amp;&amp; !done}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:startEvent>')
+               '<bpmn:condition>${left &amp;&amp; !done}</bpmn:condition></bpmn:conditionalEventDefinition>'
+               '</bpmn:startEvent>')
     assert problems(body) == []
     warnings = [p.message for p in problems(body, "warning")]
     assert any("runs as Python: left and (not done)" in m for m in warnings), warnings
