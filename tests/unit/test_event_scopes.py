@@ -56,6 +56,19 @@ def test_the_case_completes_without_any_event_and_survives_a_snapshot(frozen_clo
     assert list(open_by_element(restored)) == ["close_file"]
 
 
+def test_what_an_event_sub_process_wrote_reaches_the_other_paths_across_snapshots(frozen_clock):
+    definition = _definition("v17_esp_message")
+    runtime = CaseRuntime.start(definition, {})
+    for _ in range(2):
+        runtime.receive_message("note_added", {})
+        runtime = CaseRuntime.restore(definition, runtime.dump())
+    for element in ("assess", "counselling"):
+        _complete(runtime, element)
+        runtime = CaseRuntime.restore(definition, runtime.dump())
+    assert runtime.completed
+    assert runtime.data()["notes"] == 2
+
+
 # -- signal start inside an embedded sub-process ----------------------------------------------
 def test_signal_start_interrupts_only_its_own_sub_process(frozen_clock):
     runtime = CaseRuntime.start(_definition("v17_esp_signal"), {})

@@ -61,6 +61,10 @@ REFUSED = {
                                              '<bpmn:condition>${execution.getVariable("x")}</bpmn:condition>'
                                              '</bpmn:conditionalEventDefinition></bpmn:startEvent>'),
                                          "es", "cannot be translated"),
+    "conditional_after_event_gateway": (
+        '<bpmn:eventBasedGateway id="g"/><bpmn:sequenceFlow id="g1" sourceRef="g" targetRef="c"/>'
+        '<bpmn:intermediateCatchEvent id="c"><bpmn:conditionalEventDefinition><bpmn:condition>x</bpmn:condition>'
+        '</bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>', "c", "event-based gateway"),
 }
 
 

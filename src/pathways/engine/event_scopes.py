@@ -17,7 +17,10 @@ Here, instead:
   other unfinished task of its scope (human tasks leave the inboxes: the mirror cancels their
   rows); a *non-interrupting* one leaves the scope running and puts a fresh listener in its place,
   so it can fire again.
-- A scope whose own work is done ends (`ScopeEnd`): listeners that never fired do not hold it open.
+- A scope whose own work is done ends (`ScopeEnd`): listeners that never fired do not hold it open;
+  one that fired and runs (non-interrupting) does. It starts from the case's current data
+  (`case_data`), and what it wrote reaches the scope's other open paths when it ends (`after_task`):
+  SpiffWorkflow gives each path its own copy of the data, a case has one.
 - Errors and escalations travel from the throwing scope outwards (`ScopedEvents.catch`): at each
   level, the waiting catchers of that level (boundary events of the activity the event came out of)
   first, then that level's own event sub-processes. By code, or catch-all when the start has no code.
@@ -38,7 +41,7 @@ from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 #: internal data of an event sub-process's task: its start event fired (it is no longer a listener)
 TRIGGERED = "pathways_event_subprocess_triggered"
-#: internal data of an event sub-process that fired: digests of the values it began with (`ScopeEnd`)
+#: internal data of an event sub-process that fired: digests of the values it began with (`after_task`)
 _BEFORE = "pathways_event_subprocess_began_with"
 _REARMED = "pathways_event_subprocess_rearmed"
 
@@ -143,18 +146,10 @@ class ScopeEnd(_EndJoin):  # type: ignore[misc]
         return True
 
     def _run_hook(self, my_task: Any) -> Any:
-        """Cancel the listeners; the values event sub-processes that ran wrote win over the stale copies
-        the other paths carried (SpiffWorkflow merges paths' data, the last path's values winning)."""
-        ran = []
-        for task in list(TaskIterator(my_task.workflow.task_tree, state=TaskState.ANY_MASK)):
+        for task in list(TaskIterator(my_task.workflow.task_tree, state=TaskState.NOT_FINISHED_MASK)):
             if is_listener(task):
                 task.cancel()
-            elif getattr(task.task_spec, "event_subprocess", False) and task.state == TaskState.COMPLETED:
-                ran.append(task)
-        result = super()._run_hook(my_task)
-        for task in sorted(ran, key=lambda t: t.last_state_change):
-            my_task.data.update(deepcopy(_written(task)))
-        return result
+        return super()._run_hook(my_task)
 
 
 def _ancestors(task: Any) -> list[Any]:
@@ -175,6 +170,19 @@ class Boundary(BoundaryEvent):  # type: ignore[misc]
                 if not isinstance(sibling.task_spec, BoundaryEvent) and not sibling.has_state(TaskState.FINISHED_MASK):
                     sibling.cancel()
         return fired
+
+
+def after_task(task: Any) -> None:
+    """`did_complete_task`: what an event sub-process that ran wrote reaches the scope's other open paths
+    (each SpiffWorkflow path carries its own copy of the data; a case has one set of data)."""
+    if not getattr(task.task_spec, "event_subprocess", False) or task.state != TaskState.COMPLETED:
+        return
+    written = _written(task)
+    if not written:
+        return
+    for other in TaskIterator(task.workflow.task_tree, state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+        if not _descends(other, task) and not is_listener(other):
+            other.set_data(**deepcopy(written))
 
 
 def prepare(spec: Any, subprocess_specs: dict[str, Any]) -> None:

@@ -7,7 +7,8 @@ What is refused, and why (docs/bpmn-conventions.md, "Event sub-processes"):
   escalation or conditional): a plain start would never fire, two starts are not BPMN;
 - an error start that is not interrupting: BPMN allows only interrupting error starts;
 - a conditional event without a condition;
-- an `errorRef` or `escalationRef` naming no error or escalation of the file.
+- an `errorRef` or `escalationRef` naming no error or escalation of the file;
+- a conditional catch event after an event-based gateway (never evaluated there).
 
 Warned: a non-interrupting event sub-process started by a `timeCycle` fires once, at the first
 time of the cycle (its next repetitions are not run).
@@ -36,6 +37,7 @@ def check_events(doc: Document) -> Iterator[Problem]:
         if node.get("triggeredByEvent") == "true":
             yield from _check_event_subprocess(doc, node)
     yield from _check_references(doc)
+    yield from _check_gateway_conditions(doc)
     for definition in doc.root.iter(_q("conditionalEventDefinition")):
         condition = definition.find(_q("condition"))
         if condition is None or not (condition.text or "").strip():
@@ -86,3 +88,18 @@ def _check_references(doc: Document) -> Iterator[Problem]:
                               f"{attribute} {ref[:60]!r} names no bpmn:{target} of this file",
                               f"define <bpmn:{target} id=\"{ref[:60]}\" .../> at the top of the file, or pick an "
                               f"existing {target} in the modeler")
+
+
+def _check_gateway_conditions(doc: Document) -> Iterator[Problem]:
+    """A conditional catch event after an event-based gateway is never evaluated (SpiffWorkflow's gateway
+    waits for thrown events only): refused rather than left waiting for ever."""
+    for scope in doc.root.iter(_q("process"), _q("subProcess"), _q("transaction")):
+        gateways = {node.get("id") for node in scope.findall(_q("eventBasedGateway"))}
+        targets = {flow.get("targetRef") for flow in scope.findall(_q("sequenceFlow"))
+                   if flow.get("sourceRef") in gateways}
+        for event in scope.findall(_q("intermediateCatchEvent")):
+            if event.get("id") in targets and event.find(_q("conditionalEventDefinition")) is not None:
+                yield located(doc, event,
+                              "a conditional event after an event-based gateway is not evaluated by pathways",
+                              "put the conditional catch event on a parallel path, or use a conditional boundary "
+                              "event on the task that waits")

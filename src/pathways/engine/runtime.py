@@ -176,8 +176,10 @@ def _located(exc: SpiffWorkflowException) -> ScriptError:
 
 
 def _after_task(task: Any) -> None:
-    """`did_complete_task`: stop at an uncaught error, else evaluate the conditional events again."""
+    """`did_complete_task`: stop at an uncaught error, else share what an event sub-process wrote and
+    evaluate the conditional events again."""
     uncaught.watch(task)
+    event_scopes.after_task(task)
     conditional.after_task(task)
 
 
