@@ -199,7 +199,8 @@ def prepare(spec: Any, subprocess_specs: dict[str, Any]) -> None:
             if process.start not in task_spec.inputs:
                 process.start.connect(task_spec)
                 task_spec.connect(process.end)
-        process.start.trigger_specs = []
+            # collaboration participants started by a message stay SpiffWorkflow's triggers
+            process.start.trigger_specs = [n for n in process.start.trigger_specs if n != task_spec.spec]
         if type(process.end) is _EndJoin:
             process.end.__class__ = ScopeEnd
 
