@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, TaskNotOpen
-from pathways.engine.runtime import CaseRuntime
+from pathways.engine.runtime import CaseRuntime, _run
 from tests.helpers import FIXTURES, load_definition, open_by_element
 
 IDENTIFY = {"needs_crisis_support": True, "risk_level": "high", "intake_date": "2026-11-02", "notes": ""}
@@ -136,3 +136,15 @@ def test_timer_start_event_waits_until_its_date(frozen_clock):
     frozen_clock.current = timer.due_at
     assert runtime.fire_due_timers() == ["start"]
     assert list(open_by_element(runtime)) == ["check_in"]
+
+
+def test_a_raw_error_inside_a_workflow_action_becomes_a_worded_script_error() -> None:
+    """SpiffWorkflow lets some errors out unwrapped (a message's correlation expression raises a bare
+    NameError): the user gets the kind and a reference, never the text, which may quote case data."""
+    def fails() -> None:
+        raise KeyError("Kowalska")
+
+    with pytest.raises(ScriptError) as caught:
+        _run(fails)
+    assert "KeyError" in caught.value.message and "reference" in caught.value.message
+    assert "Kowalska" not in caught.value.message

@@ -279,7 +279,7 @@ def _check_build(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> 
         except InvalidDefinition as exc:
             cause = exc.__cause__
             yield Problem(getattr(cause, "file_name", "") or doc.source.filename,
-                          getattr(cause, "line_number", None) or None,
+                          getattr(cause, "line_number", None) or index.process_elements[key].sourceline or None,
                           getattr(cause, "id", "") or key, exc.message,
                           "open the element in the modeler and complete it")
 

@@ -29,7 +29,14 @@ from pathways.base import clock, logs
 from pathways.engine import conditional, event_scopes, history, measures, state, timers, uncaught
 from pathways.engine.budget import EngineLimits, StepBudget, check_state_size
 from pathways.engine.deciding import DECIDED
-from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, ScriptRaised, TaskNotOpen
+from pathways.engine.errors import (
+    MessageNotExpected,
+    NotFound,
+    PathwaysError,
+    ScriptError,
+    ScriptRaised,
+    TaskNotOpen,
+)
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.scripting import script_engine
 
@@ -130,9 +137,13 @@ def _run(action: Any, *args: Any) -> Any:
         return action(*args)
     except SpiffWorkflowException as exc:
         raise _located(exc) from exc
+    except (PathwaysError, uncaught.Uncaught):  # ours: worded already, or stopping the run on purpose
+        raise
+    except Exception as exc:  # a raw error from inside SpiffWorkflow (e.g. a message's correlation
+        raise _located(exc) from exc  # expression): located and worded like a script's, never a traceback
 
 
-def _located(exc: SpiffWorkflowException) -> ScriptError:
+def _located(exc: Exception) -> ScriptError:
     """The error a user sees for a failing script, condition or expression: never a case value.
 
     A Python exception's text often quotes the data it failed on (`KeyError: 'Kowalska'`,
