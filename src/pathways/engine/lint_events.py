@@ -32,13 +32,20 @@ def _q(tag: str) -> str:
 
 
 def check_events(doc: Document) -> Iterator[Problem]:
-    """The problems of a BPMN file's event sub-processes and conditional events."""
-    for node in doc.root.iter(_q("subProcess")):
+    """The problems of the event sub-processes and conditional events of a BPMN file's executable
+    processes (one that is not executable is never built, as in `lint_structure`)."""
+    for process in doc.root.iter(_q("process")):
+        if process.get("isExecutable", "true").lower() == "true":
+            yield from _check_process(doc, process)
+
+
+def _check_process(doc: Document, process: Any) -> Iterator[Problem]:
+    for node in process.iter(_q("subProcess")):
         if node.get("triggeredByEvent") == "true":
             yield from _check_event_subprocess(doc, node)
-    yield from _check_references(doc)
-    yield from _check_gateway_conditions(doc)
-    for definition in doc.root.iter(_q("conditionalEventDefinition")):
+    yield from _check_references(doc, process)
+    yield from _check_gateway_conditions(process, doc)
+    for definition in process.iter(_q("conditionalEventDefinition")):
         condition = definition.find(_q("condition"))
         if condition is None or not (condition.text or "").strip():
             yield located(doc, definition.getparent(), "conditional event has no condition",
@@ -75,13 +82,13 @@ def _check_event_subprocess(doc: Document, esp: Any) -> Iterator[Problem]:
                       "use a non-interrupting timer boundary event with a cycle for repeated work", "warning")
 
 
-def _check_references(doc: Document) -> Iterator[Problem]:
+def _check_references(doc: Document, process: Any) -> Iterator[Problem]:
     """An `errorRef`/`escalationRef` must name a `bpmn:error`/`bpmn:escalation` of the file (SpiffWorkflow
     fails with a TypeError on an unknown one)."""
     for definition_tag, attribute, target in (("errorEventDefinition", "errorRef", "error"),
                                               ("escalationEventDefinition", "escalationRef", "escalation")):
         known = {node.get("id") for node in doc.root.iter(_q(target))}
-        for definition in doc.root.iter(_q(definition_tag)):
+        for definition in process.iter(_q(definition_tag)):
             ref = definition.get(attribute)
             if ref and ref not in known:
                 yield located(doc, definition.getparent(),
@@ -90,10 +97,10 @@ def _check_references(doc: Document) -> Iterator[Problem]:
                               f"existing {target} in the modeler")
 
 
-def _check_gateway_conditions(doc: Document) -> Iterator[Problem]:
+def _check_gateway_conditions(process: Any, doc: Document) -> Iterator[Problem]:
     """A conditional catch event after an event-based gateway is never evaluated (SpiffWorkflow's gateway
     waits for thrown events only): refused rather than left waiting for ever."""
-    for scope in doc.root.iter(_q("process"), _q("subProcess"), _q("transaction")):
+    for scope in process.iter(_q("process"), _q("subProcess"), _q("transaction")):
         gateways = {node.get("id") for node in scope.findall(_q("eventBasedGateway"))}
         targets = {flow.get("targetRef") for flow in scope.findall(_q("sequenceFlow"))
                    if flow.get("sourceRef") in gateways}
