@@ -196,3 +196,21 @@ def test_terminate_end_in_a_sub_process_ends_only_that_sub_process(frozen_clock)
     assert list(open_by_element(runtime)) == ["follow_up"]
     _complete(runtime, "follow_up")
     assert runtime.completed
+
+
+def test_a_feel_condition_waits_and_fires_too(frozen_clock):
+    from pathways.engine.definitions import DocumentIndex, SourceFile, build_spec
+    from pathways.engine.runtime import Definition
+
+    xml = (FIXTURES / "v17_conditional.bpmn").read_text(encoding="utf-8").replace(
+        "<bpmn:condition xsi:type=\"bpmn:tFormalExpression\">${documents &gt;= 3}</bpmn:condition>",
+        "<bpmn:condition xsi:type=\"bpmn:tFormalExpression\" language=\"feel\">documents &gt;= 3</bpmn:condition>")
+    assert 'language="feel"' in xml
+    index = DocumentIndex.build([SourceFile("v17_conditional.bpmn", xml.encode())])
+    spec, subs = build_spec([d.source for d in index.dependencies("v17_conditional")], "v17_conditional")
+    definition = _definition("v17_conditional")
+    runtime = CaseRuntime.start(Definition(0, "v17_conditional", spec, subs, definition.roles),
+                                {"left_programme": False, "documents": 1})
+    assert set(open_by_element(runtime)) == {"interview"}
+    _complete(runtime, "interview", {"left_programme": False, "documents": 4})
+    assert set(open_by_element(runtime)) == {"plan", "file_documents"}
