@@ -214,3 +214,25 @@ def test_a_feel_condition_waits_and_fires_too(frozen_clock):
     assert set(open_by_element(runtime)) == {"interview"}
     _complete(runtime, "interview", {"left_programme": False, "documents": 4})
     assert set(open_by_element(runtime)) == {"plan", "file_documents"}
+
+
+def test_an_error_beside_an_activity_is_not_taken_by_that_activitys_boundary(frozen_clock):
+    """SpiffWorkflow let the error boundary of `training` catch an error thrown beside it."""
+    runtime = CaseRuntime.start(_definition("v17_error_sibling"), {})
+    _complete(runtime, "funding", {"budget": 0})
+    assert runtime.failure is not None and runtime.failure.code == "NO_BUDGET"
+    assert "rescue" not in open_by_element(runtime)
+
+
+def test_without_the_inner_handler_the_boundary_catches_the_error(frozen_clock):
+    from pathways.engine.definitions import DocumentIndex, SourceFile, build_spec
+    from pathways.engine.runtime import Definition
+
+    xml = (FIXTURES / "v17_esp_catch_all.bpmn").read_text(encoding="utf-8")
+    xml = xml[:xml.index('<bpmn:subProcess id="inner_handler"')] + xml[xml.index("</bpmn:subProcess>") + 18:]
+    index = DocumentIndex.build([SourceFile("v17_esp_catch_all.bpmn", xml.encode())])
+    spec, subs = build_spec([d.source for d in index.dependencies("v17_esp_catch_all")], "v17_esp_catch_all")
+    roles = _definition("v17_conditional").roles
+    runtime = CaseRuntime.start(Definition(0, "v17_esp_catch_all", spec, subs, roles), {})
+    assert runtime.failure is None
+    assert runtime.completed and _ran(runtime, "boundary_end") and not _ran(runtime, "next")

@@ -22,8 +22,9 @@ Here, instead:
   (`case_data`), and what it wrote reaches the scope's other open paths when it ends (`after_task`):
   SpiffWorkflow gives each path its own copy of the data, a case has one.
 - Errors and escalations travel from the throwing scope outwards (`ScopedEvents.catch`): at each
-  level, the waiting catchers of that level (boundary events of the activity the event came out of)
-  first, then that level's own event sub-processes. By code, or catch-all when the start has no code.
+  level, the boundary events of the activity the event came out of first (never those of another
+  activity beside it), then that level's own event sub-processes. By code, or catch-all when the
+  catcher has no code.
 - An interrupting boundary event cancels its activity the moment it fires (`Boundary._update_hook`).
 """
 
@@ -35,6 +36,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import CodeEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import EventManager
 from SpiffWorkflow.util.task import TaskIterator, TaskState
@@ -212,10 +214,11 @@ class ScopedEvents(EventManager):  # type: ignore[misc]
     def catch(self, event: Any, internal: bool = True) -> int:
         if event.target is None:
             return int(super().catch(event, internal))
-        target = event.target
+        target, source = event.target, None  # source: the activity (of target) the event came out of
+        coded = isinstance(event.event_definition, CodeEventDefinition)
         while target is not None:
             tasks = [t for t in self.tasks.values() if t.workflow is target
-                     and t.task_spec.event_definition.catches(t, event)]
+                     and t.task_spec.event_definition.catches(t, event) and (not coded or _on(t, source))]
             if not tasks:
                 tasks = [t for t in self._starts_in(target) if t.task_spec.event_definition.catches(t, event)][:1]
             if tasks:
@@ -223,6 +226,8 @@ class ScopedEvents(EventManager):  # type: ignore[misc]
                     task.task_spec.catch(task, event)
                     task.task_spec._update(task)
                 return len(tasks)
+            parent_id = getattr(target, "parent_task_id", None)
+            source = self.workflow.get_task_from_id(parent_id) if parent_id is not None else None
             target = target.parent_workflow
         if internal:
             self.workflow.bpmn_events.append(event)
@@ -240,6 +245,15 @@ class ScopedEvents(EventManager):  # type: ignore[misc]
             if listener is not None and listener.workflow is scope and is_listener(listener):
                 found.append(task)
         return found
+
+
+def _on(task: Any, source: Any) -> bool:
+    """Whether a catching task may take an error or escalation that came out of `source`: a boundary
+    event only if it is attached to `source` (SpiffWorkflow let any waiting boundary event of the
+    level take it, even one on an activity beside the one that threw)."""
+    if not isinstance(task.task_spec, BoundaryEvent):
+        return True
+    return source is not None and task.parent is source.parent
 
 
 def install(workflow: Any) -> None:
