@@ -35,6 +35,13 @@ def test_interrupting_message_start_cancels_the_open_tasks_of_the_scope(frozen_c
     assert runtime.completed
 
 
+def test_the_stage_of_an_event_sub_process_is_entered_when_it_starts_not_while_it_listens(frozen_clock):
+    runtime = CaseRuntime.start(_definition("v17_esp_message"), {})
+    assert runtime.enter_stages() == [("Ocena", "assess")]
+    runtime.receive_message("person_left", {})
+    assert runtime.enter_stages() == [("Zakończenie", "left_programme")]
+
+
 def test_non_interrupting_message_start_runs_beside_the_work_and_again(frozen_clock):
     runtime = CaseRuntime.start(_definition("v17_esp_message"), {"notes": 0})
     runtime.receive_message("note_added", {})

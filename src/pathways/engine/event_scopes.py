@@ -74,7 +74,12 @@ def _listening(workflow: Any) -> bool:
 
 def is_listener(task: Any) -> bool:
     """An event sub-process instance still waiting at its start event."""
-    return getattr(task.task_spec, "event_subprocess", False) and not task.internal_data.get(TRIGGERED)
+    return bool(getattr(task.task_spec, "event_subprocess", False)) and not task.internal_data.get(TRIGGERED)
+
+
+def listening(task: Any) -> bool:
+    """A listener, or a task of a listener's sub-process: not entered yet (stages, `CaseRuntime`)."""
+    return bool(is_listener(task) or _listening(task.workflow))
 
 
 class EventStart(StartEvent):  # type: ignore[misc]

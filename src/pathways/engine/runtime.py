@@ -248,7 +248,8 @@ class CaseRuntime:
     @staticmethod
     def _stage_pending(task: Any) -> bool:
         stage = getattr(task.task_spec, "extensions", {}).get("stage")
-        return bool(stage) and task.has_state(_ENTERED) and not task.internal_data.get(_STAGE_SEEN)
+        return (bool(stage) and task.has_state(_ENTERED) and not task.internal_data.get(_STAGE_SEEN)
+                and not event_scopes.listening(task))
 
     @staticmethod
     def _outcome_pending(task: Any) -> bool:
@@ -371,7 +372,7 @@ class CaseRuntime:
         entered = []
         for task in self.workflow.get_tasks(state=_ENTERED):
             stage = getattr(task.task_spec, "extensions", {}).get("stage")
-            if stage and not task.internal_data.get(_STAGE_SEEN):
+            if stage and not task.internal_data.get(_STAGE_SEEN) and not event_scopes.listening(task):
                 task.internal_data[_STAGE_SEEN] = True
                 entered.append((task.last_state_change, stage, task.task_spec.bpmn_id))
         return [(stage, element) for _, stage, element in sorted(entered)]
