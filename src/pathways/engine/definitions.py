@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pathways.base.xml import XmlProblem, parse_xml
-from pathways.engine import implicit, links
+from pathways.engine import event_scopes, implicit, links
 from pathways.engine.budget import bound_multi_instance
 from pathways.engine.deciding import DMN_SUFFIXES
 from pathways.engine.errors import InvalidDefinition
@@ -176,4 +176,5 @@ def build_spec(files: Iterable[SourceFile], key: str, dmn_language: str = "feel"
             detail = f"{detail.rstrip('. ')} {tag}"
         raise InvalidDefinition(f"process {key!r} cannot be built: {detail}") from exc
     bound_multi_instance(spec, *subprocess_specs.values())
+    event_scopes.prepare(spec, subprocess_specs)
     return spec, subprocess_specs

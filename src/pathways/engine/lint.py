@@ -18,6 +18,7 @@ from pathways.engine import feel_conditions, juel, lint_camunda
 from pathways.engine.definitions import Document, DocumentIndex, SourceFile, build_spec, etree_localname
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.lint_dmn import check_dmn
+from pathways.engine.lint_events import check_events
 from pathways.engine.lint_structure import check_structure
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS, read_assignment
 from pathways.engine.problems import Problem
@@ -104,6 +105,7 @@ def _check_bpmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> I
                 yield _problem(doc, process, problem, "e.g. P5Y, P10Y6M or P30D (docs/privacy.md)")
     yield from _check_unique_ids(doc)
     yield from check_structure(doc)
+    yield from check_events(doc)
     yield from lint_camunda.check_file(doc)
     lane_of = {ref.text.strip(): ref.getparent() for ref in root.iter(_q("flowNodeRef")) if ref.text}
     for node in root.iter():
@@ -135,7 +137,7 @@ def _check_node(doc: Document, index: DocumentIndex, roles: RoleVocabulary, node
         yield from _check_human_task(doc, roles, node, lane_of.get(node.get("id", "")))
     elif name in ("exclusiveGateway", "inclusiveGateway"):
         yield from _check_gateway(doc, node)
-    elif name == "conditionExpression":
+    elif name in ("conditionExpression", "condition"):
         yield from _check_condition(doc, node)
     elif name == "scriptTask":
         yield from _check_script(doc, node)
@@ -215,7 +217,12 @@ def _check_gateway(doc: Document, node: Any) -> Iterator[Problem]:
 
 
 def _check_condition(doc: Document, node: Any) -> Iterator[Problem]:
+    """A flow's condition, or a conditional event's (located at the event; an empty one: `lint_events`)."""
     text, flow = (node.text or "").strip(), node.getparent()
+    if etree_localname(node.tag) == "condition":
+        if etree_localname(flow.tag) != "conditionalEventDefinition" or not text:
+            return
+        flow = flow.getparent()
     if text and feel_conditions.is_feel(feel_conditions.language_of(node)):
         yield from _check_feel_condition(doc, flow, feel_conditions.source_of(text))
     elif not text:

@@ -59,6 +59,8 @@ IGNORED_ATTRIBUTES = {
     "decisionRefTenantId": "pathways has no tenants",
     "errorMessage": "the error's code is what pathways keeps (docs/engine.md); its message is not shown",
     "diagramRelationId": "a modeler's bookkeeping: nothing to run",
+    "variableName": "pathways evaluates a conditional event's condition after every change of the case data",
+    "variableEvents": "pathways evaluates a conditional event's condition after every change of the case data",
 }
 #: extension elements pathways does not apply, with what it does instead
 IGNORED_ELEMENTS = {
@@ -78,9 +80,10 @@ READ_ATTRIBUTES = frozenset({"candidateGroups", "dueDate", "priority", "decision
 #: (extension elements: those directly under bpmn:extensionElements; what is inside them belongs to them)
 READ_ELEMENTS = frozenset({"properties", "formData", "connector"})
 _CALLS_CODE = ("class", "delegateExpression", "type")
-#: elements whose text pathways runs as Python, untranslated (flow conditions are translated: `engine.juel`)
+#: elements whose text pathways runs as Python, untranslated (flow and conditional event conditions are
+#: translated: `engine.juel`)
 _PYTHON_ELSEWHERE = {"completionCondition": "multi-instance completion condition",
-                     "loopCardinality": "multi-instance cardinality", "condition": "conditional event condition"}
+                     "loopCardinality": "multi-instance cardinality"}
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ def check_condition(doc: Document, flow: Any, text: str) -> Iterator[Problem]:
 
 def untranslated(doc: Document, owner: Any, what: str, text: str) -> Iterator[Problem]:
     """A Camunda expression where pathways reads Python but does not translate (a due date, a multi-instance
-    cardinality or completion condition, a conditional event): an error whose hint is the Python to write."""
+    cardinality or completion condition): an error whose hint is the Python to write."""
     try:
         hint = f"write it in Python: {juel.translate(text)}"
     except juel.JuelError as exc:
@@ -143,7 +146,7 @@ def check_file(doc: Document) -> Iterator[Problem]:
             yield from _unused_elements(doc, node)
         elif name in _PYTHON_ELSEWHERE and juel.is_juel(node.text):
             owner = node.getparent()
-            if etree_localname(owner.tag) in ("multiInstanceLoopCharacteristics", "conditionalEventDefinition"):
+            if etree_localname(owner.tag) == "multiInstanceLoopCharacteristics":
                 owner = owner.getparent()
             yield from untranslated(doc, owner, _PYTHON_ELSEWHERE[name], node.text or "")
         else:

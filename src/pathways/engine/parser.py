@@ -13,15 +13,21 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
 from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
-    BoundaryEvent,
     EndEvent,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
     ManualTask,
-    StartEvent,
 )
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
@@ -33,8 +39,9 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from pathways.engine import compensation, feel_conditions, message_events
+from pathways.engine import compensation, conditional, feel_conditions, message_events
 from pathways.engine.deciding import DecisionFiles, uses_feel
+from pathways.engine.event_scopes import Boundary, EventStart
 from pathways.engine.timers import make_timer_definition
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -113,6 +120,10 @@ class _TimerMixin:
                 return make_timer_definition(kind, name, (node.text or "").strip(), description)
         raise ValidationException("timer has no timeDate, timeDuration or timeCycle", self.node, self.filename)
 
+    def parse_conditional_event(self, event: Any) -> Any:
+        """A condition read as flows' are (Python, FEEL or a translated Camunda expression: `engine.conditional`)."""
+        return conditional.parse(self, event)
+
 
 class PathwaysStartEventParser(_TimerMixin, CamundaStartEventParser):  # type: ignore[misc]
     """A start event may carry a start form (`camunda:formData`, as Camunda Modeler writes it):
@@ -122,8 +133,21 @@ class PathwaysStartEventParser(_TimerMixin, CamundaStartEventParser):  # type: i
     get_enum_field = UserTaskParser.get_enum_field
 
     def create_task(self) -> Any:
-        task = super().create_task()
+        if self.node.getparent().get("triggeredByEvent") == "true":
+            task = self._event_subprocess_start()
+        else:
+            task = super().create_task()
         task.form = self.get_form()
+        return task
+
+    def _event_subprocess_start(self) -> Any:
+        """The start of an event sub-process: also error and escalation starts, and `isInterrupting`
+        (`engine.event_scopes`)."""
+        definition = self.get_event_definition([MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH,
+                                                CONDITIONAL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH])
+        task = self._create_task(definition)
+        self.spec.start.connect(task)
+        task.interrupting = (self.node.get("isInterrupting") or "true").strip().lower() != "false"
         return task
 
 
@@ -184,9 +208,9 @@ class PathwaysParser(CamundaParser):  # type: ignore[misc]
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (PathwaysUserTaskParser, UserTask),
         full_tag("manualTask"): (PathwaysManualTaskParser, ManualTask),
-        full_tag("startEvent"): (PathwaysStartEventParser, StartEvent),
+        full_tag("startEvent"): (PathwaysStartEventParser, EventStart),
         full_tag("intermediateCatchEvent"): (PathwaysCatchEventParser, IntermediateCatchEvent),
-        full_tag("boundaryEvent"): (PathwaysBoundaryEventParser, BoundaryEvent),
+        full_tag("boundaryEvent"): (PathwaysBoundaryEventParser, Boundary),
         full_tag("intermediateThrowEvent"): (PathwaysThrowEventParser, IntermediateThrowEvent),
         full_tag("endEvent"): (PathwaysEndEventParser, EndEvent),
     }

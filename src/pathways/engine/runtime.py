@@ -25,7 +25,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from pathways.base import clock, logs
-from pathways.engine import history, measures, message_events, state, timers, uncaught
+from pathways.engine import conditional, event_scopes, history, measures, message_events, state, timers, uncaught
 from pathways.engine.budget import EngineLimits, StepBudget, check_state_size
 from pathways.engine.deciding import DECIDED
 from pathways.engine.errors import (
@@ -185,10 +185,19 @@ def _located(exc: Exception) -> ScriptError:
                        reference=reference)
 
 
+def _after_task(task: Any) -> None:
+    """`did_complete_task`: stop at an uncaught error, else share what an event sub-process wrote and
+    evaluate the conditional events again."""
+    uncaught.watch(task)
+    event_scopes.after_task(task)
+    conditional.after_task(task)
+
+
 class CaseRuntime:
     def __init__(self, definition: Definition, workflow: Any, limits: EngineLimits | None = None) -> None:
         self.definition = definition
         self.workflow = workflow
+        event_scopes.install(workflow)  # event sub-processes and scoped errors (`engine.event_scopes`)
         self.limits = limits or EngineLimits()
         self.stored_bytes = 0  # the size of the snapshot this workflow was restored from or last dumped
         self.failure: uncaught.Failure | None = None  # an uncaught error or escalation ended the case
@@ -241,7 +250,8 @@ class CaseRuntime:
     @staticmethod
     def _stage_pending(task: Any) -> bool:
         stage = getattr(task.task_spec, "extensions", {}).get("stage")
-        return bool(stage) and task.has_state(_ENTERED) and not task.internal_data.get(_STAGE_SEEN)
+        return (bool(stage) and task.has_state(_ENTERED) and not task.internal_data.get(_STAGE_SEEN)
+                and not event_scopes.listening(task))
 
     @staticmethod
     def _outcome_pending(task: Any) -> bool:
@@ -261,7 +271,8 @@ class CaseRuntime:
     def _steps(self) -> None:
         """Run the engine's steps; an uncaught error end event stops them and fails the case."""
         with contextlib.suppress(uncaught.Uncaught):
-            _run(self.workflow.do_engine_steps, StepBudget(self.limits), uncaught.watch)
+            _run(conditional.reevaluate, self.workflow)  # the data may have changed (`engine.conditional`)
+            _run(self.workflow.do_engine_steps, StepBudget(self.limits), _after_task)
         failure, others = uncaught.take(self.workflow)
         self.outbox.extend(others)
         if failure is not None and self.failure is None:
@@ -372,7 +383,7 @@ class CaseRuntime:
         entered = []
         for task in self.workflow.get_tasks(state=_ENTERED):
             stage = getattr(task.task_spec, "extensions", {}).get("stage")
-            if stage and not task.internal_data.get(_STAGE_SEEN):
+            if stage and not task.internal_data.get(_STAGE_SEEN) and not event_scopes.listening(task):
                 task.internal_data[_STAGE_SEEN] = True
                 entered.append((task.last_state_change, stage, task.task_spec.bpmn_id))
         return [(stage, element) for _, stage, element in sorted(entered)]
