@@ -163,7 +163,7 @@ class PathwaysThrowEventParser(compensation.ThrowParserMixin, CamundaIntermediat
     pass
 
 
-class PathwaysEndEventParser(compensation.ThrowParserMixin, message_events.SignalEndEventParser):  # type: ignore[misc]
+class PathwaysEndEventParser(compensation.ThrowParserMixin, message_events.SignalEndEventParser):
     pass
 
 
