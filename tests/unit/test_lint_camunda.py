@@ -100,11 +100,18 @@ def test_an_expression_assignee_is_refused(roles, assignee: str) -> None:
     assert "camunda:assignee" in error.message and "user name" in error.hint and error.line == TASK_LINE
 
 
-def test_candidate_users_are_a_warning_that_they_are_not_applied(roles) -> None:
-    [warning] = of(run(roles, model('<bpmn:userTask id="work" camunda:candidateUsers="anna, adam" />')),
-                   "work", "warning")
-    assert "candidateUsers" in warning.message and "not applied" in warning.message
-    assert "camunda:assignee" in warning.hint
+def test_literal_candidate_users_lint_clean_and_are_named_for_deploy(roles) -> None:
+    text = model('<bpmn:userTask id="work" camunda:candidateUsers="anna, adam" />')
+    assert of(run(roles, text), "work", "warning") == [] and of(run(roles, text), "work", "error") == []
+    index = DocumentIndex.build([SourceFile("p.bpmn", text.encode())])
+    assert [(n.username, n.attribute) for n in named_assignees(index)] == [("anna", "candidateUsers"),
+                                                                             ("adam", "candidateUsers")]
+
+
+@pytest.mark.parametrize("users", ["${approvers}", "anna, #{boss}"])
+def test_candidate_users_with_an_expression_are_refused(roles, users: str) -> None:
+    [error] = of(run(roles, model(f'<bpmn:userTask id="work" camunda:candidateUsers="{users}" />')), "work", "error")
+    assert "camunda:candidateUsers" in error.message and "user names" in error.hint and error.line == TASK_LINE
 
 
 @pytest.mark.parametrize("attribute", ["formKey", "asyncBefore", "asyncAfter", "exclusive", "jobPriority",

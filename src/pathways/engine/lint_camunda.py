@@ -7,8 +7,8 @@
 - `camunda:assignee` pre-assigns a user task to one user (`pathways.engine.preassign`). It must be
   a literal user name: an expression (`${initiator}`) is refused. Whether the user exists is
   not known here (lint sees no database): `deploy` checks it (`named_assignees`).
-- `camunda:candidateUsers` is not applied: pathways offers tasks to roles in agencies (the
-  `task_offers` rows), and offering to single users would need a new table. Lint says so.
+- `camunda:candidateUsers` offers a user task to the named users instead of its roles' queue
+  (`pathways.engine.candidate_users`): literal user names only, checked by `deploy` like the assignee.
 - Every other Camunda attribute or extension element that neither SpiffWorkflow nor pathways
   reads is a warning naming it and what pathways does instead: nothing is dropped silently.
 """
@@ -90,6 +90,7 @@ class NamedUser:
     doc: Document
     node: Any
     username: str
+    attribute: str = "assignee"
 
 
 def check_condition(doc: Document, flow: Any, text: str) -> Iterator[Problem]:
@@ -120,17 +121,17 @@ def untranslated(doc: Document, owner: Any, what: str, text: str) -> Iterator[Pr
 
 
 def check_assignment(doc: Document, node: Any) -> Iterator[Problem]:
-    """`camunda:assignee` (a literal user name) and `camunda:candidateUsers` (not applied) of a human task."""
+    """`camunda:assignee` (a literal user name) and `camunda:candidateUsers` (literal names) of a human task."""
     assignee = (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip()
     if assignee and (juel.is_juel(assignee) or "${" in assignee or "#{" in assignee):
         yield located(doc, node, f"camunda:assignee {assignee[:60]!r} is an expression, which pathways cannot "
                       "resolve to a user", "write a user name (e.g. anna.kowalska), or leave it empty: the task is "
                       "offered to the lane's role and whoever holds it claims it")
     users = (node.get(f"{{{CAMUNDA_NS}}}candidateUsers") or "").strip()
-    if users:
-        yield located(doc, node, f"camunda:candidateUsers {users[:60]!r} is not applied: the task is offered to its "
-                      "roles only", "offer it to a role (its lane or camunda:candidateGroups); to give it to one "
-                      "person, set camunda:assignee", "warning")
+    if users and ("${" in users or "#{" in users):
+        yield located(doc, node, f"camunda:candidateUsers {users[:60]!r} holds an expression, which pathways cannot "
+                      "resolve to users", "write user names separated by commas (anna.kowalska, jan.nowak), or leave "
+                      "it empty: the task is offered to the lane's role")
 
 
 def check_file(doc: Document) -> Iterator[Problem]:
@@ -177,7 +178,8 @@ def _unused_elements(doc: Document, extensions: Any) -> Iterator[Problem]:
 
 
 def named_assignees(index: DocumentIndex) -> list[NamedUser]:
-    """The literal `camunda:assignee` user names of the indexed BPMN files (expressions excluded)."""
+    """The literal `camunda:assignee` and `camunda:candidateUsers` user names of the indexed BPMN files
+    (expressions excluded)."""
     found = []
     for doc in index.documents:
         if doc.kind != "bpmn":
@@ -186,11 +188,15 @@ def named_assignees(index: DocumentIndex) -> list[NamedUser]:
             name = (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip()
             if name and "{" not in name:
                 found.append(NamedUser(doc, node, name))
+            users = node.get(f"{{{CAMUNDA_NS}}}candidateUsers") or ""
+            if "{" not in users:
+                found.extend(NamedUser(doc, node, u.strip(), "candidateUsers") for u in users.split(",") if u.strip())
     return found
 
 
 def unknown_user(named: NamedUser) -> Problem:
-    return located(named.doc, named.node, f"camunda:assignee {named.username!r} is not a user of this installation",
+    return located(named.doc, named.node,
+                   f"camunda:{named.attribute} {named.username!r} is not a user of this installation",
                    "write an existing user name (pathways users list), or leave it empty")
 
 

@@ -62,17 +62,20 @@ class TaskAssignment:
     due_date: str | None = None
     priority: int = 50
     assignee: str | None = None  # a literal user name (`engine.preassign`); expressions are refused by lint
+    candidate_users: tuple[str, ...] = ()  # literal user names (`engine.candidate_users`)
 
 
 def read_assignment(node: Any) -> TaskAssignment:
     attr = node.attrib.get
     groups = attr(f"{{{CAMUNDA_NS}}}candidateGroups") or ""
+    users = attr(f"{{{CAMUNDA_NS}}}candidateUsers") or ""
     priority_text = (attr(f"{{{CAMUNDA_NS}}}priority") or "").strip()
     return TaskAssignment(
         candidate_groups=tuple(g.strip() for g in groups.split(",") if g.strip()),
         due_date=(attr(f"{{{CAMUNDA_NS}}}dueDate") or "").strip() or None,
         priority=int(priority_text) if priority_text.lstrip("-").isdigit() else 50,
         assignee=(attr(f"{{{CAMUNDA_NS}}}assignee") or "").strip() or None,
+        candidate_users=tuple(u.strip() for u in users.split(",") if u.strip()),
     )
 
 
