@@ -190,8 +190,8 @@ class Rows:
         case.version += 1
         self._write_tasks(conn)
         for model, rows in ((HumanTask, self.tasks), (TaskCandidate, self.candidates), (TaskOffer, self.offers),
-                            (TaskUserOffer, self.user_offers), (StageVisit, self.visits), (Timer, self.new_timers), (CaseEvent, self._sealed_events()),
-                            (Measure, self.measures)):
+                            (TaskUserOffer, self.user_offers), (StageVisit, self.visits),
+                            (Timer, self.new_timers), (CaseEvent, self._sealed_events()), (Measure, self.measures)):
             if rows:
                 conn.execute(Sql.inserts[model], rows)
         if self.moved_timers:
