@@ -123,7 +123,7 @@ def test_an_attribute_nothing_applies_is_a_warning_naming_it(roles, attribute: s
     assert warning.hint == IGNORED_ATTRIBUTES.get(attribute, "pathways does not read this Camunda attribute")
 
 
-@pytest.mark.parametrize("element", ["inputOutput", "executionListener", "taskListener", "failedJobRetryTimeCycle"])
+@pytest.mark.parametrize("element", ["executionListener", "taskListener", "failedJobRetryTimeCycle"])
 def test_an_extension_element_nothing_applies_is_a_warning_on_its_owner(roles, element: str) -> None:
     task = (f'<bpmn:userTask id="work"><bpmn:extensionElements><camunda:{element}><camunda:inputParameter '
             'name="a">1</camunda:inputParameter></camunda:' + element + '></bpmn:extensionElements></bpmn:userTask>')
@@ -166,11 +166,7 @@ def test_the_f17_fixtures_have_no_errors(roles) -> None:
 
 @pytest.mark.parametrize(("task", "element", "python"), [
     ('<bpmn:userTask id="work" camunda:dueDate="${due}" />', "work", "due"),
-    ('<bpmn:userTask id="work"><bpmn:multiInstanceLoopCharacteristics><bpmn:completionCondition>'
-     '${done ge 2}</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>', "work",
-     "done >= 2"),
-    ('<bpmn:userTask id="work"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>${n}'
-     '</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>', "work", "n"),
+    # (a multi-instance's cardinality and completion condition are translated: tests/unit/test_multi.py)
 ])
 def test_an_expression_where_python_is_read_untranslated_is_refused_with_the_python_to_write(
         roles, task: str, element: str, python: str) -> None:

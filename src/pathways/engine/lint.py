@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 
 from pathways.decisions import feel
-from pathways.engine import feel_conditions, juel, lint_camunda
+from pathways.engine import data_objects, feel_conditions, juel, lint_camunda, lint_data, lint_multi
 from pathways.engine.definitions import Document, DocumentIndex, SourceFile, build_spec, etree_localname
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.lint_dmn import check_dmn
@@ -105,6 +105,8 @@ def _check_bpmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> I
     yield from _check_unique_ids(doc)
     yield from check_structure(doc)
     yield from lint_camunda.check_file(doc)
+    yield from lint_data.check_file(doc)
+    yield from lint_multi.check_file(doc)
     lane_of = {ref.text.strip(): ref.getparent() for ref in root.iter(_q("flowNodeRef")) if ref.text}
     for node in root.iter():
         if isinstance(node.tag, str):
@@ -121,6 +123,8 @@ def _check_unique_ids(doc: Document) -> Iterator[Problem]:
             used.setdefault(node.get("id"), []).append(node)
     for node_id, nodes in used.items():
         bpmn = [n for n in nodes if etree.QName(n).namespace == BPMN_NS]
+        if data_objects.form_field_of_object(bpmn, nodes):  # the form writes the data object: the same name
+            continue
         if bpmn and len(nodes) > 1:
             others = ", ".join(f"{etree_localname(n.tag)} on line {n.sourceline}" for n in nodes if n is not bpmn[0])
             yield _problem(doc, bpmn[0], f"id {node_id!r} is also used by: {others}",

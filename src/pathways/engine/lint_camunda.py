@@ -21,7 +21,7 @@ from typing import Any
 
 from lxml import etree
 
-from pathways.engine import juel
+from pathways.engine import juel, lint_calls
 from pathways.engine.definitions import Document, DocumentIndex, etree_localname
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS
 from pathways.engine.problems import Problem, located
@@ -43,9 +43,6 @@ IGNORED_ATTRIBUTES = {
     "candidateStarterGroups": "who may start a case is decided by roles (docs/security.md)",
     "candidateStarterUsers": "who may start a case is decided by roles (docs/security.md)",
     "initiator": "the user who started the case is recorded in its CaseStarted event, not in a variable",
-    "calledElementBinding": "the called process is the version deployed together with the caller",
-    "calledElementVersion": "the called process is the version deployed together with the caller",
-    "calledElementVersionTag": "the called process is the version deployed together with the caller",
     "calledElementTenantId": "pathways has no tenants", "tenantId": "pathways has no tenants",
     "caseRef": "pathways runs no CMMN cases",
     "variableMappingClass": "the called process gets the caller's data as it is",
@@ -62,9 +59,8 @@ IGNORED_ATTRIBUTES = {
 }
 #: extension elements pathways does not apply, with what it does instead
 IGNORED_ELEMENTS = {
-    "inputOutput": "input/output mappings are not applied: the element reads and writes the case data directly",
-    "in": "call activity mappings are not applied: the called process gets all of the caller's data",
-    "out": "call activity mappings are not applied: the caller gets all of the called process's data back",
+    "in": "variable mappings are applied on call activities only (engine.mappings)",
+    "out": "variable mappings are applied on call activities only (engine.mappings)",
     "executionListener": "listeners are not run: put the work in a script task",
     "taskListener": "listeners are not run: put the work in a script task",
     "failedJobRetryTimeCycle": "failed steps are not retried by a job executor",
@@ -74,11 +70,15 @@ IGNORED_ELEMENTS = {
 #: attributes and extension elements read by SpiffWorkflow or pathways (or refused elsewhere)
 READ_ATTRIBUTES = frozenset({"candidateGroups", "dueDate", "priority", "decisionRef", "resultVariable", "expression",
                              "collection", "elementVariable", "assignee", "candidateUsers", "class",
-                             "delegateExpression", "type", "topic"})
+                             "delegateExpression", "type", "topic", "calledElementBinding", "calledElementVersion",
+                             "calledElementVersionTag"})  # (the call activity's binding: `lint_calls`)
 #: (extension elements: those directly under bpmn:extensionElements; what is inside them belongs to them)
-READ_ELEMENTS = frozenset({"properties", "formData", "connector"})
+READ_ELEMENTS = frozenset({"properties", "formData", "connector", "inputOutput"})
+#: extension elements read on call activities only (`engine.mappings`)
+CALL_ELEMENTS = frozenset({"in", "out"})
 _CALLS_CODE = ("class", "delegateExpression", "type")
-#: elements whose text pathways runs as Python, untranslated (flow conditions are translated: `engine.juel`)
+#: elements whose text pathways runs as Python, untranslated (flow conditions and a multi-instance's
+#: cardinality and completion condition are translated: `engine.juel`, `engine.multi`)
 _PYTHON_ELSEWHERE = {"completionCondition": "multi-instance completion condition",
                      "loopCardinality": "multi-instance cardinality", "condition": "conditional event condition"}
 
@@ -135,7 +135,9 @@ def check_assignment(doc: Document, node: Any) -> Iterator[Problem]:
 
 
 def check_file(doc: Document) -> Iterator[Problem]:
-    """The Camunda attributes and extension elements of a BPMN file that nothing applies."""
+    """The Camunda attributes and extension elements of a BPMN file that nothing applies; call activities'
+    bindings and variable mappings (`lint_calls`)."""
+    yield from lint_calls.check_file(doc)
     for node in doc.root.iter():
         if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS:
             continue
@@ -143,13 +145,23 @@ def check_file(doc: Document) -> Iterator[Problem]:
         if name == "extensionElements":
             yield from _unused_elements(doc, node)
         elif name in _PYTHON_ELSEWHERE and juel.is_juel(node.text):
-            owner = node.getparent()
-            if etree_localname(owner.tag) in ("multiInstanceLoopCharacteristics", "conditionalEventDefinition"):
-                owner = owner.getparent()
-            yield from untranslated(doc, owner, _PYTHON_ELSEWHERE[name], node.text or "")
+            yield from _expression_elsewhere(doc, node, name)
         else:
             yield from _unused_attributes(doc, node)
             yield from _calls_code(doc, node, name)
+
+
+def _expression_elsewhere(doc: Document, node: Any, name: str) -> Iterator[Problem]:
+    """A Camunda expression in a multi-instance's cardinality or completion condition is translated
+    (`engine.multi`): its translation, as for a flow's condition; elsewhere it is refused with the Python."""
+    owner = node.getparent()
+    kind = etree_localname(owner.tag)
+    if kind in ("multiInstanceLoopCharacteristics", "conditionalEventDefinition"):
+        owner = owner.getparent()
+    if kind == "multiInstanceLoopCharacteristics":
+        yield from check_condition(doc, owner, node.text or "")
+    else:
+        yield from untranslated(doc, owner, _PYTHON_ELSEWHERE[name], node.text or "")
 
 
 def _calls_code(doc: Document, node: Any, name: str) -> Iterator[Problem]:
@@ -172,6 +184,8 @@ def _unused_elements(doc: Document, extensions: Any) -> Iterator[Problem]:
         if not isinstance(child.tag, str) or etree.QName(child).namespace != CAMUNDA_NS:
             continue
         name = etree_localname(child.tag)
+        if name in CALL_ELEMENTS and etree_localname(owner.tag) == "callActivity":
+            continue
         if name not in READ_ELEMENTS:
             yield located(doc, owner, f"camunda:{name} is not applied",
                           IGNORED_ELEMENTS.get(name, "pathways does not read this Camunda extension"), "warning")

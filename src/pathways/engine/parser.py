@@ -30,7 +30,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from pathways.engine import feel_conditions
+from pathways.engine import feel_conditions, mappings, multi
 from pathways.engine.deciding import DecisionFiles, uses_feel
 from pathways.engine.timers import make_timer_definition
 
@@ -157,7 +157,9 @@ _PROPERTY_PARSERS: dict[type, type] = {}
 
 def _with_properties(parser_class: type) -> type:
     if parser_class not in _PROPERTY_PARSERS:
-        _PROPERTY_PARSERS[parser_class] = type(parser_class.__name__, (_PropertiesMixin, parser_class), {})
+        _PROPERTY_PARSERS[parser_class] = type(parser_class.__name__,
+                                               (_PropertiesMixin, mappings.MappingParserMixin,
+                                                multi.MultiInstanceParserMixin, parser_class), {})
     return _PROPERTY_PARSERS[parser_class]
 
 
