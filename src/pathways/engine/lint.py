@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 
 from pathways.decisions import feel
-from pathways.engine import data_objects, feel_conditions, juel, lint_camunda, lint_data, lint_multi
+from pathways.engine import data_objects, feel_conditions, juel, lint_calls, lint_camunda, lint_data, lint_multi
 from pathways.engine.definitions import Document, DocumentIndex, SourceFile, build_spec, etree_localname
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.lint_dmn import check_dmn
@@ -264,9 +264,12 @@ def _check_timer(doc: Document, node: Any) -> Iterator[Problem]:
 
 
 def _check_build(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> Iterator[Problem]:
-    """Build each executable process of this file with the real parser (not when its structure is refused:
-    the parser would only repeat a problem `check_structure` located, less clearly)."""
-    if any(p.severity == "error" for p in check_structure(doc)):
+    """Build each executable process of this file with the real parser (not when its structure, a
+    multi-instance, a data store or a mapping is refused: the parser would only repeat a problem located
+    already, less clearly)."""
+    refused = (*check_structure(doc), *lint_multi.check_file(doc), *lint_data.check_file(doc),
+               *lint_calls.check_file(doc))  # (multi-instance, data, mappings: the parser would fail there too)
+    if any(p.severity == "error" for p in refused):
         return
     for key, _name, owner in index.executable_processes():
         if owner is not doc:
