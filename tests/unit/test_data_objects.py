@@ -46,7 +46,8 @@ STORE = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:endEvent id="end" />
   </bpmn:process>
 </bpmn:definitions>"""
-WRITES = '<bpmn:dataOutputAssociation id="a1"><bpmn:targetRef>register_ref</bpmn:targetRef></bpmn:dataOutputAssociation>'
+WRITES = ('<bpmn:dataOutputAssociation id="a1"><bpmn:targetRef>register_ref</bpmn:targetRef>'
+          '</bpmn:dataOutputAssociation>')
 
 
 def _problems(roles, text: str) -> list:

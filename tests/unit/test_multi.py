@@ -104,7 +104,8 @@ def _lint(roles, loop: str) -> list:
     ('<bpmn:multiInstanceLoopCharacteristics behavior="Complex"><bpmn:loopCardinality>2</bpmn:loopCardinality>'
      '</bpmn:multiInstanceLoopCharacteristics>', "behavior 'Complex' is not run"),
     ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="xs" camunda:elementVariable="x">'
-     '<bpmn:loopCardinality>2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>', "both a loopCardinality"),
+     '<bpmn:loopCardinality>2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>',
+     "both a loopCardinality"),
     ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="${case.items}" camunda:elementVariable="x" />',
      "is not a variable"),
     ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="xs" camunda:elementVariable="x-y" />',
