@@ -70,15 +70,27 @@ def test_a_data_store_drawn_only_is_a_warning_and_the_process_runs(roles, frozen
     assert list(open_by_element(runtime)) == ["work"]
 
 
-@pytest.mark.parametrize(("fragment", "element", "words"), [
-    ('<bpmn:dataObject id="bad-id" />', "bad-id", "is not a variable name"),
-    ('<bpmn:dataObjectReference id="dangling" dataObjectRef="nothing" />', "dangling", "refers to no data object"),
+BAD_ID = '<bpmn:dataObject id="bad-id" /><bpmn:dataObjectReference id="bad_ref" dataObjectRef="bad-id" />'
+USES_BAD = ('<bpmn:dataOutputAssociation id="a2"><bpmn:targetRef>bad_ref</bpmn:targetRef>'
+            '</bpmn:dataOutputAssociation>')
+
+
+@pytest.mark.parametrize(("fragment", "association", "element", "words"), [
+    (BAD_ID, USES_BAD, "bad-id", "is not a variable name"),
+    ('<bpmn:dataObjectReference id="dangling" dataObjectRef="nothing" />', "", "dangling", "refers to no data object"),
 ])
-def test_a_data_object_pathways_could_not_name_is_refused(roles, fragment: str, element: str, words: str) -> None:
+def test_a_data_object_pathways_could_not_name_is_refused(roles, fragment: str, association: str, element: str,
+                                                          words: str) -> None:
     text = STORE.replace('<bpmn:dataStoreReference id="register_ref" name="Rejestr" dataStoreRef="register" />',
-                         fragment).replace("ASSOCIATION", "")
+                         fragment).replace("ASSOCIATION", association)
     errors = [p for p in _problems(roles, text) if p.severity == "error"]
     assert [(p.element, words in p.message, p.line) for p in errors] == [(element, True, 6)]
+
+
+def test_a_data_object_no_task_uses_may_have_any_id(roles) -> None:  # drawn for the reader (other tools' ids)
+    text = STORE.replace('<bpmn:dataStoreReference id="register_ref" name="Rejestr" dataStoreRef="register" />',
+                         BAD_ID).replace("ASSOCIATION", "")
+    assert [p for p in _problems(roles, text) if p.severity == "error"] == []
 
 
 def test_a_form_field_may_carry_its_data_objects_id(roles) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pathways.engine import juel
 from pathways.engine.definitions import Document
+from pathways.engine.lint_multi import executable
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS
 from pathways.engine.problems import Problem, located
 from pathways.engine.sandbox import check_source
@@ -31,12 +32,17 @@ def _c(name: str) -> str:
 
 
 def check_file(doc: Document) -> Iterator[Problem]:
-    for node in doc.root.iter(f"{{{BPMN_NS}}}callActivity"):
+    for process in executable(doc.root):
+        yield from _check_process(doc, process)
+
+
+def _check_process(doc: Document, process: Any) -> Iterator[Problem]:
+    for node in process.iter(f"{{{BPMN_NS}}}callActivity"):
         yield from _binding(doc, node)
         for kind in ("in", "out"):
             for mapping in node.findall(f"./{{{BPMN_NS}}}extensionElements/{_c(kind)}"):
                 yield from _call_mapping(doc, node, kind, mapping)
-    for io in doc.root.iter(_c("inputOutput")):
+    for io in process.iter(_c("inputOutput")):
         owner = io.getparent().getparent()
         for parameter in io:
             if isinstance(parameter.tag, str) and parameter.tag in (_c("inputParameter"), _c("outputParameter")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pathways.engine.lint_multi import executable
 from pathways.engine.parser import BPMN_NS
 from pathways.engine.problems import Problem, located
 
@@ -17,11 +18,17 @@ def _q(tag: str) -> str:
 
 
 def check_file(doc: Any) -> Iterator[Problem]:
-    """Data objects whose id is no variable name or reference resolves to nothing; data stores."""
-    root = doc.root
+    """Data objects a task uses whose id is no variable name, references that resolve to nothing; data stores
+    (of executable processes: the others are never built)."""
+    for process in executable(doc.root):
+        yield from _check_process(doc, process)
+
+
+def _check_process(doc: Any, root: Any) -> Iterator[Problem]:
     objects = {node.get("id") for node in root.iter(_q("dataObject"))}
+    used = _associated_objects(root)
     for node in root.iter(_q("dataObject")):
-        if not (node.get("id") or "").isidentifier():
+        if node.get("id") in used and not (node.get("id") or "").isidentifier():
             yield located(doc, node, f"data object id {node.get('id')!r} is not a variable name: tasks read and "
                           "write a data object by its id", "give it a snake_case id, e.g. income_statement")
     for ref in root.iter(_q("dataObjectReference")):
@@ -46,3 +53,12 @@ def check_file(doc: Any) -> Iterator[Problem]:
         if ref_id not in associated:
             yield located(doc, ref, "data store reference is drawn only: nothing is stored or read",
                           "remove it if readers could think the case writes to it", "warning")
+
+
+def _associated_objects(root: Any) -> set[str]:
+    """The ids of the data objects some task reads or writes (through a reference)."""
+    refs = {ref.get("id"): ref.get("dataObjectRef") for ref in root.iter(_q("dataObjectReference"))}
+    ends = {(a.findtext(_q(end)) or "").strip()
+            for kind, end in (("dataInputAssociation", "sourceRef"), ("dataOutputAssociation", "targetRef"))
+            for a in root.iter(_q(kind))}
+    return {refs[end] for end in ends if end in refs and refs[end]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pathways.engine import juel
+from pathways.engine import juel, multi
 from pathways.engine.definitions import Document
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS
 from pathways.engine.problems import Problem, located
@@ -18,8 +18,16 @@ def _q(tag: str) -> str:
     return f"{{{BPMN_NS}}}{tag}"
 
 
+def executable(root: Any) -> Iterator[Any]:
+    """The executable processes of a document (the others are never built, so never refused)."""
+    for process in root.iter(_q("process")):
+        if process.get("isExecutable", "true").lower() == "true":
+            yield process
+
+
 def check_file(doc: Document) -> Iterator[Problem]:
-    for loop in doc.root.iter(_q("multiInstanceLoopCharacteristics")):
+    loops = (loop for process in executable(doc.root) for loop in process.iter(_q("multiInstanceLoopCharacteristics")))
+    for loop in loops:
         activity = loop.getparent()
         behavior = (loop.get("behavior") or "All").strip()
         if behavior != "All":
@@ -57,7 +65,7 @@ def _instances(doc: Document, activity: Any, loop: Any) -> Iterator[Problem]:
                           "list into a variable in a script task before, and name that variable here")
     for kind in ("inputDataItem", "outputDataItem"):
         item = loop.find(_q(kind))
-        if item is not None and not (item.get("name") or item.get("id") or "").isidentifier():
+        if item is not None and multi.item_variable(item) is None:
             yield located(doc, activity, f"multi-instance {kind} has no variable name", "give it a snake_case name")
     element = loop.get(f"{{{CAMUNDA_NS}}}elementVariable")
     if element is not None and not element.strip().isidentifier():

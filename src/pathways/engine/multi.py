@@ -26,6 +26,7 @@ bounded by `engine.budget`.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from copy import deepcopy
 from typing import Any
 
@@ -56,10 +57,19 @@ def collection_name(text: str | None) -> str | None:
 
 
 def _item(found: list[Any]) -> TaskDataReference | None:
-    """An `inputDataItem`/`outputDataItem`: the variable is its name (Camunda Modeler's XML editor), else its id."""
+    """An `inputDataItem`/`outputDataItem`: the variable is its id (as SpiffWorkflow reads it), or its name when
+    the id is no variable name."""
     if not found:
         return None
-    return TaskDataReference((found[0].get("name") or found[0].get("id") or "").strip())
+    return TaskDataReference(item_variable(found[0]) or "")
+
+
+def item_variable(item: Any) -> str | None:
+    """The variable an `inputDataItem`/`outputDataItem` names: its id, else its name (None if neither can be one)."""
+    for candidate in ((item.get("id") or "").strip(), (item.get("name") or "").strip()):
+        if candidate.isidentifier():
+            return candidate
+    return None
 
 
 class _Instances:
@@ -93,14 +103,29 @@ class _Instances:
         super()._on_complete_hook(my_task)  # type: ignore[misc]
 
     def merge_child(self, workflow: Any, child: Any) -> None:
-        if self.data_output is not None and self.output_item is not None:
-            super().merge_child(workflow, child)  # type: ignore[misc]
-            return
         my_task = child.parent
-        local = {ref.bpmn_id for ref in (self.input_item, self.output_item) if ref is not None}
-        DeepMerge.merge(my_task.data, {k: v for k, v in child.data.items() if k not in local})
+        if self.data_output is not None and self.output_item is not None:
+            self._collect(my_task, child)
+        else:
+            local = {ref.bpmn_id for ref in (self.input_item, self.output_item) if ref is not None}
+            DeepMerge.merge(my_task.data, {k: v for k, v in child.data.items() if k not in local})
         my_task.internal_data["merged"].append(str(child.id))
         self._after_merge(my_task)  # type: ignore[attr-defined]
+
+    def _collect(self, my_task: Any, child: Any) -> None:
+        """The instance's output item into the output collection, at its input item's place (a list in the
+        input's order, whatever order the instances end in; None where an instance set no output item)."""
+        item = self.output_item.get(child) if self.output_item.exists(child) else None
+        key = child.internal_data.get("key_or_index")
+        output = self.data_output.get(my_task)
+        in_place = self.data_input is not None and self.data_input.get(my_task) is output
+        if key is not None and (isinstance(output, MutableMapping) or in_place):
+            output[key] = item
+        elif isinstance(key, int) and isinstance(output, list):
+            output.extend([None] * (key + 1 - len(output)))
+            output[key] = item
+        else:
+            output.append(item)
 
     def check_completion_condition(self, my_task: Any) -> Any:
         merged = my_task.internal_data.get("merged", [])
