@@ -267,6 +267,8 @@ class CaseDetailSchema(CaseSummarySchema):
     measures = ma.fields.List(ma.fields.Nested(MeasureSchema))
     failure = ma.fields.Nested(CaseFailureSchema, allow_none=True, metadata={
         "description": "status failed: the uncaught error or escalation that ended the case; else null"})
+    data_objects = ma.fields.Dict(metadata={
+        "description": "the values of the process's data objects, without the fields you may not see"})
     calls = ma.fields.List(ma.fields.Nested(CalledProcessSchema), metadata={
         "description": "runs of called pathways (call activities) inside this case, as children"})
 

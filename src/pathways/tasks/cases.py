@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from pathways.base import clock
 from pathways.base.values import jsonable
-from pathways.engine import calls
+from pathways.engine import calls, data_objects
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import InvalidData, NotAllowed
 from pathways.engine.runtime import CaseRuntime, Definition
@@ -242,6 +242,8 @@ def case_detail(store: Store, engine: Engine, user: User, case_id: int,
         }
         detail["failure"] = _failure(detail["timeline"]) if case.status in ("failed", "closed") else None
         detail["calls"] = called(s, case, runtime, detail["open_tasks"])
+        objects = jsonable(data_objects.values(runtime.workflow)) if runtime is not None else {}
+        detail["data_objects"] = redact(objects, hidden)  # (hidden like the case data: by field name)
         if audit_action:
             audit.record_read(uow, user, audit_action, case_id=case_id)
     return detail
