@@ -78,6 +78,7 @@ class _Instances:
     input_item: Any
     output_item: Any
     condition: Any
+    data_input: Any
     data_output: Any
 
     def create_child(self, my_task: Any, item: Any, key_or_index: Any = None) -> None:
