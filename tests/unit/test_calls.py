@@ -142,6 +142,9 @@ def test_a_pinned_version_is_refused_with_how_to_pin_one(roles, binding: str) ->
 @pytest.mark.parametrize(("extensions", "words"), [
     ('<camunda:in source="a" />', "without target"),
     ('<camunda:in source="a" target="b-c" />', "is not a variable name"),
+    ('<camunda:in source="a" target="__builtins__" />', "a name scripts may not use"),
+    ('<camunda:inputOutput><camunda:inputParameter name="open">1</camunda:inputParameter></camunda:inputOutput>',
+     "a name scripts may not use"),
     ('<camunda:out sourceExpression="${bean.call()}" target="b" />', "sourceExpression"),
     ('<camunda:in target="b" />', "neither source nor sourceExpression"),
     ('<camunda:inputOutput><camunda:inputParameter name="x"><camunda:script scriptFormat="groovy">1'

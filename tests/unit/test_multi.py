@@ -110,6 +110,8 @@ def _lint(roles, loop: str) -> list:
      "is not a variable"),
     ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="xs" camunda:elementVariable="x-y" />',
      "elementVariable 'x-y' is not a variable name"),
+    ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="xs" camunda:elementVariable="_x" />',
+     "elementVariable '_x' is a name scripts may not use"),
     ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="xs"><bpmn:loopDataOutputRef>out'
      '</bpmn:loopDataOutputRef></bpmn:multiInstanceLoopCharacteristics>', "needs both loopDataOutputRef"),
     ('<bpmn:multiInstanceLoopCharacteristics />', "neither a loopCardinality nor a collection"),

@@ -18,7 +18,7 @@ from typing import Any
 
 from pathways.engine import juel
 from pathways.engine.definitions import Document
-from pathways.engine.lint_multi import executable
+from pathways.engine.lint_multi import executable, variable_problem
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS
 from pathways.engine.problems import Problem, located
 from pathways.engine.sandbox import check_source
@@ -83,9 +83,8 @@ def _call_mapping(doc: Document, owner: Any, kind: str, mapping: Any) -> Iterato
     if not target:
         yield located(doc, owner, f"{what} without target", "set target (the variable's name on the other side) "
                       "or variables=\"all\"")
-    elif not target.isidentifier():
-        yield located(doc, owner, f"{what} target {target[:40]!r} is not a variable name",
-                      "use a snake_case name")
+    elif problem := variable_problem(target):
+        yield located(doc, owner, f"{what} target {target[:40]!r} {problem}", "use a snake_case name")
     expression = mapping.get("sourceExpression")
     if expression is not None:
         yield from _expression(doc, owner, f"{what} sourceExpression", expression)
@@ -97,8 +96,8 @@ def _call_mapping(doc: Document, owner: Any, kind: str, mapping: Any) -> Iterato
 def _parameter(doc: Document, owner: Any, parameter: Any) -> Iterator[Problem]:
     what = f"camunda:{'inputParameter' if parameter.tag == _c('inputParameter') else 'outputParameter'}"
     name = (parameter.get("name") or "").strip()
-    if not name.isidentifier():
-        yield located(doc, owner, f"{what} name {name[:40]!r} is not a variable name", "use a snake_case name")
+    if problem := variable_problem(name):
+        yield located(doc, owner, f"{what} name {name[:40]!r} {problem}", "use a snake_case name")
     for node in parameter.iter():
         if node.tag == _c("script"):
             yield located(doc, owner, f"{what} {name!r} is a script, which pathways does not run here",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pathways.engine.lint_multi import executable
+from pathways.engine.lint_multi import executable, variable_problem
 from pathways.engine.parser import BPMN_NS
 from pathways.engine.problems import Problem, located
 
@@ -28,9 +28,9 @@ def _check_process(doc: Any, root: Any) -> Iterator[Problem]:
     objects = {node.get("id") for node in root.iter(_q("dataObject"))}
     used = _associated_objects(root)
     for node in root.iter(_q("dataObject")):
-        if node.get("id") in used and not (node.get("id") or "").isidentifier():
-            yield located(doc, node, f"data object id {node.get('id')!r} is not a variable name: tasks read and "
-                          "write a data object by its id", "give it a snake_case id, e.g. income_statement")
+        if node.get("id") in used and (problem := variable_problem(node.get("id"))):
+            yield located(doc, node, f"data object id {node.get('id')!r} {problem}: tasks read and write a data "
+                          "object by its id", "give it a snake_case id, e.g. income_statement")
     for ref in root.iter(_q("dataObjectReference")):
         if ref.get("dataObjectRef") not in objects:
             yield located(doc, ref, f"dataObjectReference {ref.get('id')!r} refers to no data object "

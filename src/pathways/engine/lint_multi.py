@@ -9,6 +9,7 @@ from pathways.engine import juel, multi
 from pathways.engine.definitions import Document
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS
 from pathways.engine.problems import Problem, located
+from pathways.engine.sandbox import REFUSED_NAMES
 
 _BEHAVIOR_HINT = ("leave behavior All (the default): every event an instance throws goes on as thrown; to react "
                   "once, catch the event inside the activity and decide there")
@@ -16,6 +17,16 @@ _BEHAVIOR_HINT = ("leave behavior All (the default): every event an instance thr
 
 def _q(tag: str) -> str:
     return f"{{{BPMN_NS}}}{tag}"
+
+
+def variable_problem(name: str | None) -> str | None:
+    """Why `name` cannot be a case variable that expressions read (None when it can): the form fields' rule."""
+    text = (name or "").strip()
+    if not text.isidentifier():
+        return "is not a variable name"
+    if text.startswith("_") or text in REFUSED_NAMES:
+        return "is a name scripts may not use"
+    return None
 
 
 def executable(root: Any) -> Iterator[Any]:
@@ -65,11 +76,11 @@ def _instances(doc: Document, activity: Any, loop: Any) -> Iterator[Problem]:
                           "list into a variable in a script task before, and name that variable here")
     for kind in ("inputDataItem", "outputDataItem"):
         item = loop.find(_q(kind))
-        if item is not None and multi.item_variable(item) is None:
+        if item is not None and variable_problem(multi.item_variable(item)):
             yield located(doc, activity, f"multi-instance {kind} has no variable name", "give it a snake_case name")
     element = loop.get(f"{{{CAMUNDA_NS}}}elementVariable")
-    if element is not None and not element.strip().isidentifier():
-        yield located(doc, activity, f"camunda:elementVariable {element[:40]!r} is not a variable name",
+    if element is not None and (problem := variable_problem(element)):
+        yield located(doc, activity, f"camunda:elementVariable {element[:40]!r} {problem}",
                       "use a snake_case name, e.g. expert")
     if (loop.find(_q("loopDataOutputRef")) is None) != (loop.find(_q("outputDataItem")) is None):
         yield located(doc, activity, "multi-instance output needs both loopDataOutputRef and outputDataItem",
