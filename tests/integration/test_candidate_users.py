@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from pathways.base import clock
+from pathways.engine import participation
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.definitions import collect
 from pathways.engine.deploy import deploy
@@ -114,3 +115,30 @@ def test_an_unknown_candidate_user_is_refused_at_deploy(store: Store, engine: En
         deploy(store, collect([CANDIDATES]), roles)
     [problem] = caught.value.details["problems"]
     assert "k17_candidate_users.bpmn:13" in problem and "camunda:candidateUsers 'ewa'" in problem
+
+
+def test_when_a_named_users_agency_leaves_the_others_keep_the_task(store: Store, engine: Engine,
+                                                                   roles: RoleVocabulary) -> None:
+    people = _people(store, roles)
+    deploy(store, collect([CANDIDATES]), roles)
+    case_id = engine.start_case(Actor("adam"), "k17_candidate_users", {}, ["ops", "ops2"], "BEN-1")
+    task = _task(store, case_id)
+    assert {o.user_id for o in _rows(store, TaskUserOffer, task.id)} == {people["anna"].id, people["bogna"].id}
+    work.claim(engine, people["bogna"], task.id)
+    participation.remove_agency(store, roles, Actor("adam"), case_id, "ops2", "moved")
+    assert _task(store, case_id).claimed_by is None  # bogna's claim given back, to anna, not to the queue
+    assert [o.user_id for o in _rows(store, TaskUserOffer, task.id)] == [people["anna"].id]
+    assert _rows(store, TaskOffer, task.id) == [] and _inbox(store, roles, people["anna"]) == [task.id]
+
+
+def test_when_every_named_user_leaves_the_task_goes_back_to_its_roles(store: Store, engine: Engine,
+                                                                      roles: RoleVocabulary) -> None:
+    people = _people(store, roles)
+    deploy(store, collect([CANDIDATES]), roles)
+    accounts.set_active(store, "anna", False, by="admin")
+    case_id = engine.start_case(Actor("adam"), "k17_candidate_users", {}, ["ops", "ops2"], "BEN-1")
+    task = _task(store, case_id)
+    assert [o.user_id for o in _rows(store, TaskUserOffer, task.id)] == [people["bogna"].id]
+    participation.remove_agency(store, roles, Actor("adam"), case_id, "ops2", "moved")
+    assert _rows(store, TaskUserOffer, task.id) == [] and _inbox(store, roles, people["adam"]) == [task.id]
+    work.claim(engine, people["adam"], task.id)  # the role rule again: no task is stranded

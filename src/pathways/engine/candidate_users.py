@@ -16,14 +16,15 @@ is left alone. Deploy refuses a name that is no user of the installation (`engin
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from pathways.engine import preassign
 from pathways.engine.actors import Actor
 from pathways.engine.runtime import CaseRuntime
 from pathways.engine.writes import Rows
-from pathways.store.models import User, UserRole
+from pathways.store.models import TaskUserOffer, User, UserRole
 
 
 def named(rows: Rows, runtime: CaseRuntime) -> dict[str, tuple[str, ...]]:
@@ -71,3 +72,16 @@ def apply(conn: Connection, rows: Rows, runtime: CaseRuntime, now: datetime) -> 
                                 for name in dict.fromkeys(chosen))
         rows.event(Actor(), "TaskOfferedToUsers", element_id=task["element_id"], task_id=task["id"],
                    after={"users": list(dict.fromkeys(chosen)), "by": "camunda:candidateUsers"})
+
+
+def leaving(conn: Connection, task_ids: list[str], users: set[int]) -> tuple[Any, set[str], set[str]]:
+    """An agency leaves a case (`engine.participation`): the statement removing its users' offers of these
+    tasks, the tasks still offered to named users of other agencies, and the tasks whose named users
+    all leave (back to their roles' queue, so none is stranded)."""
+    found: dict[str, set[int]] = {}
+    for task_id, user_id in conn.execute(select(TaskUserOffer.task_id, TaskUserOffer.user_id)
+                                         .where(TaskUserOffer.task_id.in_(task_ids))):
+        found.setdefault(task_id, set()).add(user_id)
+    kept = {task_id for task_id, named in found.items() if named - users}
+    statement = delete(TaskUserOffer).where(TaskUserOffer.task_id.in_(task_ids), TaskUserOffer.user_id.in_(users))
+    return statement, kept, set(found) - kept
