@@ -133,3 +133,30 @@ def test_camunda_expressions_in_cardinality_and_condition_are_translated(roles) 
 def test_the_k17_fixtures_lint_without_errors(roles) -> None:
     files = [SourceFile(p.name, p.read_bytes()) for p in sorted(FIXTURES.glob("k17_*.bpmn"))]
     assert len(files) >= 4 and [str(p) for p in lint(files, roles) if p.severity == "error"] == []
+
+
+EVENTS = FIXTURES / "k17_multi_events.bpmn"
+
+
+def test_an_error_thrown_by_one_instance_reaches_the_boundary_and_withdraws_the_others(frozen_clock) -> None:
+    runtime = CaseRuntime.start(load_definition("k17_mi_events", EVENTS), {"items": [1, 2, 3]})
+    first, second, _ = runtime.open_tasks(None)
+    runtime.complete(first.id, {"bad": False})
+    runtime.complete(second.id, {"bad": True})  # behavior All: the instance's error goes on to the boundary
+    assert [t.element_id for t in runtime.open_tasks(None)] == ["handle"]
+    assert runtime.failure is None and runtime.waiting_timers() == []  # the interrupting timer went with it
+
+
+def test_an_interrupting_timer_on_the_activity_withdraws_every_instance(frozen_clock) -> None:
+    runtime = CaseRuntime.start(load_definition("k17_mi_events", EVENTS), {"items": [1, 2]})
+    runtime.complete(runtime.open_tasks(None)[0].id, {"bad": False})
+    frozen_clock.advance(hours=1)
+    assert runtime.fire_due_timers() == ["late"]
+    assert [t.element_id for t in runtime.open_tasks(None)] == ["handle_late"]
+
+
+def test_when_every_instance_ends_well_the_path_goes_on(frozen_clock) -> None:
+    runtime = CaseRuntime.start(load_definition("k17_mi_events", EVENTS), {"items": [1, 2]})
+    for task in runtime.open_tasks(None):
+        runtime.complete(task.id, {"bad": False})
+    assert [t.element_id for t in runtime.open_tasks(None)] == ["after"] and runtime.waiting_timers() == []
