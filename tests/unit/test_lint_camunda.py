@@ -108,6 +108,12 @@ def test_literal_candidate_users_lint_clean_and_are_named_for_deploy(roles) -> N
                                                                              ("adam", "candidateUsers")]
 
 
+def test_candidate_users_are_few_names_not_a_role_in_disguise(roles) -> None:
+    names = ", ".join(f"user{i}" for i in range(51))
+    [error] = of(run(roles, model(f'<bpmn:userTask id="work" camunda:candidateUsers="{names}" />')), "work", "error")
+    assert "more than 50 users" in error.message and "role" in error.hint
+
+
 @pytest.mark.parametrize("users", ["${approvers}", "anna, #{boss}"])
 def test_candidate_users_with_an_expression_are_refused(roles, users: str) -> None:
     [error] = of(run(roles, model(f'<bpmn:userTask id="work" camunda:candidateUsers="{users}" />')), "work", "error")

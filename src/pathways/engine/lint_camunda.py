@@ -83,6 +83,10 @@ _PYTHON_ELSEWHERE = {"completionCondition": "multi-instance completion condition
                      "loopCardinality": "multi-instance cardinality", "condition": "conditional event condition"}
 
 
+#: named users per task at most: a longer list is a role in disguise (and every deploy and task opening looks them up)
+MAX_CANDIDATE_USERS = 50
+
+
 @dataclass(frozen=True)
 class NamedUser:
     """A literal user name in a file, for the deploy-time check that the user exists."""
@@ -132,6 +136,9 @@ def check_assignment(doc: Document, node: Any) -> Iterator[Problem]:
         yield located(doc, node, f"camunda:candidateUsers {users[:60]!r} holds an expression, which pathways cannot "
                       "resolve to users", "write user names separated by commas (anna.kowalska, jan.nowak), or leave "
                       "it empty: the task is offered to the lane's role")
+    elif len([u for u in users.split(",") if u.strip()]) > MAX_CANDIDATE_USERS:
+        yield located(doc, node, f"camunda:candidateUsers names more than {MAX_CANDIDATE_USERS} users",
+                      "offer the task to a role (its lane or camunda:candidateGroups) instead")
 
 
 def check_file(doc: Document) -> Iterator[Problem]:
