@@ -29,6 +29,10 @@ def _open(runtime: CaseRuntime) -> list[tuple[str, object]]:
 def test_a_parallel_collection_opens_one_task_per_item_with_its_element_variable(multi, frozen_clock) -> None:
     runtime = CaseRuntime.start(multi, START)
     assert _open(runtime) == [("opinions", "ala"), ("opinions", "olek"), ("opinions", "zenon")]
+    assert [runtime.task(t.id).data["loopCounter"] for t in runtime.open_tasks(None)] == [0, 1, 2]
+    for task in runtime.open_tasks(None)[:2]:
+        runtime.complete(task.id, {"opinion": 1})
+    assert "loopCounter" not in runtime.data()
 
 
 def test_the_completion_condition_with_camunda_counters_cancels_the_remaining_instances(multi, frozen_clock) -> None:

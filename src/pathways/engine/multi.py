@@ -8,8 +8,9 @@ cardinality was read), and ignores the standard `loopDataInputRef`/`inputDataIte
 
 - instances: `loopCardinality` (a whole number, Python or a Camunda expression), or a collection:
   `camunda:collection` (a variable name, or `${name}`) or `loopDataInputRef`; each instance gets
-  its item as `camunda:elementVariable` or `inputDataItem`, a variable of the instance only: it
-  does not leak into the case data, and a case variable of the same name is left as it was;
+  its item as `camunda:elementVariable` or `inputDataItem`, and its index as `loopCounter`,
+  variables of the instance only: they do not leak into the case data, and a case variable of
+  the same name is left as it was;
 - sequential (`isSequential="true"`, one instance after the other) or parallel (all at once);
 - `completionCondition` (Python or a Camunda expression) is checked after each instance completes,
   with Camunda's counters `nrOfInstances`, `nrOfCompletedInstances`, `nrOfActiveInstances` and
@@ -39,6 +40,7 @@ from pathways.engine import juel
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 _LOOP = "bpmn:multiInstanceLoopCharacteristics"
+LOOP_COUNTER = "loopCounter"  # Camunda's: the instance's index (0, 1, ...), a variable of the instance
 _SHADOWED = "pathways_shadowed"  # internal data: case variables named like the instances' items, kept aside
 
 
@@ -86,11 +88,13 @@ class _Instances:
         if not task_spec.completed_event.is_connected(self.merge_child):
             task_spec.completed_event.connect(self.merge_child)
         shadowed = my_task.internal_data.setdefault(_SHADOWED, {})
-        for ref in (self.input_item, self.output_item):  # a case variable of the item's name waits aside
-            if ref is not None and ref.bpmn_id in my_task.data and ref.bpmn_id not in shadowed:
-                shadowed[ref.bpmn_id] = my_task.data.pop(ref.bpmn_id)
+        for name in self._locals():  # a case variable of the item's name waits aside
+            if name in my_task.data and name not in shadowed:
+                shadowed[name] = my_task.data.pop(name)
+        counter = sum(1 for _ in self._instances(my_task))  # type: ignore[attr-defined]
         child = my_task._add_child(task_spec, TaskState.WAITING)
         child.triggered = True
+        child.data[LOOP_COUNTER] = counter
         if self.input_item is not None:
             self.input_item.set(child, deepcopy(item))
         if key_or_index is not None:
@@ -98,6 +102,10 @@ class _Instances:
         else:
             child.internal_data["item"] = item
         child.task_spec._update(child)
+
+    def _locals(self) -> set[str]:
+        """The instance's own variables: its items and its `loopCounter`."""
+        return {LOOP_COUNTER} | {ref.bpmn_id for ref in (self.input_item, self.output_item) if ref is not None}
 
     def _on_complete_hook(self, my_task: Any) -> None:
         my_task.data.update(my_task.internal_data.pop(_SHADOWED, None) or {})
@@ -108,7 +116,7 @@ class _Instances:
         if self.data_output is not None and self.output_item is not None:
             self._collect(my_task, child)
         else:
-            local = {ref.bpmn_id for ref in (self.input_item, self.output_item) if ref is not None}
+            local = self._locals()
             DeepMerge.merge(my_task.data, {k: v for k, v in child.data.items() if k not in local})
         my_task.internal_data["merged"].append(str(child.id))
         self._after_merge(my_task)  # type: ignore[attr-defined]
