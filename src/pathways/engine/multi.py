@@ -91,7 +91,7 @@ class _Instances:
         for name in self._locals():  # a case variable of the item's name waits aside
             if name in my_task.data and name not in shadowed:
                 shadowed[name] = my_task.data.pop(name)
-        counter = sum(1 for _ in self._instances(my_task))  # type: ignore[attr-defined]
+        counter = len(list(self._instances(my_task)))  # type: ignore[attr-defined]
         child = my_task._add_child(task_spec, TaskState.WAITING)
         child.triggered = True
         child.data[LOOP_COUNTER] = counter
