@@ -12,8 +12,6 @@ import json
 from typing import Any
 
 import pytest
-from SpiffWorkflow.bpmn.util.event import BpmnEvent
-from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import func, select
 
 from pathways.engine import runtime as runtime_module
@@ -58,10 +56,9 @@ class Run:
             rt.complete(open_by_element(rt)[element].id, data)
         elif kind == "fire":
             rt.fire_due_timers()
-        elif kind == "catch":  # the event-based gateway's message, delivered as SpiffWorkflow catches it
+        elif kind == "catch":  # the event-based gateway's message
             name, payload = args
-            rt.workflow.catch(BpmnEvent(MessageEventDefinition(name), {"payload": payload, "result_var": None}))
-            rt.workflow.do_engine_steps()
+            rt.receive_message(name, payload)
         return self.settle()
 
     @property
@@ -219,8 +216,7 @@ def test_stages_and_outcomes_not_yet_reported_are_kept(monitoring, frozen_clock)
             if kind == "complete":
                 rt.complete(open_by_element(rt)[args[0]].id, args[1])
             else:
-                rt.workflow.catch(BpmnEvent(MessageEventDefinition(args[0]), {"payload": {}, "result_var": None}))
-                rt.workflow.do_engine_steps()
+                rt.receive_message(args[0], {})
             rt = CaseRuntime.restore(monitoring, rt.dump())
     assert [s for s, _ in rt.enter_stages()] == ["Monitoring"] * 4
     assert [o for o, _, _ in rt.reached_outcomes()] == ["round_done"] * 3

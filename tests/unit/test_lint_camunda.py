@@ -100,11 +100,24 @@ def test_an_expression_assignee_is_refused(roles, assignee: str) -> None:
     assert "camunda:assignee" in error.message and "user name" in error.hint and error.line == TASK_LINE
 
 
-def test_candidate_users_are_a_warning_that_they_are_not_applied(roles) -> None:
-    [warning] = of(run(roles, model('<bpmn:userTask id="work" camunda:candidateUsers="anna, adam" />')),
-                   "work", "warning")
-    assert "candidateUsers" in warning.message and "not applied" in warning.message
-    assert "camunda:assignee" in warning.hint
+def test_literal_candidate_users_lint_clean_and_are_named_for_deploy(roles) -> None:
+    text = model('<bpmn:userTask id="work" camunda:candidateUsers="anna, adam" />')
+    assert of(run(roles, text), "work", "warning") == [] and of(run(roles, text), "work", "error") == []
+    index = DocumentIndex.build([SourceFile("p.bpmn", text.encode())])
+    assert [(n.username, n.attribute) for n in named_assignees(index)] == [("anna", "candidateUsers"),
+                                                                             ("adam", "candidateUsers")]
+
+
+def test_candidate_users_are_few_names_not_a_role_in_disguise(roles) -> None:
+    names = ", ".join(f"user{i}" for i in range(51))
+    [error] = of(run(roles, model(f'<bpmn:userTask id="work" camunda:candidateUsers="{names}" />')), "work", "error")
+    assert "more than 50 users" in error.message and "role" in error.hint
+
+
+@pytest.mark.parametrize("users", ["${approvers}", "anna, #{boss}"])
+def test_candidate_users_with_an_expression_are_refused(roles, users: str) -> None:
+    [error] = of(run(roles, model(f'<bpmn:userTask id="work" camunda:candidateUsers="{users}" />')), "work", "error")
+    assert "camunda:candidateUsers" in error.message and "user names" in error.hint and error.line == TASK_LINE
 
 
 @pytest.mark.parametrize("attribute", ["formKey", "asyncBefore", "asyncAfter", "exclusive", "jobPriority",
@@ -116,7 +129,7 @@ def test_an_attribute_nothing_applies_is_a_warning_naming_it(roles, attribute: s
     assert warning.hint == IGNORED_ATTRIBUTES.get(attribute, "pathways does not read this Camunda attribute")
 
 
-@pytest.mark.parametrize("element", ["inputOutput", "executionListener", "taskListener", "failedJobRetryTimeCycle"])
+@pytest.mark.parametrize("element", ["executionListener", "taskListener", "failedJobRetryTimeCycle"])
 def test_an_extension_element_nothing_applies_is_a_warning_on_its_owner(roles, element: str) -> None:
     task = (f'<bpmn:userTask id="work"><bpmn:extensionElements><camunda:{element}><camunda:inputParameter '
             'name="a">1</camunda:inputParameter></camunda:' + element + '></bpmn:extensionElements></bpmn:userTask>')
@@ -159,11 +172,7 @@ def test_the_f17_fixtures_have_no_errors(roles) -> None:
 
 @pytest.mark.parametrize(("task", "element", "python"), [
     ('<bpmn:userTask id="work" camunda:dueDate="${due}" />', "work", "due"),
-    ('<bpmn:userTask id="work"><bpmn:multiInstanceLoopCharacteristics><bpmn:completionCondition>'
-     '${done ge 2}</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>', "work",
-     "done >= 2"),
-    ('<bpmn:userTask id="work"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>${n}'
-     '</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>', "work", "n"),
+    # (a multi-instance's cardinality and completion condition are translated: tests/unit/test_multi.py)
 ])
 def test_an_expression_where_python_is_read_untranslated_is_refused_with_the_python_to_write(
         roles, task: str, element: str, python: str) -> None:

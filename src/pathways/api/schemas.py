@@ -245,6 +245,18 @@ class CaseFailureSchema(ma.Schema):
     at = ma.fields.DateTime()
 
 
+class CalledProcessSchema(ma.Schema):
+    element = ma.fields.String(metadata={"description": "the call activity's element id"})
+    element_name = ma.fields.String()
+    key = ma.fields.String(metadata={"description": "the called pathway (process id)"})
+    name = ma.fields.String()
+    version = ma.fields.Integer(allow_none=True, metadata={
+        "description": "the called pathway's version with the files deployed with the caller; null if it was "
+                       "never deployed as a pathway of its own with them"})
+    state = ma.fields.String(metadata={"description": "active, completed or cancelled"})
+    open_tasks = ma.fields.List(ma.fields.Nested(CaseTaskSchema))
+
+
 class CaseDetailSchema(CaseSummarySchema):
     agencies = ma.fields.List(ma.fields.Nested(CaseAgencySchema))
     stages = ma.fields.List(ma.fields.Nested(StageVisitSchema))
@@ -258,6 +270,10 @@ class CaseDetailSchema(CaseSummarySchema):
         "description": "status failed: the uncaught error or escalation that ended the case; else null"})
     incidents = ma.fields.List(ma.fields.Nested(IncidentSchema), metadata={
         "description": "the case's open incidents: background work that failed and waits for an admin"})
+    data_objects = ma.fields.Dict(metadata={
+        "description": "the values of the process's data objects, without the fields you may not see"})
+    calls = ma.fields.List(ma.fields.Nested(CalledProcessSchema), metadata={
+        "description": "runs of called pathways (call activities) inside this case, as children"})
 
 
 class MessageSchema(StrictSchema):

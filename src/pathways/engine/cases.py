@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from pathways.base import clock
 from pathways.base.sealing import Sealed
 from pathways.base.values import jsonable
-from pathways.engine import firing, incidents, mirror, postbox, preassign
+from pathways.engine import candidate_users, firing, incidents, mirror, postbox, preassign
 from pathways.engine.actors import SYSTEM, Actor
 from pathways.engine.budget import EngineLimits
 from pathways.engine.conflicts import command
@@ -272,6 +272,7 @@ class Engine:
         earliest_new_timer = self._sync(rows, runtime, actor, release_due)
         mirror.offer(rows, self.roles)
         preassign.apply(uow.session.connection(), rows, runtime, clock.now())
+        candidate_users.apply(uow.session.connection(), rows, runtime, clock.now())
         sent = postbox.record(uow.session.connection(), rows, runtime, actor, self.message_keep)
         finish(uow, rows, runtime.dump(), within)
         self._runtimes.put(rows.case, runtime)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pathways.base.xml import XmlProblem, parse_xml
-from pathways.engine import event_scopes, implicit, links
+from pathways.engine import data_objects, event_scopes, implicit, links
 from pathways.engine.budget import bound_multi_instance
 from pathways.engine.deciding import DMN_SUFFIXES
 from pathways.engine.errors import InvalidDefinition
@@ -163,7 +163,8 @@ def build_spec(files: Iterable[SourceFile], key: str, dmn_language: str = "feel"
     parser = PathwaysParser(dmn_language)
     try:
         for source in files:
-            root = implicit.resolve(links.resolve(parse_xml(source.content)))  # what SpiffWorkflow cannot read as drawn
+            # what SpiffWorkflow cannot read as drawn
+            root = data_objects.resolve(implicit.resolve(links.resolve(parse_xml(source.content))))
             parser.add_document(root, source.filename, source.hash[:12])
         spec, subprocess_specs = parser.get_spec(key), parser.get_subprocess_specs(key)
     except XmlProblem as problem:

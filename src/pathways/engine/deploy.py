@@ -78,5 +78,8 @@ def unknown_assignees(s: Session, index: DocumentIndex) -> list[Problem]:
     named = lint_camunda.named_assignees(index)
     if not named:
         return []
-    existing = set(s.scalars(select(User.username).where(User.username.in_({n.username for n in named}))))
+    wanted = sorted({n.username for n in named})
+    existing: set[str] = set()
+    for start in range(0, len(wanted), 500):  # (a database takes only so many parameters in one statement)
+        existing.update(s.scalars(select(User.username).where(User.username.in_(wanted[start:start + 500]))))
     return [lint_camunda.unknown_user(n) for n in named if n.username not in existing]

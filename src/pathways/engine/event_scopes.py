@@ -38,6 +38,7 @@ from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import CodeEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.util.event import EventManager
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
@@ -258,6 +259,8 @@ def _on(task: Any, source: Any) -> bool:
     level take it, even one on an activity beside the one that threw)."""
     if not isinstance(task.task_spec, BoundaryEvent):
         return True
+    if source is not None and source.parent is not None and isinstance(source.parent.task_spec, MultiInstanceTask):
+        source = source.parent  # an instance of a multi-instance activity: the boundary is on the activity
     return source is not None and task.parent is source.parent
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 
 from pathways.decisions import feel
-from pathways.engine import feel_conditions, juel, lint_camunda
+from pathways.engine import data_objects, feel_conditions, juel, lint_calls, lint_camunda, lint_data, lint_multi
 from pathways.engine.definitions import Document, DocumentIndex, SourceFile, build_spec, etree_localname
 from pathways.engine.errors import InvalidDefinition
 from pathways.engine.lint_dmn import check_dmn
@@ -107,6 +107,8 @@ def _check_bpmn(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> I
     yield from check_structure(doc)
     yield from check_events(doc)
     yield from lint_camunda.check_file(doc)
+    yield from lint_data.check_file(doc)
+    yield from lint_multi.check_file(doc)
     lane_of = {ref.text.strip(): ref.getparent() for ref in root.iter(_q("flowNodeRef")) if ref.text}
     for node in root.iter():
         if isinstance(node.tag, str):
@@ -123,6 +125,8 @@ def _check_unique_ids(doc: Document) -> Iterator[Problem]:
             used.setdefault(node.get("id"), []).append(node)
     for node_id, nodes in used.items():
         bpmn = [n for n in nodes if etree.QName(n).namespace == BPMN_NS]
+        if data_objects.form_field_of_object(bpmn, nodes):  # the form writes the data object: the same name
+            continue
         if bpmn and len(nodes) > 1:
             others = ", ".join(f"{etree_localname(n.tag)} on line {n.sourceline}" for n in nodes if n is not bpmn[0])
             yield _problem(doc, bpmn[0], f"id {node_id!r} is also used by: {others}",
@@ -267,9 +271,12 @@ def _check_timer(doc: Document, node: Any) -> Iterator[Problem]:
 
 
 def _check_build(doc: Document, index: DocumentIndex, roles: RoleVocabulary) -> Iterator[Problem]:
-    """Build each executable process of this file with the real parser (not when its structure is refused:
-    the parser would only repeat a problem `check_structure` located, less clearly)."""
-    if any(p.severity == "error" for p in check_structure(doc)):
+    """Build each executable process of this file with the real parser (not when its structure, a
+    multi-instance, a data store or a mapping is refused: the parser would only repeat a problem located
+    already, less clearly)."""
+    refused = (*check_structure(doc), *lint_multi.check_file(doc), *lint_data.check_file(doc),
+               *lint_calls.check_file(doc))  # (multi-instance, data, mappings: the parser would fail there too)
+    if any(p.severity == "error" for p in refused):
         return
     for key, _name, owner in index.executable_processes():
         if owner is not doc:

@@ -7,8 +7,8 @@
 - `camunda:assignee` pre-assigns a user task to one user (`pathways.engine.preassign`). It must be
   a literal user name: an expression (`${initiator}`) is refused. Whether the user exists is
   not known here (lint sees no database): `deploy` checks it (`named_assignees`).
-- `camunda:candidateUsers` is not applied: pathways offers tasks to roles in agencies (the
-  `task_offers` rows), and offering to single users would need a new table. Lint says so.
+- `camunda:candidateUsers` offers a user task to the named users instead of its roles' queue
+  (`pathways.engine.candidate_users`): literal user names only, checked by `deploy` like the assignee.
 - Every other Camunda attribute or extension element that neither SpiffWorkflow nor pathways
   reads is a warning naming it and what pathways does instead: nothing is dropped silently.
 """
@@ -21,7 +21,7 @@ from typing import Any
 
 from lxml import etree
 
-from pathways.engine import juel
+from pathways.engine import juel, lint_calls
 from pathways.engine.definitions import Document, DocumentIndex, etree_localname
 from pathways.engine.parser import BPMN_NS, CAMUNDA_NS
 from pathways.engine.problems import Problem, located
@@ -43,9 +43,6 @@ IGNORED_ATTRIBUTES = {
     "candidateStarterGroups": "who may start a case is decided by roles (docs/security.md)",
     "candidateStarterUsers": "who may start a case is decided by roles (docs/security.md)",
     "initiator": "the user who started the case is recorded in its CaseStarted event, not in a variable",
-    "calledElementBinding": "the called process is the version deployed together with the caller",
-    "calledElementVersion": "the called process is the version deployed together with the caller",
-    "calledElementVersionTag": "the called process is the version deployed together with the caller",
     "calledElementTenantId": "pathways has no tenants", "tenantId": "pathways has no tenants",
     "caseRef": "pathways runs no CMMN cases",
     "variableMappingClass": "the called process gets the caller's data as it is",
@@ -64,9 +61,8 @@ IGNORED_ATTRIBUTES = {
 }
 #: extension elements pathways does not apply, with what it does instead
 IGNORED_ELEMENTS = {
-    "inputOutput": "input/output mappings are not applied: the element reads and writes the case data directly",
-    "in": "call activity mappings are not applied: the called process gets all of the caller's data",
-    "out": "call activity mappings are not applied: the caller gets all of the called process's data back",
+    "in": "variable mappings are applied on call activities only (engine.mappings)",
+    "out": "variable mappings are applied on call activities only (engine.mappings)",
     "executionListener": "listeners are not run: put the work in a script task",
     "taskListener": "listeners are not run: put the work in a script task",
     "failedJobRetryTimeCycle": "failed steps are not retried by a job executor",
@@ -76,14 +72,21 @@ IGNORED_ELEMENTS = {
 #: attributes and extension elements read by SpiffWorkflow or pathways (or refused elsewhere)
 READ_ATTRIBUTES = frozenset({"candidateGroups", "dueDate", "priority", "decisionRef", "resultVariable", "expression",
                              "collection", "elementVariable", "assignee", "candidateUsers", "class",
-                             "delegateExpression", "type", "topic"})
+                             "delegateExpression", "type", "topic", "calledElementBinding", "calledElementVersion",
+                             "calledElementVersionTag"})  # (the call activity's binding: `lint_calls`)
 #: (extension elements: those directly under bpmn:extensionElements; what is inside them belongs to them)
-READ_ELEMENTS = frozenset({"properties", "formData", "connector"})
+READ_ELEMENTS = frozenset({"properties", "formData", "connector", "inputOutput"})
+#: extension elements read on call activities only (`engine.mappings`)
+CALL_ELEMENTS = frozenset({"in", "out"})
 _CALLS_CODE = ("class", "delegateExpression", "type")
-#: elements whose text pathways runs as Python, untranslated (flow and conditional event conditions are
-#: translated: `engine.juel`)
+#: elements whose text pathways runs as Python, untranslated (flow and conditional event conditions, and a
+#: multi-instance's cardinality and completion condition, are translated: `engine.juel`, `engine.multi`)
 _PYTHON_ELSEWHERE = {"completionCondition": "multi-instance completion condition",
                      "loopCardinality": "multi-instance cardinality"}
+
+
+#: named users per task at most: a longer list is a role in disguise (and every deploy and task opening looks them up)
+MAX_CANDIDATE_USERS = 50
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class NamedUser:
     doc: Document
     node: Any
     username: str
+    attribute: str = "assignee"
 
 
 def check_condition(doc: Document, flow: Any, text: str) -> Iterator[Problem]:
@@ -123,21 +127,26 @@ def untranslated(doc: Document, owner: Any, what: str, text: str) -> Iterator[Pr
 
 
 def check_assignment(doc: Document, node: Any) -> Iterator[Problem]:
-    """`camunda:assignee` (a literal user name) and `camunda:candidateUsers` (not applied) of a human task."""
+    """`camunda:assignee` (a literal user name) and `camunda:candidateUsers` (literal names) of a human task."""
     assignee = (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip()
     if assignee and (juel.is_juel(assignee) or "${" in assignee or "#{" in assignee):
         yield located(doc, node, f"camunda:assignee {assignee[:60]!r} is an expression, which pathways cannot "
                       "resolve to a user", "write a user name (e.g. anna.kowalska), or leave it empty: the task is "
                       "offered to the lane's role and whoever holds it claims it")
     users = (node.get(f"{{{CAMUNDA_NS}}}candidateUsers") or "").strip()
-    if users:
-        yield located(doc, node, f"camunda:candidateUsers {users[:60]!r} is not applied: the task is offered to its "
-                      "roles only", "offer it to a role (its lane or camunda:candidateGroups); to give it to one "
-                      "person, set camunda:assignee", "warning")
+    if users and ("${" in users or "#{" in users):
+        yield located(doc, node, f"camunda:candidateUsers {users[:60]!r} holds an expression, which pathways cannot "
+                      "resolve to users", "write user names separated by commas (anna.kowalska, jan.nowak), or leave "
+                      "it empty: the task is offered to the lane's role")
+    elif len([u for u in users.split(",") if u.strip()]) > MAX_CANDIDATE_USERS:
+        yield located(doc, node, f"camunda:candidateUsers names more than {MAX_CANDIDATE_USERS} users",
+                      "offer the task to a role (its lane or camunda:candidateGroups) instead")
 
 
 def check_file(doc: Document) -> Iterator[Problem]:
-    """The Camunda attributes and extension elements of a BPMN file that nothing applies."""
+    """The Camunda attributes and extension elements of a BPMN file that nothing applies; call activities'
+    bindings and variable mappings (`lint_calls`)."""
+    yield from lint_calls.check_file(doc)
     for node in doc.root.iter():
         if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS:
             continue
@@ -145,13 +154,23 @@ def check_file(doc: Document) -> Iterator[Problem]:
         if name == "extensionElements":
             yield from _unused_elements(doc, node)
         elif name in _PYTHON_ELSEWHERE and juel.is_juel(node.text):
-            owner = node.getparent()
-            if etree_localname(owner.tag) == "multiInstanceLoopCharacteristics":
-                owner = owner.getparent()
-            yield from untranslated(doc, owner, _PYTHON_ELSEWHERE[name], node.text or "")
+            yield from _expression_elsewhere(doc, node, name)
         else:
             yield from _unused_attributes(doc, node)
             yield from _calls_code(doc, node, name)
+
+
+def _expression_elsewhere(doc: Document, node: Any, name: str) -> Iterator[Problem]:
+    """A Camunda expression in a multi-instance's cardinality or completion condition is translated
+    (`engine.multi`): its translation, as for a flow's condition; elsewhere it is refused with the Python."""
+    owner = node.getparent()
+    kind = etree_localname(owner.tag)
+    if kind in ("multiInstanceLoopCharacteristics", "conditionalEventDefinition"):
+        owner = owner.getparent()
+    if kind == "multiInstanceLoopCharacteristics":
+        yield from check_condition(doc, owner, node.text or "")
+    else:
+        yield from untranslated(doc, owner, _PYTHON_ELSEWHERE[name], node.text or "")
 
 
 def _calls_code(doc: Document, node: Any, name: str) -> Iterator[Problem]:
@@ -174,13 +193,16 @@ def _unused_elements(doc: Document, extensions: Any) -> Iterator[Problem]:
         if not isinstance(child.tag, str) or etree.QName(child).namespace != CAMUNDA_NS:
             continue
         name = etree_localname(child.tag)
+        if name in CALL_ELEMENTS and etree_localname(owner.tag) == "callActivity":
+            continue
         if name not in READ_ELEMENTS:
             yield located(doc, owner, f"camunda:{name} is not applied",
                           IGNORED_ELEMENTS.get(name, "pathways does not read this Camunda extension"), "warning")
 
 
 def named_assignees(index: DocumentIndex) -> list[NamedUser]:
-    """The literal `camunda:assignee` user names of the indexed BPMN files (expressions excluded)."""
+    """The literal `camunda:assignee` and `camunda:candidateUsers` user names of the indexed BPMN files
+    (expressions excluded)."""
     found = []
     for doc in index.documents:
         if doc.kind != "bpmn":
@@ -189,11 +211,15 @@ def named_assignees(index: DocumentIndex) -> list[NamedUser]:
             name = (node.get(f"{{{CAMUNDA_NS}}}assignee") or "").strip()
             if name and "{" not in name:
                 found.append(NamedUser(doc, node, name))
+            users = node.get(f"{{{CAMUNDA_NS}}}candidateUsers") or ""
+            if "{" not in users:
+                found.extend(NamedUser(doc, node, u.strip(), "candidateUsers") for u in users.split(",") if u.strip())
     return found
 
 
 def unknown_user(named: NamedUser) -> Problem:
-    return located(named.doc, named.node, f"camunda:assignee {named.username!r} is not a user of this installation",
+    return located(named.doc, named.node,
+                   f"camunda:{named.attribute} {named.username!r} is not a user of this installation",
                    "write an existing user name (pathways users list), or leave it empty")
 
 

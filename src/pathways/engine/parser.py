@@ -39,7 +39,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
-from pathways.engine import compensation, conditional, feel_conditions, message_events
+from pathways.engine import compensation, conditional, feel_conditions, mappings, message_events, multi
 from pathways.engine.deciding import DecisionFiles, uses_feel
 from pathways.engine.event_scopes import Boundary, EventStart
 from pathways.engine.timers import make_timer_definition
@@ -72,17 +72,20 @@ class TaskAssignment:
     due_date: str | None = None
     priority: int = 50
     assignee: str | None = None  # a literal user name (`engine.preassign`); expressions are refused by lint
+    candidate_users: tuple[str, ...] = ()  # literal user names (`engine.candidate_users`)
 
 
 def read_assignment(node: Any) -> TaskAssignment:
     attr = node.attrib.get
     groups = attr(f"{{{CAMUNDA_NS}}}candidateGroups") or ""
+    users = attr(f"{{{CAMUNDA_NS}}}candidateUsers") or ""
     priority_text = (attr(f"{{{CAMUNDA_NS}}}priority") or "").strip()
     return TaskAssignment(
         candidate_groups=tuple(g.strip() for g in groups.split(",") if g.strip()),
         due_date=(attr(f"{{{CAMUNDA_NS}}}dueDate") or "").strip() or None,
         priority=int(priority_text) if priority_text.lstrip("-").isdigit() else 50,
         assignee=(attr(f"{{{CAMUNDA_NS}}}assignee") or "").strip() or None,
+        candidate_users=tuple(u.strip() for u in users.split(",") if u.strip()),
     )
 
 
@@ -193,7 +196,9 @@ _PROPERTY_PARSERS: dict[type, type] = {}
 
 def _with_properties(parser_class: type) -> type:
     if parser_class not in _PROPERTY_PARSERS:
-        _PROPERTY_PARSERS[parser_class] = type(parser_class.__name__, (_PropertiesMixin, parser_class), {})
+        _PROPERTY_PARSERS[parser_class] = type(parser_class.__name__,
+                                               (_PropertiesMixin, mappings.MappingParserMixin,
+                                                multi.MultiInstanceParserMixin, parser_class), {})
     return _PROPERTY_PARSERS[parser_class]
 
 

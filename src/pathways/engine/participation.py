@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Executable, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from pathways.base import clock
+from pathways.engine import candidate_users
 from pathways.engine.actors import Actor
 from pathways.engine.conflicts import command
 from pathways.engine.errors import CaseNotActive, InvalidData, NotFound
@@ -106,21 +107,27 @@ def remove_agency(store: Store, roles: RoleVocabulary, actor: Actor, case_id: in
         its_users = set(conn.scalars(select(User.id).where(User.agency_id == agency.id)))
         offered = set(conn.scalars(select(TaskOffer.task_id).where(TaskOffer.task_id.in_(ids),
                                                                    TaskOffer.agency_id != agency.id)))
+        drop_named, still_named, unnamed = candidate_users.leaving(conn, ids, its_users)  # camunda:candidateUsers
+        changes.append(drop_named)
         rows = Rows(case, {}, {})
         held = taking_part[agency.id][1]
         change = Change(agency_code, held["basis"])
         for task in tasks:
             if task.claimed_by is not None and task.claimed_by not in its_users:
                 continue  # claimed by someone of an agency that stays
-            if task.claimed_by is not None:
-                changes.append(update(HumanTask).where(HumanTask.id == task.id).values(claimed_by=None,
-                                                                                       claimed_at=None))
+            if task.claimed_by is not None or task.id in unnamed:
+                if task.claimed_by is not None:
+                    changes.append(update(HumanTask).where(HumanTask.id == task.id).values(claimed_by=None,
+                                                                                           claimed_at=None))
+                if task.id in still_named:  # back to the named users who stay
+                    change.returned.append(task.id)
+                    continue
                 fits = roles.offers(task.roles, remaining)
                 rows.offers.extend({"task_id": task.id, "agency_id": agency_id, "role": role, "due_at": task.due_at,
                                     "priority": task.priority, "created_at": task.created_at}
                                    for agency_id, role in fits)
                 (change.returned if fits else change.waiting).append(task.id)
-            elif task.id not in offered:
+            elif task.id not in offered and task.id not in still_named:
                 change.waiting.append(task.id)
         rows.event(actor, "AgencyRemoved", after={"agency": agency_code, "basis": _basis(held), "reason": reason,
                                                   "returned": change.returned, "waiting": change.waiting})

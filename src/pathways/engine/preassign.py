@@ -54,7 +54,7 @@ def apply(conn: Connection, rows: Rows, runtime: CaseRuntime, now: datetime) -> 
             continue
         user = users.get(name)
         offered = [(o["agency_id"], o["role"]) for o in rows.offers if o["task_id"] == task["id"]]
-        reason = _refusal(user, held.get(user.id, set()) if user else set(), case_agencies, offered)
+        reason = refusal(user, held.get(user.id, set()) if user else set(), case_agencies, offered)
         element, task_id = task["element_id"], task["id"]
         if reason is not None:
             rows.event(Actor(), "TaskAssigneeNotApplied", element_id=element, task_id=task_id,
@@ -67,7 +67,7 @@ def apply(conn: Connection, rows: Rows, runtime: CaseRuntime, now: datetime) -> 
                    after={"claimed_by": name, "by": "camunda:assignee"})
 
 
-def _refusal(user: Any, roles: set[str], case_agencies: set[int], offered: list[tuple[int, str]]) -> str | None:
+def refusal(user: Any, roles: set[str], case_agencies: set[int], offered: list[tuple[int, str]]) -> str | None:
     """Why `user` may not have the task (a `REASONS` code), or None."""
     if user is None:
         return "unknown_user"

@@ -25,7 +25,17 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from pathways.base import clock, logs
-from pathways.engine import conditional, event_scopes, history, measures, message_events, state, timers, uncaught
+from pathways.engine import (
+    conditional,
+    event_scopes,
+    history,
+    measures,
+    message_events,
+    state,
+    steps,
+    timers,
+    uncaught,
+)
 from pathways.engine.budget import EngineLimits, StepBudget, check_state_size
 from pathways.engine.deciding import DECIDED
 from pathways.engine.errors import (
@@ -208,9 +218,9 @@ class CaseRuntime:
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
     def start(cls, definition: Definition, data: dict[str, Any], limits: EngineLimits | None = None) -> CaseRuntime:
-        workflow = BpmnWorkflow(
+        workflow = steps.install(BpmnWorkflow(
             definition.spec, definition.subprocess_specs, script_engine=script_engine(limits)
-        )
+        ))
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
         runtime = cls(definition, workflow, limits)
@@ -219,7 +229,7 @@ class CaseRuntime:
 
     @classmethod
     def restore(cls, definition: Definition, text: str, limits: EngineLimits | None = None) -> CaseRuntime:
-        workflow = state.load(text, definition.spec, definition.subprocess_specs)
+        workflow = steps.install(state.load(text, definition.spec, definition.subprocess_specs))
         workflow.script_engine = script_engine(limits)
         runtime = cls(definition, workflow, limits)
         runtime.stored_bytes = len(text.encode("utf-8"))

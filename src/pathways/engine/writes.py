@@ -72,6 +72,7 @@ from pathways.store.models import (
     StageVisit,
     TaskCandidate,
     TaskOffer,
+    TaskUserOffer,
     Timer,
 )
 
@@ -122,12 +123,13 @@ class Sql:
         due_at=bindparam("due"), claimed_until=None)
     drop_timers = delete(Timer).where(Timer.id.in_(bindparam("timers", expanding=True)))
     drop_offers = delete(TaskOffer).where(TaskOffer.task_id.in_(bindparam("tasks", expanding=True)))
+    drop_user_offers = delete(TaskUserOffer).where(TaskUserOffer.task_id.in_(bindparam("tasks", expanding=True)))
     insert_state = insert(CaseState)
     update_state = update(CaseState).where(CaseState.case_id == bindparam("case")).values(
         state=bindparam("new_state"))
     #: the row kinds inserted in bulk, in the order they are written (tasks before what refers to them)
     inserts = {model: insert(model) for model in
-               (HumanTask, TaskCandidate, TaskOffer, StageVisit, Timer, CaseEvent, Measure)}
+               (HumanTask, TaskCandidate, TaskOffer, TaskUserOffer, StageVisit, Timer, CaseEvent, Measure)}
 
 
 @dataclass
@@ -149,6 +151,7 @@ class Rows:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     candidates: list[dict[str, str]] = field(default_factory=list)
     offers: list[dict[str, Any]] = field(default_factory=list)
+    user_offers: list[dict[str, Any]] = field(default_factory=list)  # `engine.candidate_users`
     agencies: list[tuple[int, str]] = field(default_factory=list)  # the case's (id, kind)
     cancelled: list[dict[str, str]] = field(default_factory=list)
     completed: dict[str, Any] | None = None
@@ -187,8 +190,8 @@ class Rows:
         case.version += 1
         self._write_tasks(conn)
         for model, rows in ((HumanTask, self.tasks), (TaskCandidate, self.candidates), (TaskOffer, self.offers),
-                            (StageVisit, self.visits), (Timer, self.new_timers), (CaseEvent, self._sealed_events()),
-                            (Measure, self.measures)):
+                            (TaskUserOffer, self.user_offers), (StageVisit, self.visits),
+                            (Timer, self.new_timers), (CaseEvent, self._sealed_events()), (Measure, self.measures)):
             if rows:
                 conn.execute(Sql.inserts[model], rows)
         if self.moved_timers:
@@ -219,6 +222,7 @@ class Rows:
         closed = [t["task"] for t in self.cancelled] + ([self.completed["task"]] if self.completed else [])
         if closed:  # a closed task waits in no inbox
             conn.execute(Sql.drop_offers, {"tasks": closed})
+            conn.execute(Sql.drop_user_offers, {"tasks": closed})
 
 
 def seal_fields(payload: dict[str, Any] | None, fields: frozenset[str]) -> dict[str, Any] | None:

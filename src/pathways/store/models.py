@@ -511,3 +511,21 @@ class PendingMessage(Base):
     #: set while one process delivers it (`pathways.engine.messages.deliver_pending`); a claim left by a
     #: stopped process lapses at this time
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+class TaskUserOffer(Base):
+    """An open task offered to one named user (`camunda:candidateUsers`, `engine.candidate_users`).
+
+    A task with such rows waits in those users' inboxes and in no role's queue (it has no
+    `task_offers` rows), and only they may claim it. The rows live while the task is open; whether
+    it is claimed is read from the task. Due time, priority and creation are copied from the task
+    for the inbox's index, as in `task_offers`.
+    """
+
+    __tablename__ = "task_user_offers"
+    __table_args__ = (Index("ix_task_user_offers_user_due", "user_id", "due_at", "created_at", "priority",
+                            "task_id"),)
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from pathways.base import clock
 from pathways.base.values import jsonable
+from pathways.engine import calls, data_objects
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import InvalidData, NotAllowed
 from pathways.engine.runtime import CaseRuntime, Definition
@@ -218,7 +219,8 @@ def case_detail(store: Store, engine: Engine, user: User, case_id: int,
         definition = engine.definition(s, case.pathway_version_id)
         hidden = hidden_from(definition, user)
         snapshot = s.get(CaseState, case.id)
-        data = jsonable(CaseRuntime.restore(definition, snapshot.state).data()) if snapshot and snapshot.state else {}
+        runtime = CaseRuntime.restore(definition, snapshot.state) if snapshot and snapshot.state else None
+        data = jsonable(runtime.data()) if runtime is not None else {}
         detail = {
             **_summary(case, case.pathway_version.name),
             "agencies": _agencies(s, case.id),
@@ -240,6 +242,9 @@ def case_detail(store: Store, engine: Engine, user: User, case_id: int,
         }
         detail["failure"] = _failure(detail["timeline"]) if case.status in ("failed", "closed") else None
         detail["incidents"] = incidents.of_case(s, case.id)  # open ones: work that waits for an admin
+        detail["calls"] = called(s, case, runtime, detail["open_tasks"])
+        objects = jsonable(data_objects.values(runtime.workflow)) if runtime is not None else {}
+        detail["data_objects"] = redact(objects, hidden)  # (hidden like the case data: by field name)
         if audit_action:
             audit.record_read(uow, user, audit_action, case_id=case_id)
     return detail
@@ -408,6 +413,18 @@ def _agencies(s: Session, case_id: int) -> list[dict[str, Any]]:
         found.append({"code": a.code, "kind": a.kind, "name": a.name, "city": a.city, "basis": basis,
                       "added_at": clock.aware(row.added_at), "added_by": row.added_by})
     return found
+
+
+def called(s: Session, case: Case, runtime: CaseRuntime | None,
+           open_tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The case's runs of called pathways (`engine.calls`): key, name, version, state and open tasks."""
+    if runtime is None:
+        return []
+    by_id = {task["id"]: task for task in open_tasks}
+    return [{"element": child.element, "element_name": child.element_name, "key": child.key, "name": child.name,
+             "version": calls.called_version(s, case.pathway_version, child.key), "state": child.state,
+             "open_tasks": [by_id[t] for t in child.open_tasks if t in by_id]}
+            for child in calls.children(runtime.workflow)]
 
 
 def _open_tasks(s: Session, case_id: int) -> list[dict[str, Any]]:

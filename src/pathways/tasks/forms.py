@@ -352,6 +352,9 @@ def task_spec(definition: Definition, element_id: str) -> Any:
     """The spec of an element of a deployed version (main process first, then called processes)."""
     for process in (definition.spec, *definition.subprocess_specs.values()):
         found = process.task_specs.get(element_id)
+        inner = getattr(found, "task_spec", None)  # a multi-instance or loop activity: the spec of its instances
+        if isinstance(inner, str) and inner in process.task_specs:
+            found = process.task_specs[inner]
         if found is not None and getattr(found, "bpmn_id", None) == element_id:
             return found
     return None

@@ -25,8 +25,8 @@ from pathways.base import clock
 from pathways.engine.errors import InvalidData
 from pathways.engine.roles import RoleVocabulary
 from pathways.store.db import Store
-from pathways.store.models import Agency, Case, CaseAgency, HumanTask, PathwayVersion, TaskOffer, User
-from pathways.tasks import audit
+from pathways.store.models import Agency, Case, CaseAgency, HumanTask, PathwayVersion, TaskOffer, TaskUserOffer, User
+from pathways.tasks import audit, candidates
 from pathways.tasks.access import held_roles
 from pathways.tasks.bounds import check_texts
 
@@ -132,14 +132,15 @@ class _Views:
         return []
 
     def keys(self, view: str) -> Subquery:
-        """The view's rows; UNION drops the second row of a task offered for two of the user's roles."""
+        """The view's rows; UNION drops the second row of a task offered for two of the user's roles.
+        Tasks offered to the user by name (`tasks.candidates`) join the offered ones."""
         if view == "mine" or not self.roles:
             found = self._mine(view)
             return (found.where(false()) if view == "unclaimed" else found).subquery("k")
+        named = candidates.inbox_rows(self.user, self.window(view, TaskUserOffer.due_at))
         if view == "unclaimed":
-            offered = self._offered(view)
-            return (offered.distinct() if len(self.roles) > 1 else offered).subquery("k")
-        return union(self._mine(view), self._offered(view)).subquery("k")
+            return union(self._offered(view), named).subquery("k")
+        return union(self._mine(view), self._offered(view), named).subquery("k")
 
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from pathways.engine.errors import NotFound
 from pathways.engine.roles import RoleVocabulary
 from pathways.store.models import Agency, CaseAgency, HumanTask, TaskOffer, User, UserRole
+from pathways.tasks import candidates
 
 
 def offered_usernames(s: Session, task_id: str, roles: RoleVocabulary) -> list[str]:
@@ -22,6 +23,9 @@ def offered_usernames(s: Session, task_id: str, roles: RoleVocabulary) -> list[s
     task = s.get(HumanTask, task_id)
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
+    named = candidates.usernames(s, task_id)  # camunda:candidateUsers: those users, and nobody else
+    if named is not None:
+        return named
     role_fits = [and_(UserRole.role == role, Agency.kind == roles.agency_kind(role))
                  for role in task.roles if roles.agency_kind(role)]
     query = (
@@ -41,7 +45,10 @@ def withdraw(s: Session, task_id: str) -> None:
 
 
 def put_back(s: Session, task_id: str, roles: RoleVocabulary) -> None:
-    """The task was given back: it waits again for its roles in the case's agencies of their kind."""
+    """The task was given back: it waits again for its roles in the case's agencies of their kind, or
+    for the users it is offered to by name (their rows stayed: `tasks.candidates`)."""
+    if candidates.offered_user_ids(s, task_id):
+        return
     task = s.execute(select(HumanTask.case_id, HumanTask.roles, HumanTask.due_at, HumanTask.priority,
                             HumanTask.created_at).where(HumanTask.id == task_id)).one()
     agencies = [(agency_id, kind) for agency_id, kind in s.execute(

@@ -29,7 +29,7 @@ from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound, TaskNotOpen
 from pathways.engine.runtime import CaseRuntime, Definition
 from pathways.store.models import Agency, Case, CaseAgency, CaseEvent, CaseState, HumanTask, TaskComment, User
-from pathways.tasks import access, audit, forms, inbox, offers
+from pathways.tasks import access, audit, candidates, forms, inbox, offers
 from pathways.tasks.bounds import MAX_CODE, check_json, check_text
 
 TASK_ID = 36  # characters of a task id (SpiffWorkflow's UUIDs)
@@ -52,6 +52,10 @@ def _load(s: Session, user: User, task_id: str) -> tuple[HumanTask, Case]:
 
 
 def _offered(s: Session, engine: Engine, user: User, task: HumanTask) -> bool:
+    named = candidates.offered_user_ids(s, task.id)  # camunda:candidateUsers: only those users
+    if named:
+        return user.id in named and bool(set(task.roles) & access.held_roles(user, engine.roles,
+                                                                               inbox.agency_kind(s, user)))
     return bool(set(task.roles) & access.held_roles(user, engine.roles, inbox.agency_kind(s, user)))
 
 
