@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from pathways.base import clock
 from pathways.config import Config
+from pathways.engine.built import Definition
 from pathways.engine.definitions import DocumentIndex, build_spec, collect
 from pathways.engine.roles import RoleVocabulary
-from pathways.engine.runtime import Definition
 from pathways.privacy.pseudonyms import new_pseudonym
 from pathways.store.db import Store
 from pathways.store.models import Agency, Beneficiary

@@ -21,13 +21,14 @@ from typing import Any
 
 from pathways.base import clock
 from pathways.base.xml import XmlProblem, parse_xml
+from pathways.engine.built import Definition
 from pathways.engine.deciding import DMN_SUFFIXES
 from pathways.engine.definitions import DocumentIndex, build_spec, collect
 from pathways.engine.errors import PathwaysError
 from pathways.engine.lint import lint
 from pathways.engine.parser import BPMN_NS
 from pathways.engine.roles import Role, RoleVocabulary
-from pathways.engine.runtime import CaseRuntime, Definition
+from pathways.engine.runtime import CaseRuntime
 
 OUTCOMES = ("completed", "failed", "waiting", "step limit", "run-time error", "refused", "not executable")
 STEP_LIMIT = 60

@@ -208,8 +208,8 @@ def test_terminate_end_in_a_sub_process_ends_only_that_sub_process(frozen_clock)
 
 
 def test_a_feel_condition_waits_and_fires_too(frozen_clock):
+    from pathways.engine.built import Definition
     from pathways.engine.definitions import DocumentIndex, SourceFile, build_spec
-    from pathways.engine.runtime import Definition
 
     xml = (FIXTURES / "v17_conditional.bpmn").read_text(encoding="utf-8").replace(
         "<bpmn:condition xsi:type=\"bpmn:tFormalExpression\">${documents &gt;= 3}</bpmn:condition>",
@@ -234,8 +234,8 @@ def test_an_error_beside_an_activity_is_not_taken_by_that_activitys_boundary(fro
 
 
 def test_without_the_inner_handler_the_boundary_catches_the_error(frozen_clock):
+    from pathways.engine.built import Definition
     from pathways.engine.definitions import DocumentIndex, SourceFile, build_spec
-    from pathways.engine.runtime import Definition
 
     xml = (FIXTURES / "v17_esp_catch_all.bpmn").read_text(encoding="utf-8")
     xml = xml[:xml.index('<bpmn:subProcess id="inner_handler"')] + xml[xml.index("</bpmn:subProcess>") + 18:]

@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import func, select
 
 from pathways.engine import runtime as runtime_module
+from pathways.engine.built import Definition
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.definitions import collect
 from pathways.engine.deploy import deploy
-from pathways.engine.runtime import CaseRuntime, Definition
+from pathways.engine.runtime import CaseRuntime
 from pathways.store.models import CaseEvent, CaseState, HumanTask, Measure
 from tests.helpers import FIXTURES, load_definition, open_by_element
 

@@ -123,8 +123,9 @@ def test_non_executable_processes_are_not_checked(roles):
 
 @pytest.mark.parametrize("link", [LINK, '<bpmn:association id="a1" sourceRef="undo" targetRef="t_undo"/>'])
 def test_what_lint_accepts_runs(roles, link):
+    from pathways.engine.built import Definition
     from pathways.engine.definitions import DocumentIndex, build_spec
-    from pathways.engine.runtime import CaseRuntime, Definition
+    from pathways.engine.runtime import CaseRuntime
 
     text = model(BOUNDARY + HANDLER + link)
     index = DocumentIndex.build([SourceFile("c17.bpmn", text.encode())])

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from pathways.engine.built import Definition
 from pathways.engine.definitions import DocumentIndex, SourceFile, build_spec
 from pathways.engine.errors import ScriptError
 from pathways.engine.lint import lint
-from pathways.engine.runtime import CaseRuntime, Definition
+from pathways.engine.runtime import CaseRuntime
 from tests.helpers import open_by_element
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>

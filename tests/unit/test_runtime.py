@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from pathways.engine.errors import MessageNotExpected, NotFound, ScriptError, TaskNotOpen
-from pathways.engine.runtime import CaseRuntime, _run
+from pathways.engine.located import run
+from pathways.engine.runtime import CaseRuntime
 from tests.helpers import FIXTURES, load_definition, open_by_element
 
 IDENTIFY = {"needs_crisis_support": True, "risk_level": "high", "intake_date": "2026-11-02", "notes": ""}
@@ -145,6 +146,6 @@ def test_a_raw_error_inside_a_workflow_action_becomes_a_worded_script_error() ->
         raise KeyError("Kowalska")
 
     with pytest.raises(ScriptError) as caught:
-        _run(fails)
+        run(fails)
     assert "KeyError" in caught.value.message and "reference" in caught.value.message
     assert "Kowalska" not in caught.value.message

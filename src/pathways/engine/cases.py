@@ -29,13 +29,14 @@ from pathways.base.values import jsonable
 from pathways.engine import candidate_users, firing, incidents, mirror, postbox, preassign
 from pathways.engine.actors import SYSTEM, Actor
 from pathways.engine.budget import EngineLimits
+from pathways.engine.built import Definition
 from pathways.engine.conflicts import command
 from pathways.engine.deciding import LEGACY_LANGUAGE
 from pathways.engine.definitions import SourceFile, build_spec
 from pathways.engine.errors import CaseNotActive, InvalidData, NotFound, TaskNotOpen
 from pathways.engine.firing import TIMER_BATCH, TIMER_LEASE_SECONDS, TIMER_RETRY_MAX_SECONDS, TIMER_RETRY_SECONDS
 from pathways.engine.roles import RoleVocabulary
-from pathways.engine.runtime import CaseRuntime, Definition
+from pathways.engine.runtime import CaseRuntime
 from pathways.engine.writes import CaseRow, Rows, Sql, Within, WorkflowCache, finish, load_case, load_rows
 from pathways.store.db import Store, UnitOfWork
 from pathways.store.models import Agency, Case, CaseAgency, DefinitionBlob, PathwayVersion

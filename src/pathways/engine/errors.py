@@ -75,7 +75,7 @@ class ScriptRaised(Exception):
     """A script's own exception, raised in a script worker and sent back as its class name and text.
 
     Not a `PathwaysError`: its text may quote case values (`KeyError: 'Kowalska'`), so it is never
-    shown as it is; `runtime._located` reports its class, line and a log reference instead.
+    shown as it is; `located.located` reports its class, line and a log reference instead.
     """
 
     def __init__(self, type_name: str, message: str, line: int | None = None) -> None:

@@ -13,7 +13,7 @@ The rules:
 - **No case value, no exception text.** An incident is read by the partnership's administrators
   and shown on the case page; an exception's text may quote the data a script failed on. `describe`
   keeps the element, the stable code of a `PathwaysError` (`script_error`, `limit_exceeded`) or
-  `internal_error`, and the class name (the one `runtime._located` already put in the details),
+  `internal_error`, and the class name (the one `located.located` already put in the details),
   bounded to identifier characters. The traceback is in the server log under `reference`.
 - **One open incident per case and source.** Another failure of the same work (a retry that
   fails again) counts an attempt on it and takes the newest element, error and reference.
@@ -74,7 +74,7 @@ class Failure:
 
 
 def describe(error: BaseException, element: str) -> Failure:
-    """The failure of `error` at `element` (the failing element `runtime._located` names wins)."""
+    """The failure of `error` at `element` (the failing element `located.located` names wins)."""
     error_class: object = type(error).__name__
     if isinstance(error, PathwaysError):
         kind = error.code

@@ -8,12 +8,8 @@ entered, completion. `pathways.engine.cases` turns those reports into rows in on
 from __future__ import annotations
 
 import contextlib
-import logging
-import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -21,10 +17,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEv
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as BaseMessageEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from pathways.base import clock, logs
+from pathways.base import clock
 from pathways.engine import (
     conditional,
     event_scopes,
@@ -37,22 +32,16 @@ from pathways.engine import (
     uncaught,
 )
 from pathways.engine.budget import EngineLimits, StepBudget, check_state_size
+from pathways.engine.built import Definition, task_roles
 from pathways.engine.deciding import DECIDED
 from pathways.engine.errors import (
     MessageNotExpected,
     NotFound,
-    PathwaysError,
     ScriptError,
-    ScriptRaised,
     TaskNotOpen,
 )
-from pathways.engine.roles import RoleVocabulary
+from pathways.engine.located import run
 from pathways.engine.scripting import script_engine
-
-_log = logging.getLogger("pathways.engine")
-logs.install()  # no case value in SpiffWorkflow's records, nor in the texts of logged tracebacks
-#: the text Python gives a NameError, naming an identifier of the script
-_UNDEFINED_NAME = re.compile(r"name '[A-Za-z_][A-Za-z0-9_]*' is not defined")
 
 _STAGE_SEEN = "pathways_stage_entered"
 _OUTCOME_SEEN = "pathways_outcome_recorded"
@@ -61,55 +50,6 @@ _OUTCOME_SEEN = "pathways_outcome_recorded"
 # levels deep and a long unpruned loop would otherwise lose sight of its open tasks.
 _UNPRUNED = 1000
 _ENTERED = TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.COMPLETED | TaskState.ERROR
-
-
-#: form field types whose values are free text, sealed in events (`Definition.sealed_fields`)
-FREE_TEXT_TYPES = frozenset({"string", "textarea"})
-
-
-@dataclass(frozen=True)
-class Definition:
-    """A deployed version's built specs plus what assignment needs."""
-
-    version_id: int
-    key: str
-    spec: Any
-    subprocess_specs: dict[str, Any]
-    roles: RoleVocabulary
-
-    @cached_property
-    def sensitive(self) -> dict[str, frozenset[str]]:
-        """Every sensitive form field (property `sensitive` = `true`) and the roles allowed to see it.
-
-        The one rule for both uses: `pathways.tasks.access` hides these values from other roles,
-        and the engine seals them in the events it writes (`sealed_fields`). Computed once per
-        built version (the definition cache keeps it), as every command that writes events needs it.
-        """
-        found: dict[str, set[str]] = {}
-        for process in (self.spec, *self.subprocess_specs.values()):
-            for spec in process.task_specs.values():
-                form = getattr(spec, "form", None)
-                for field in getattr(form, "fields", None) or ():
-                    if str(field.get_property("sensitive") or "").lower() != "true":
-                        continue
-                    allowed = found.setdefault(field.id, set())
-                    allowed.update(task_roles(spec, self.roles))
-                    extra = field.get_property("visible_to") or ""
-                    allowed.update(r.strip() for r in str(extra).split(",") if r.strip())
-        return {field_id: frozenset(roles) for field_id, roles in found.items()}
-
-    @cached_property
-    def sealed_fields(self) -> frozenset[str]:
-        """The fields whose values the engine seals wherever it writes them in an event: the
-        sensitive ones, and every free-text one (`string`, `textarea`), marked or not, since notes
-        name people and circumstances as often as marked fields do (anonymisation wipes them as
-        identifying). Choices, numbers, yes/no and dates stay plain JSON, where the reports read
-        them in SQL; so does the pseudonym a case is started for (also on the case row)."""
-        free = {field.id for process in (self.spec, *self.subprocess_specs.values())
-                for spec in process.task_specs.values()
-                for field in getattr(getattr(spec, "form", None), "fields", None) or ()
-                if getattr(field, "type", None) in FREE_TEXT_TYPES}
-        return frozenset(self.sensitive) | frozenset(free - {"beneficiary_pseudonym"})
 
 
 @dataclass(frozen=True)
@@ -129,70 +69,6 @@ class WaitingTimer:
     id: str
     element_id: str
     due_at: datetime
-
-
-def task_roles(spec: Any, roles: RoleVocabulary) -> tuple[str, ...]:
-    """The roles a human task is offered to: its candidate groups, else its lane's role."""
-    assignment = getattr(spec, "assignment", None)
-    if assignment and assignment.candidate_groups:
-        return tuple(assignment.candidate_groups)
-    lane_role = roles.resolve_lane(spec.lane)
-    return (lane_role,) if lane_role else ()
-
-
-def _run(action: Any, *args: Any) -> Any:
-    """Run a workflow action, turning script failures into a located ScriptError (see `_located`)."""
-    try:
-        return action(*args)
-    except SpiffWorkflowException as exc:
-        raise _located(exc) from exc
-    except (PathwaysError, uncaught.Uncaught):  # ours: worded already, or stopping the run on purpose
-        raise
-    except Exception as exc:  # a raw error from inside SpiffWorkflow (e.g. a message's correlation
-        raise _located(exc) from exc  # expression): located and worded like a script's, never a traceback
-
-
-def _located(exc: Exception) -> ScriptError:
-    """The error a user sees for a failing script, condition or expression: never a case value.
-
-    A Python exception's text often quotes the data it failed on (`KeyError: 'Kowalska'`,
-    `invalid literal for int(): '8 lat'`), and the person reading the error may not be allowed to
-    see that field. So the message names the element, the line and the kind of error (the
-    exception's class, and for a `NameError` the missing name, which comes from the script, not
-    the case), plus a short reference; the same, with the traceback, goes to the server log
-    (logger `pathways.engine`) under that reference, the exceptions' texts withheld there too
-    (`pathways.base.logs`: logs hold no case value either). Our own sandbox refusals and limits
-    (`ScriptError`, `LimitExceeded`, worded without values) pass through with their class.
-    """
-    cause: BaseException | None = exc
-    original: BaseException = exc
-    while cause is not None and not isinstance(cause, ScriptError):
-        if not isinstance(cause, SpiffWorkflowException):
-            original = cause
-        cause = cause.__cause__ or getattr(cause, "error", None) or cause.__context__
-    task = getattr(exc, "task", None)
-    element = task.task_spec.bpmn_id if task is not None else None
-    where = f" at {element}" if element else ""
-    if isinstance(cause, ScriptError):  # keeps its class: a LimitExceeded stays `limit_exceeded`
-        details = {**cause.details, "element": cause.details.get("element") or element}
-        return type(cause)(f"the pathway failed{where}: {cause.message}", **details)
-    if isinstance(original, ScriptRaised):  # raised in a script worker: its class travelled by name
-        kind = original.type_name
-        if kind == "NameError" and _UNDEFINED_NAME.fullmatch(original.text):  # the name comes from the
-            kind = f"{kind}: {original.text}"  # script; any other text (`raise NameError(x)`) may be data
-    else:
-        kind = type(original).__name__
-        if isinstance(original, NameError) and original.name:
-            kind = f"{kind}: {original.name!r} is not defined"
-    line = getattr(exc, "line_number", None) or getattr(original, "line", None)
-    at_line = f" (line {line})" if isinstance(line, int) and line > 0 else ""
-    reference = secrets.token_hex(4)
-    # what the user is told, plus the traceback (frames and classes; `pathways.base.logs` withholds
-    # the exceptions' texts, which may quote the value a script failed on)
-    _log.error("script failure %s%s%s: %s", reference, where, at_line, kind, exc_info=exc)
-    return ScriptError(f"the pathway failed{where}{at_line}: {kind}; reference {reference} in the server log",
-                       element=element, error=getattr(original, "type_name", type(original).__name__),
-                       reference=reference)
 
 
 def _after_task(task: Any) -> None:
@@ -275,14 +151,14 @@ class CaseRuntime:
         return tasks
 
     def _advance(self) -> None:
-        _run(self.workflow.refresh_timers)
+        run(self.workflow.refresh_timers)
         self._steps()
 
     def _steps(self) -> None:
         """Run the engine's steps; an uncaught error end event stops them and fails the case."""
         with contextlib.suppress(uncaught.Uncaught):
-            _run(conditional.reevaluate, self.workflow)  # the data may have changed (`engine.conditional`)
-            _run(self.workflow.do_engine_steps, StepBudget(self.limits), _after_task)
+            run(conditional.reevaluate, self.workflow)  # the data may have changed (`engine.conditional`)
+            run(self.workflow.do_engine_steps, StepBudget(self.limits), _after_task)
         failure, others = uncaught.take(self.workflow)
         self.outbox.extend(others)
         if failure is not None and self.failure is None:
@@ -297,7 +173,7 @@ class CaseRuntime:
             raise TaskNotOpen(f"task {task_id} is not open")
         before = {k: task.data.get(k) for k in data}
         task.data.update(data)
-        _run(task.run)
+        run(task.run)
         self._advance()
         return before, dict(data)
 
@@ -322,7 +198,7 @@ class CaseRuntime:
             expected = ", ".join(sorted(waiting)) or "none"
             raise MessageNotExpected(f"the case is not waiting for message {name!r} (waiting for: {expected})")
         event = BpmnEvent(message_events.PathwaysMessage(name), {"payload": payload, "result_var": None})
-        _run(self.workflow.catch, event)
+        run(self.workflow.catch, event)
         self._steps()
 
     def waits(self) -> frozenset[message_events.Wait]:
@@ -336,7 +212,7 @@ class CaseRuntime:
         """Let every catch of the case waiting for signal `name` catch it (nothing waits: `MessageNotExpected`)."""
         if name not in self.waiting_signals():
             raise MessageNotExpected(f"the case is not waiting for signal {name!r}")
-        _run(self.workflow.catch, BpmnEvent(SignalEventDefinition(name), dict(payload or {})))
+        run(self.workflow.catch, BpmnEvent(SignalEventDefinition(name), dict(payload or {})))
         self._steps()
 
     def cancel(self) -> None:
@@ -425,7 +301,7 @@ class CaseRuntime:
             return None
         text, computed = task.due_text, None
         if not timers.is_iso_literal(text):
-            computed = _run(self.workflow.script_engine.evaluate, self.task(task.id), text)
+            computed = run(self.workflow.script_engine.evaluate, self.task(task.id), text)
             text = computed.isoformat() if isinstance(computed, datetime) else str(computed)
         kind = "duration" if text.upper().startswith("P") else "date"
         try:

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pathways.base import clock
-from pathways.engine.runtime import Definition
+from pathways.engine.built import Definition
 from pathways.privacy.fields import catalogue, wiped_keys
 from pathways.store.models import AuditEntry, Case, CaseEvent, CaseState, TaskComment
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from pathways.engine.built import Definition, task_roles
 from pathways.engine.measures import HOURS_FIELD
-from pathways.engine.runtime import Definition, task_roles
 from pathways.tasks.forms import FieldSpec, read_fields
 
 #: The ESF+ common indicators every pathway records under these ids (reports/esf.py reads them):

@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
+from pathways.engine.built import Definition
 from pathways.engine.errors import NotFound
 from pathways.engine.roles import RoleVocabulary
-from pathways.engine.runtime import Definition
 from pathways.store.models import Case, CaseAgency, User
 
 #: the largest id a case can have (ids are 32-bit INTEGER columns on PostgreSQL)

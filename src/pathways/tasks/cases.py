@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session, contains_eager, lazyload
 from pathways.base import clock
 from pathways.base.values import jsonable
 from pathways.engine import calls, data_objects
+from pathways.engine.built import Definition
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import InvalidData, NotAllowed
-from pathways.engine.runtime import CaseRuntime, Definition
+from pathways.engine.runtime import CaseRuntime
 from pathways.engine.views import case_summary
 from pathways.store.db import Store
 from pathways.store.models import (

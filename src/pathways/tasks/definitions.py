@@ -17,13 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pathways.base import clock
+from pathways.engine.built import task_roles
 from pathways.engine.cases import Engine
 from pathways.engine.definitions import DocumentIndex, SourceFile
 from pathways.engine.deploy import deploy, unknown_assignees
 from pathways.engine.errors import InvalidDefinition, NotAllowed, NotFound
 from pathways.engine.lint import lint
 from pathways.engine.roles import RoleVocabulary
-from pathways.engine.runtime import task_roles
 from pathways.store.db import Store
 from pathways.store.models import DefinitionBlob, PathwayVersion, User
 from pathways.tasks import audit

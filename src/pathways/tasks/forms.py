@@ -28,8 +28,8 @@ import marshmallow as ma
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 
 from pathways.base.values import text_problem
+from pathways.engine.built import Definition
 from pathways.engine.errors import InvalidData
-from pathways.engine.runtime import Definition
 from pathways.tasks.bounds import MAX_FORM_TEXT
 
 TYPES = ("string", "long", "decimal", "boolean", "date", "enum")

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session, lazyload
 
 from pathways.base import clock
 from pathways.base.values import jsonable, text_problem
+from pathways.engine.built import Definition
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound, TaskNotOpen
-from pathways.engine.runtime import CaseRuntime, Definition
+from pathways.engine.runtime import CaseRuntime
 from pathways.store.models import Agency, Case, CaseAgency, CaseEvent, CaseState, HumanTask, TaskComment, User
 from pathways.tasks import access, audit, candidates, forms, inbox, offers
 from pathways.tasks.bounds import MAX_CODE, check_json, check_text
