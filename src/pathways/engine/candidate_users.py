@@ -24,7 +24,7 @@ from pathways.engine import preassign
 from pathways.engine.actors import Actor
 from pathways.engine.runtime import CaseRuntime
 from pathways.engine.writes import Rows
-from pathways.store.models import TaskUserOffer, User, UserRole
+from pathways.store.models import TaskUserOffer
 
 
 def named(rows: Rows, runtime: CaseRuntime) -> dict[str, tuple[str, ...]]:
@@ -44,12 +44,7 @@ def apply(conn: Connection, rows: Rows, runtime: CaseRuntime, now: datetime) -> 
     if not wanted:
         return
     names = {name for users in wanted.values() for name in users}
-    users = {row.username: row for row in conn.execute(
-        select(User.id, User.username, User.active, User.agency_id).where(User.username.in_(names)))}
-    held: dict[int, set[str]] = {}
-    for user_id, role in conn.execute(select(UserRole.user_id, UserRole.role).where(
-            UserRole.user_id.in_([u.id for u in users.values()]))):
-        held.setdefault(user_id, set()).add(role)
+    users, held = preassign.users_and_roles(conn, names)
     case_agencies = {agency_id for agency_id, _kind in rows.agencies}
     for task in rows.tasks:
         if task["id"] not in wanted:

@@ -36,17 +36,23 @@ def assignees(rows: Rows, runtime: CaseRuntime) -> dict[str, str]:
     return found
 
 
+def users_and_roles(conn: Connection, names: set[str]) -> tuple[dict[str, Any], dict[int, set[str]]]:
+    """The users of these names (id, username, active, agency) and the roles each holds, by user id."""
+    users = {row.username: row for row in conn.execute(
+        select(User.id, User.username, User.active, User.agency_id).where(User.username.in_(names)))}
+    held: dict[int, set[str]] = {}
+    for user_id, role in conn.execute(select(UserRole.user_id, UserRole.role).where(
+            UserRole.user_id.in_([u.id for u in users.values()]))):
+        held.setdefault(user_id, set()).add(role)
+    return users, held
+
+
 def apply(conn: Connection, rows: Rows, runtime: CaseRuntime, now: datetime) -> None:
     """Claim each new pre-assigned task for its assignee, or log why not; after `mirror.offer`."""
     wanted = assignees(rows, runtime)
     if not wanted:
         return
-    users = {row.username: row for row in conn.execute(
-        select(User.id, User.username, User.active, User.agency_id).where(User.username.in_(set(wanted.values()))))}
-    held: dict[int, set[str]] = {}
-    for user_id, role in conn.execute(select(UserRole.user_id, UserRole.role).where(
-            UserRole.user_id.in_([u.id for u in users.values()]))):
-        held.setdefault(user_id, set()).add(role)
+    users, held = users_and_roles(conn, set(wanted.values()))
     case_agencies = {agency_id for agency_id, _kind in rows.agencies}
     for task in rows.tasks:
         name = wanted.get(task["id"])
