@@ -33,12 +33,20 @@ def _form() -> dict[str, Any]:
             "map": source.get("map", "")[:10_000]}
 
 
+def change_name(word: str) -> str:
+    """A change or an outcome of the plan (`engine.migration`) as people read it."""
+    names = {"kept": _("kept"), "renamed": _("renamed"), "mapped": _("mapped"), "created": _("created"),
+             "removed": _("removed"), "rescheduled": _("rescheduled"), "migrated": _("moved"),
+             "skipped": _("skipped"), "refused": _("refused"), "conflict": _("changed meanwhile")}
+    return str(names.get(word, word))
+
+
 def _render(key: str, form: dict[str, Any], *, plan: dict[str, Any] | None = None,
             applied: dict[str, Any] | None = None, error: str | None = None, status: int = 200) -> tuple[str, int]:
     pathways = services(current_app)
     detail = definitions.definition_detail(pathways.store, pathways.engine, key)
     return render_template("designer_migrate.html", d=detail, form=form, plan=plan, applied=applied, error=error,
-                           **HELPERS), status
+                           change_name=change_name, **HELPERS), status
 
 
 def _run(key: str, apply: bool) -> tuple[str, int]:
