@@ -144,3 +144,19 @@ def test_derived_names_follow_their_element() -> None:
     assert resolve("review.BoundaryEventSplit", {"review": "check"}) == "check.BoundaryEventSplit"
     assert resolve("review", {"review": "check"}) == "check"
     assert resolve("o18_migr.EndJoin", {"review": "check"}) == "o18_migr.EndJoin"
+
+
+def test_a_waiting_message_catch_needs_its_element_or_a_mapping(tmp_path: Any) -> None:
+    source = FIXTURES / "message_wait.bpmn"
+    edited = tmp_path / "message_wait.bpmn"
+    edited.write_text(source.read_text().replace('"wait_employment"', '"wait_for_job"'))
+    old, new = load_definition("message_wait", source), load_definition("message_wait", edited)
+    case = CaseRuntime.start(old, {})
+    assert case.waiting_messages() == {"employment_confirmed"}
+    refused = migrate(old, new, 1, case.dump(), {})
+    assert refused.plan.reasons == ["it waits at wait_employment, which the new version lacks: map it with --map "
+                                    "wait_employment=NEW_ID"]
+    moved = migrate(old, new, 1, case.dump(), {"wait_employment": "wait_for_job"}).runtime
+    assert moved is not None and moved.waiting_messages() == {"employment_confirmed"}
+    moved.receive_message("employment_confirmed", {"employer": "x"})
+    assert set(_open(moved)) == {"record_employment"}

@@ -143,7 +143,8 @@ def pending(engine: Engine, request: Request, after: int = 0, limit: int = BATCH
     with engine.store.unit_of_work(write=False) as uow:
         old_id = _version_id(uow.session, request.key, request.from_version)
         return list(uow.session.scalars(select(Case.id).where(
-            Case.pathway_version_id == old_id, Case.status == "active", Case.id > after).order_by(Case.id).limit(limit)))
+            Case.pathway_version_id == old_id, Case.status == "active", Case.id > after)
+            .order_by(Case.id).limit(limit)))
 
 
 def migrate_case(engine: Engine, actor: Actor, case_id: int, request: Request,

@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -39,11 +38,11 @@ from SpiffWorkflow.util.task import TaskState
 
 from pathways.engine import state, timers
 from pathways.engine.budget import EngineLimits
+from pathways.engine.migration_timers import reschedule
 from pathways.engine.runtime import CaseRuntime, Definition, OpenTask
 
 _PREDICTED = TaskState.FUTURE | TaskState.LIKELY | TaskState.MAYBE
 _FINISHED = TaskState.FINISHED_MASK
-_TIMER_KINDS = {"TimeDateTimer": "date", "DurationTimer": "duration", "CycleTimer": "cycle"}
 
 
 @dataclass
@@ -85,7 +84,7 @@ def migrate(old: Definition, new: Definition, case_id: int, text: str, mapping: 
     plan = CasePlan(case_id)
     before = CaseRuntime.restore(old, text, limits)
     dct = json.loads(text)
-    trees = _trees(dct, before, new, plan)
+    trees = _trees(dct, before, new, mapping, plan)
     repredict: dict[str, list[str]] = {}
     for key, (tree, spec, old_tasks) in trees.items():
         repredict[key] = _rewrite(tree, spec, old_tasks, mapping, plan)
@@ -99,13 +98,14 @@ def migrate(old: Definition, new: Definition, case_id: int, text: str, mapping: 
         for task_id in ids:
             task = owner.tasks[UUID(task_id)]
             task.task_spec._predict(task, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE | task.state)
-    _reschedule(before, after, plan)
+    for reason in reschedule(after.workflow, lambda task_id: getattr(_owner(before, task_id), "task_spec", None)):
+        plan.refuse(reason)
     _compare_tasks(before, after, mapping, plan)
     _compare_timers(before, after, plan)
     return Migrated(plan, after)
 
 
-def _trees(dct: dict[str, Any], before: CaseRuntime, new: Definition, plan: CasePlan
+def _trees(dct: dict[str, Any], before: CaseRuntime, new: Definition, mapping: Mapping[str, str], plan: CasePlan
            ) -> dict[str, tuple[dict[str, Any], Any, dict[str, Any]]]:
     """Each task tree of the snapshot ("" = the top process, else a sub-process's task id) with the
     new spec it is checked against and its old tasks by id."""
@@ -114,12 +114,21 @@ def _trees(dct: dict[str, Any], before: CaseRuntime, new: Definition, plan: Case
     for sub_id, sub in dct.get("subprocesses", {}).items():
         old_sub = before.workflow.subprocesses.get(UUID(sub_id))
         owner = _owner(before, sub_id)
-        spec = None if owner is None else new.subprocess_specs.get(getattr(owner.task_spec, "spec", None))
+        spec = None if owner is None else _sub_spec(new, resolve(owner.task_spec.name, mapping))
         if spec is None or old_sub is None:
             plan.refuse(f"its sub-process {_bpmn_id(owner)} has no process in the new version")
             continue
         found[sub_id] = (sub, spec, {str(t.id): t for t in old_sub.tasks.values()})
     return found
+
+
+def _sub_spec(new: Definition, name: str) -> Any:
+    """The new version's process that a sub-process (or call activity) element `name` runs."""
+    for process in (new.spec, *new.subprocess_specs.values()):
+        element = process.task_specs.get(name)
+        if element is not None and getattr(element, "spec", None):
+            return new.subprocess_specs.get(str(element.spec))
+    return None
 
 
 def _owner(runtime: CaseRuntime, task_id: str) -> Any:
@@ -204,52 +213,6 @@ def _kind(spec: Any) -> str:
     events = [type(d).__name__ for d in timers.event_definitions(spec) if d is not None]
     kind = type(spec).__name__
     return f"{kind} ({', '.join(events)})" if events else kind
-
-
-# -- timers ------------------------------------------------------------------------------------
-def _timer_text(spec: Any) -> tuple[str, str] | None:
-    """(kind, expression) of the one timer a spec waits on, None when it is not a plain timer."""
-    definitions = timers.event_definitions(spec)
-    if len(definitions) != 1 or type(definitions[0]).__name__ not in _TIMER_KINDS:
-        return None
-    return _TIMER_KINDS[type(definitions[0]).__name__], str(definitions[0].expression)
-
-
-def _reschedule(before: CaseRuntime, after: CaseRuntime, plan: CasePlan) -> None:
-    """A waiting timer whose definition changed gets the due time the new definition gives."""
-    for task in after.workflow.get_tasks(state=TaskState.WAITING):
-        old = _owner(before, str(task.id))
-        new_text, old_text = _timer_text(task.task_spec), _timer_text(old.task_spec) if old is not None else None
-        if new_text is None or old_text is None or new_text == old_text:
-            continue
-        value = task._get_internal_data("event_value")
-        if value is None:
-            continue  # not started: it computes its due time itself
-        try:
-            task._set_internal_data(event_value=_new_value(task, old_text, new_text, value))
-        except ValueError as exc:
-            plan.refuse(f"the new timer of {task.task_spec.bpmn_id} gives no due time: {exc}")
-
-
-def _new_value(task: Any, old: tuple[str, str], new: tuple[str, str], value: Any) -> Any:
-    evaluate = timers._evaluate  # noqa: SLF001 - the engine's own timer expression evaluation
-    if old[0] == "cycle":
-        started = timers._parse_datetime(value["next"]) - timedelta(seconds=value["duration"])  # noqa: SLF001
-    else:
-        due = timers._parse_datetime(value)  # noqa: SLF001
-        started = _start_of(evaluate(task, old[1]).strip(), due) if old[0] == "duration" else due
-    text = evaluate(task, new[1]).strip()
-    if new[0] == "cycle":
-        count, first, interval = timers._parse_cycle(text, started)  # noqa: SLF001
-        return {"cycles": count, "next": first.isoformat(), "duration": interval.total_seconds()}
-    return timers.parse_timer_value(new[0], text, started).isoformat()
-
-
-def _start_of(duration: str, due: datetime) -> datetime:
-    """When a duration timer due at `due` started: the duration taken back (exact part, then months)."""
-    parsed = timers._parse_duration(duration)  # noqa: SLF001
-    back = due - parsed.exact
-    return timers._Duration(-parsed.months, timedelta(0)).add_to(back)  # noqa: SLF001
 
 
 # -- what changed --------------------------------------------------------------------------------
