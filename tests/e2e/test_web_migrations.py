@@ -60,6 +60,9 @@ def test_a_designer_dry_runs_and_moves_the_cases(two_versions):
         return [(case, re.sub(r"\s+", " ", row)) for case, row in rows]
     assert squeezed((case, outcome.sub("", row)) for case, row in _rows(done)) == squeezed(_rows(page))
     assert _versions(two_versions) == [2, 2, 2]
+    timeline = sign_in(two_versions, "anna.ops").get("/cases/1").get_data(as_text=True)
+    assert "Przeniesiona do wersji 2 ścieżki (z wersji 1)" in timeline  # the case's timeline shows the move
+    assert "Identyfikacja osoby" in timeline
 
 
 def test_bad_input_is_said_on_the_page(two_versions):
