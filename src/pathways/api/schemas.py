@@ -8,6 +8,7 @@ import marshmallow as ma
 
 from pathways.api.errors import ProblemSchema
 from pathways.api.incident_schemas import IncidentSchema
+from pathways.api.lifecycle_schemas import StuckTaskSchema, SuspensionSchema
 
 
 class StrictSchema(ma.Schema):
@@ -258,6 +259,10 @@ class CaseDetailSchema(CaseSummarySchema):
         "description": "status failed: the uncaught error or escalation that ended the case; else null"})
     incidents = ma.fields.List(ma.fields.Nested(IncidentSchema), metadata={
         "description": "the case's open incidents: background work that failed and waits for an admin"})
+    stuck = ma.fields.List(ma.fields.Nested(StuckTaskSchema), metadata={
+        "description": "open tasks no agency taking part can take (none of their kind), with the reason"})
+    suspended = ma.fields.Nested(SuspensionSchema, allow_none=True, metadata={
+        "description": "status suspended: since when and by whom; else null"})
 
 
 class MessageSchema(StrictSchema):

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, lazyload
 from pathways.base import clock
 from pathways.base.values import jsonable, text_problem
 from pathways.engine.cases import Actor, Engine
-from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound, TaskNotOpen
+from pathways.engine.errors import CaseSuspended, Conflict, InvalidData, NotAllowed, NotFound, TaskNotOpen
 from pathways.engine.runtime import CaseRuntime, Definition
 from pathways.store.models import Agency, Case, CaseAgency, CaseEvent, CaseState, HumanTask, TaskComment, User
 from pathways.tasks import access, audit, forms, inbox, offers
@@ -58,6 +58,12 @@ def _offered(s: Session, engine: Engine, user: User, task: HumanTask) -> bool:
 def _require_open(task: HumanTask) -> None:
     if task.status != "open":
         raise TaskNotOpen(f"task {task.id} ({task.name}) is already {task.status}", status=task.status)
+
+
+def _require_running(case: Case) -> None:
+    """A suspended case's tasks wait: neither claimed, assigned nor completed (`engine.lifecycle`)."""
+    if case.status == "suspended":
+        raise CaseSuspended(f"case {case.id} is suspended: its tasks wait until it is resumed")
 
 
 def _username(s: Session, user_id: int | None) -> str | None:
@@ -107,12 +113,13 @@ def claim(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
     """Take an open, unclaimed task offered to the user. Claiming one's own claim is a no-op."""
     with engine.store.unit_of_work() as uow:
         s = uow.session
-        task, _ = _load(s, user, task_id)
+        task, case = _load(s, user, task_id)
         if task.claimed_by == user.id and task.status == "open":
             return _brief(task, user.username)
         if not _offered(s, engine, user, task):
             raise NotAllowed("this task is not offered to you: you do not hold its role")
         _require_open(task)
+        _require_running(case)
         if task.claimed_by is not None or not _set_claim(s, engine, task_id, None, user.id):
             if _claimer(s, task_id) == user.id:  # the user's own request, a moment earlier
                 return _brief(task, user.username)
@@ -147,11 +154,12 @@ def assign(engine: Engine, user: User, task_id: str, username: str) -> dict[str,
     check_text("username", username, MAX_CODE)
     with engine.store.unit_of_work() as uow:
         s = uow.session
-        task, _ = _load(s, user, task_id)
+        task, case = _load(s, user, task_id)
         supervisor = SUPERVISOR in user.roles
         if not (supervisor or task.claimed_by == user.id or _offered(s, engine, user, task)):
             raise NotAllowed("only a holder of this task's role, or a supervisor, can assign it")
         _require_open(task)
+        _require_running(case)
         if username not in offers.offered_usernames(s, task_id, engine.roles):
             raise InvalidData(f"{username!r} cannot be assigned this task",
                               fields={"username": "is not offered this task (role, agency or account)"})
@@ -182,6 +190,7 @@ def complete(engine: Engine, user: User, task_id: str, data: Any) -> dict[str, A
         if task.claimed_by != user.id and not _offered(s, engine, user, task):
             raise NotAllowed("this task is not offered to you: you do not hold its role")
         _require_open(task)
+        _require_running(case)
         if task.claimed_by not in (None, user.id):
             raise Conflict("someone else has claimed this task")
         form = _form(engine.definition(s, case.pathway_version_id), task)
