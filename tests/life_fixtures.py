@@ -88,3 +88,18 @@ def past_intake(store: Store, engine: Engine, agencies: list[str] | None = None)
     case_id = start(engine, agencies)
     engine.complete_task(Actor("anna"), task(store, case_id, "intake").id, {"notes": "ok"})
     return Intake(case_id, task(store, case_id, "job_plan").id)
+
+
+def http_case(app: Any, agencies: tuple[str, ...] = ("mops-bartoszyce", "partnership")) -> tuple[int, str]:
+    """On the demo app: (case id, job_plan task id) of a case of the lanes pathway past its intake,
+    started by anna.ops for `agencies` (by default without the PUP its `job_plan` lane needs)."""
+    from pathways.core import services
+
+    pathways = services(app)
+    pathways.deploy([FILE])
+    with pathways.store.unit_of_work(write=False) as uow:
+        anna = uow.session.scalars(select(User).where(User.username == "anna.ops")).one()
+        actor = Actor(anna.username, anna.id)
+    case_id = pathways.engine.start_case(actor, KEY, {}, list(agencies), "B-DEM2-KT")
+    pathways.engine.complete_task(actor, task(pathways.store, case_id, "intake").id, {"notes": "ok"})
+    return case_id, task(pathways.store, case_id, "job_plan").id
