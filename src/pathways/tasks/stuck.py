@@ -78,12 +78,13 @@ def of_case(s: Session, roles: RoleVocabulary, case_id: int) -> list[dict[str, A
     return _stuck(roles, tasks, _kinds(s, [case_id])[case_id]) if tasks else []
 
 
-def stuck_cases(s: Session, user: User, roles: RoleVocabulary, limit: int = LIMIT) -> list[dict[str, Any]]:
-    """The cases `user` may see that are stuck (active or suspended), oldest stuck task first."""
+def stuck_cases(s: Session, user: User | None, roles: RoleVocabulary, limit: int = LIMIT) -> list[dict[str, Any]]:
+    """The cases `user` may see (None: the operator, every case) that are stuck (active or
+    suspended), oldest stuck task first."""
     no_offer = ~exists().where(TaskOffer.task_id == HumanTask.id)
     candidates = list(dict.fromkeys(s.scalars(
         select(HumanTask.case_id).join(Case, Case.id == HumanTask.case_id)
-        .where(case_visible_to(user), Case.status.in_(("active", "suspended")), HumanTask.status == "open",
+        .where(*([case_visible_to(user)] if user is not None else []), Case.status.in_(("active", "suspended")), HumanTask.status == "open",
                HumanTask.claimed_by.is_(None), no_offer)
         .order_by(HumanTask.created_at, HumanTask.id).limit(limit * 4))))
     if not candidates:
@@ -116,7 +117,16 @@ def list_stuck(store: Store, user: User, roles: RoleVocabulary) -> list[dict[str
     """The stuck cases of the agencies `user` works for (supervisors and admins; 403 otherwise),
     audited as `case.stuck.list`."""
     audit.require_role(store, user, READERS, "case.stuck.list")
+    return _listed(store, user, roles, None)
+
+
+def operator_stuck(store: Store, roles: RoleVocabulary, *, actor: str) -> list[dict[str, Any]]:
+    """Every stuck case, for the operator on the server (`pathways case stuck`), audited as `actor`."""
+    return _listed(store, None, roles, actor)
+
+
+def _listed(store: Store, user: User | None, roles: RoleVocabulary, actor: str | None) -> list[dict[str, Any]]:
     with store.unit_of_work(write=False) as uow:
         found = stuck_cases(uow.session, user, roles)
-        audit.record_read(uow, user, "case.stuck.list", detail={"cases": len(found)})
+        audit.record_read(uow, user, "case.stuck.list", detail={"cases": len(found)}, actor=actor)
     return found
