@@ -54,7 +54,7 @@ def test_the_coordinator_suspends_resumes_and_cancels_from_the_case_page(api_app
     case_id, job_plan = http_case(api_app, PARTNERS)
     path = f"/cases/{case_id}"
     worker = sign_in(api_app, "anna.ops")
-    assert "Zawieszenie i zakończenie sprawy" not in worker.get(path).get_data(as_text=True)  # no forms for a case worker
+    assert "Zawieszenie i zakończenie sprawy" not in worker.get(path).get_data(as_text=True)  # no forms for workers
     csrf = _csrf(worker, path)
     assert worker.post(f"{path}/cancel", data={"csrf_token": csrf, "reason": "duplicate",
                                                "confirm": "yes"}).status_code == 403

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
-from SpiffWorkflow.util.task import TaskState
 
 from pathways.base import clock
 from pathways.base.sealing import Sealed

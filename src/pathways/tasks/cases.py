@@ -19,6 +19,7 @@ from pathways.base import clock
 from pathways.base.values import jsonable
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import InvalidData, NotAllowed
+from pathways.engine.lifecycle import suspended_since
 from pathways.engine.runtime import CaseRuntime, Definition
 from pathways.engine.views import case_summary
 from pathways.store.db import Store
@@ -39,7 +40,6 @@ from pathways.store.models import (
     Timer,
     User,
 )
-from pathways.engine.lifecycle import suspended_since
 from pathways.tasks import audit, incidents, stuck
 from pathways.tasks.access import (
     case_visible_to,

@@ -37,20 +37,15 @@ MANAGERS = frozenset({"admin", "supervision.supervisor"})
 MAX_NOTE = 2000
 
 
-def _check(store: Store, user: User | None, case_id: int, action: str) -> Case:
-    """The case if `user` may run `action` on it: visible first (else 404), then the role (else 403)."""
+def _check(store: Store, user: User | None, case_id: int) -> None:
+    """`user` may change the case: they see it (else 404, nothing learnt), then hold the role (else 403)."""
     with store.unit_of_work(write=False) as uow:
-        s = uow.session
-        if user is not None:
-            case = visible_case(s, user, case_id)
-            if not user.roles & MANAGERS:
-                raise NotAllowed(f"this needs one of the roles: {', '.join(sorted(MANAGERS))}")
-        else:
-            case = s.get(Case, case_id) if 0 < case_id <= MAX_ID else None
-            if case is None:
-                raise NotFound(f"case {case_id} does not exist")
-        s.expunge(case)
-        return case
+        if user is None:
+            _any_case(uow.session, case_id)
+            return
+        visible_case(uow.session, user, case_id)
+        if not user.roles & MANAGERS:
+            raise NotAllowed(f"this needs one of the roles: {', '.join(sorted(MANAGERS))}")
 
 
 def _note(note: object, required: bool = False) -> str:
@@ -76,7 +71,7 @@ def _audit(user: User | None, actor: str | None, action: str, detail: dict[str, 
 def cancel_case(store: Store, engine: Engine, user: User | None, case_id: int, reason: str, note: str = "", *,
                 actor: str | None = None) -> dict[str, Any]:
     """Cancel a running case for `reason` (`lifecycle.CANCEL_REASONS`); a note is required for `other`."""
-    _check(store, user, case_id, "case.cancel")
+    _check(store, user, case_id)
     text = _note(note, required=reason == "other")
     lifecycle.cancel(engine, _actor(user, actor), case_id, reason, text,
                      within=_audit(user, actor, "case.cancel", {"reason": reason}))
@@ -87,7 +82,7 @@ def cancel_case(store: Store, engine: Engine, user: User | None, case_id: int, r
 def close_case(store: Store, engine: Engine, user: User | None, case_id: int, outcome: str, note: str = "", *,
                actor: str | None = None) -> dict[str, Any]:
     """Close a running case early with an outcome its pathway allows."""
-    _check(store, user, case_id, "case.close")
+    _check(store, user, case_id)
     if not isinstance(outcome, str) or not outcome:
         raise InvalidData("choose the outcome the case is closed with", fields={"outcome": "required"})
     check_text("outcome", outcome, 100)
@@ -101,7 +96,7 @@ def close_case(store: Store, engine: Engine, user: User | None, case_id: int, ou
 def suspend_case(store: Store, engine: Engine, user: User | None, case_id: int, note: str = "", *,
                  actor: str | None = None) -> dict[str, Any]:
     """Suspend an active case: its tasks and timers wait until it is resumed."""
-    _check(store, user, case_id, "case.suspend")
+    _check(store, user, case_id)
     lifecycle.suspend(engine, _actor(user, actor), case_id, _note(note),
                       within=_audit(user, actor, "case.suspend", {}))
     return lifecycle_of(store, engine, user, case_id)
@@ -112,7 +107,7 @@ def resume_case(store: Store, engine: Engine, user: User | None, case_id: int, m
                 actor: str | None = None) -> dict[str, Any]:
     """Resume a suspended case; `mode` (`shift` or `fire`, the server's `PATHWAYS_RESUME_TIMERS`
     unless the caller chose) says what becomes of its timers."""
-    _check(store, user, case_id, "case.resume")
+    _check(store, user, case_id)
     done = lifecycle.resume(engine, _actor(user, actor), case_id, mode,
                             within=_audit(user, actor, "case.resume", {"timers": mode}))
     return {**lifecycle_of(store, engine, user, case_id), "resumed": {

@@ -66,8 +66,9 @@ def _waiting(s: Session, case_ids: list[int]) -> list[Any]:
 
 def _kinds(s: Session, case_ids: list[int]) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {case_id: set() for case_id in case_ids}
-    for case_id, kind in s.execute(select(CaseAgency.case_id, Agency.kind).join(Agency, Agency.id == CaseAgency.agency_id)
-                                   .where(CaseAgency.case_id.in_(case_ids))):
+    query = (select(CaseAgency.case_id, Agency.kind).join(Agency, Agency.id == CaseAgency.agency_id)
+             .where(CaseAgency.case_id.in_(case_ids)))
+    for case_id, kind in s.execute(query):
         found[case_id].add(kind)
     return found
 
@@ -84,8 +85,8 @@ def stuck_cases(s: Session, user: User | None, roles: RoleVocabulary, limit: int
     no_offer = ~exists().where(TaskOffer.task_id == HumanTask.id)
     candidates = list(dict.fromkeys(s.scalars(
         select(HumanTask.case_id).join(Case, Case.id == HumanTask.case_id)
-        .where(*([case_visible_to(user)] if user is not None else []), Case.status.in_(("active", "suspended")), HumanTask.status == "open",
-               HumanTask.claimed_by.is_(None), no_offer)
+        .where(*([case_visible_to(user)] if user is not None else []), Case.status.in_(("active", "suspended")),
+               HumanTask.status == "open", HumanTask.claimed_by.is_(None), no_offer)
         .order_by(HumanTask.created_at, HumanTask.id).limit(limit * 4))))
     if not candidates:
         return []

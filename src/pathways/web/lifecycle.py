@@ -70,7 +70,8 @@ def _run(case_id: int, action: Any, done: str) -> Response:
     except Conflict:
         flash(_("Someone changed the case meanwhile: reload it and try again."), "error")
     except InvalidData as error:
-        fields = error.details.get("fields") or {}
+        found = error.details.get("fields")
+        fields = found if isinstance(found, dict) else {}
         if "note" in fields:
             flash(_("Say why in the note (at most 2000 characters)."), "error")
         elif "outcome" in fields:
