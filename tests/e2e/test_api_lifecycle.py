@@ -96,6 +96,8 @@ def test_close_early_suspend_and_resume_over_http(any_app, bearer, later):
     assert client.get(base, headers=ewa).get_json()["status"] == "suspended"
     [row] = [t for t in client.get("/api/v1/tasks", headers=ewa).get_json()["items"] if t["id"] == job_plan]
     assert row["case_status"] == "suspended"
+    can = client.get(f"/api/v1/tasks/{job_plan}", headers=ewa).get_json()["can"]
+    assert can["claim"] is False and can["complete"] is False and can["assign"] is False
     claim = client.post(f"/api/v1/tasks/{job_plan}/claim", headers=ewa)
     assert claim.status_code == 409 and claim.get_json()["code"] == "case_suspended"
     complete = client.post(f"/api/v1/tasks/{job_plan}/complete", headers=ewa, json={"data": {"plan_ready": True}})

@@ -256,7 +256,7 @@ def get_task(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
             "case": _case_fields(s, case, access.redact(case_data, hidden) or {}),
             "form": {"fields": _form(definition, task).describe(values, hidden)},
             "comments": comment_rows(s, task_id),
-            "can": _abilities(user, task, offered),
+            "can": _abilities(user, task, offered, waits=case.status == "suspended"),
         }
         audit.record_read(uow, user, "task.read", case_id=case.id, task_id=task_id)
     return result
@@ -287,14 +287,16 @@ def _case_fields(s: Session, case: Case, data: dict[str, Any]) -> dict[str, Any]
             "stage": case.stage, "agencies": list(agencies), "data": data}
 
 
-def _abilities(user: User, task: HumanTask, offered: bool) -> dict[str, bool]:
+def _abilities(user: User, task: HumanTask, offered: bool, waits: bool = False) -> dict[str, bool]:
+    """What the user may do with the task now (`waits`: its case is suspended, only unclaiming is left)."""
     is_open, mine, free = task.status == "open", task.claimed_by == user.id, task.claimed_by is None
+    workable = is_open and not waits
     supervisor = SUPERVISOR in user.roles
     return {
-        "claim": is_open and offered and free,
+        "claim": workable and offered and free,
         "unclaim": is_open and not free and (mine or supervisor),
-        "assign": is_open and (offered or mine or supervisor),
-        "complete": is_open and (mine or (offered and free)),
+        "assign": workable and (offered or mine or supervisor),
+        "complete": workable and (mine or (offered and free)),
     }
 
 
