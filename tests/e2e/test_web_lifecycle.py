@@ -88,6 +88,7 @@ def test_the_coordinator_suspends_resumes_and_cancels_from_the_case_page(api_app
                                             "confirm": "yes"}, follow_redirects=True).get_data(as_text=True)
     assert "Sprawa została anulowana." in done and _status(api_app, case_id) == "cancelled"
     assert "Zawieszenie i zakończenie sprawy" not in done  # nothing left to do with it
+    assert "Sprawa anulowana" in done and "Wyprowadzka" in done and NOTE in done  # the timeline, for its readers
     again = web.post(f"{path}/cancel", data={"csrf_token": csrf, "reason": "moved_away", "confirm": "yes"},
                      follow_redirects=True).get_data(as_text=True)
     assert "Stan sprawy już na to nie pozwala" in again

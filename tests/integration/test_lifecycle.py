@@ -272,3 +272,17 @@ def test_the_operator_cancels_any_case_from_the_command_line(store, engine, user
     assert entry.username == "cli:ola" and entry.case_id == found.case_id
     with pytest.raises(NotFound):
         lifecycle.cancel_case(store, engine, None, 999_999, "duplicate", actor="cli:ola")
+
+
+def test_an_agency_added_to_a_suspended_case_is_offered_its_task_which_waits_for_the_resume(store, engine, users):
+    found = past_intake(store, engine, agencies=["ops", "sup"])
+    lifecycle.suspend_case(store, engine, users["teresa"], found.case_id)
+    participation.add_agency(store, engine.roles, Actor("anna"), found.case_id, "pup", STATUTE)
+    assert inbox_ids(store, engine, users["ewa"]) == [found.job_plan]
+    with pytest.raises(CaseSuspended):
+        work.claim(engine, users["ewa"], found.job_plan)
+    lifecycle.resume_case(store, engine, users["teresa"], found.case_id, "shift")
+    work.claim(engine, users["ewa"], found.job_plan)
+    lifecycle.cancel_case(store, engine, users["teresa"], found.case_id, "duplicate")
+    with pytest.raises(CaseNotActive, match="agencies join active or suspended cases only"):
+        participation.add_agency(store, engine.roles, Actor("anna"), found.case_id, "pup2", STATUTE)

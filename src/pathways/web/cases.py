@@ -262,6 +262,8 @@ def _events(view: dict[str, Any]) -> list[dict[str, Any]]:
             values = _correction(event, view)
         elif event["kind"] == "DecisionMade":
             values = _decision(event["after"] or {})
+        elif event["kind"] in web_lifecycle.EVENTS:  # cancelled, closed, suspended, resumed: in words
+            values = web_lifecycle.event_values(event["after"])
         elif event["kind"] in ("MessageReceived", "CaseCancelled", "CaseClosed", "TimerFailed"):
             values = [(k, show_value(v)) for k, v in (event["after"] or {}).items()]
         events.append({**event, "name": element.get("name") or event["element"], "shown": values,

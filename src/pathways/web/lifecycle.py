@@ -48,6 +48,26 @@ def panel(case_id: int) -> dict[str, Any]:
     return lifecycle.lifecycle_of(pathways.store, pathways.engine, g.user, case_id)
 
 
+#: the case events of this module's commands, shown by `event_values` on the timeline
+EVENTS = ("CaseCancelled", "CaseClosed", "CaseSuspended", "CaseResumed")
+TIMER_MODES = {"shift": _l("shifted by the suspension's length"), "fire": _l("kept: the overdue ones fire at once")}
+
+
+def event_values(after: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """A lifecycle event's values as the timeline shows them (label, value); the note as written."""
+    after = after or {}
+    shown: list[tuple[str, str]] = []
+    if after.get("reason_code"):
+        shown.append((str(_("Reason")), reason_name(str(after["reason_code"]))))
+    if after.get("outcome"):
+        shown.append((str(_("Outcome")), outcome_name(str(after["outcome"]))))
+    if after.get("timers_mode"):
+        shown.append((str(_("Timers at resume")), str(TIMER_MODES.get(after["timers_mode"], after["timers_mode"]))))
+    if isinstance(after.get("reason"), str) and after["reason"]:
+        shown.append((str(_("Note")), after["reason"]))
+    return shown
+
+
 HELPERS = {"reason_name": reason_name, "outcome_name": outcome_name, "needs_words": needs_words}
 
 
