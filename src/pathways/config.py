@@ -52,6 +52,13 @@ def _flag(name: str, default: bool) -> bool:
     return _env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _resume_timers() -> str:
+    raw = _env("RESUME_TIMERS", "shift").strip().lower()
+    if raw not in ("shift", "fire"):
+        raise ValueError(f"PATHWAYS_RESUME_TIMERS must be shift or fire, not {raw!r}")
+    return raw
+
+
 @dataclass
 class Config:
     database_url: str = field(default_factory=lambda: _env("DATABASE_URL", DEFAULT_URL))
@@ -95,6 +102,9 @@ class Config:
     #: failures in a row of a case's background work (a timer firing) before it becomes an incident
     #: that waits for an administrator (`pathways.engine.incidents`)
     incident_attempts: int = field(default_factory=lambda: _count("INCIDENT_ATTEMPTS", "3"))
+    #: what a resumed case's timers do (`pathways.engine.lifecycle`): `shift` by the suspension's
+    #: length, or `fire` (the overdue ones fire at once)
+    resume_timers: str = field(default_factory=lambda: _resume_timers())
 
     @property
     def engine_limits(self) -> EngineLimits:

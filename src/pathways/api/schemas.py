@@ -8,6 +8,7 @@ import marshmallow as ma
 
 from pathways.api.errors import ProblemSchema
 from pathways.api.incident_schemas import IncidentSchema
+from pathways.api.lifecycle_schemas import StuckTaskSchema, SuspensionSchema
 
 
 class StrictSchema(ma.Schema):
@@ -274,6 +275,10 @@ class CaseDetailSchema(CaseSummarySchema):
         "description": "the values of the process's data objects, without the fields you may not see"})
     calls = ma.fields.List(ma.fields.Nested(CalledProcessSchema), metadata={
         "description": "runs of called pathways (call activities) inside this case, as children"})
+    stuck = ma.fields.List(ma.fields.Nested(StuckTaskSchema), metadata={
+        "description": "open tasks no agency taking part can take (none of their kind), with the reason"})
+    suspended = ma.fields.Nested(SuspensionSchema, allow_none=True, metadata={
+        "description": "status suspended: since when and by whom; else null"})
 
 
 class MessageSchema(StrictSchema):

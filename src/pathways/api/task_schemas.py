@@ -52,6 +52,8 @@ class InboxTaskSchema(ma.Schema):
     pathway_name = ma.fields.String()
     stage = ma.fields.String(allow_none=True)
     roles = ma.fields.List(ma.fields.String())
+    case_status = ma.fields.String(metadata={
+        "description": "the case's status; suspended: the task can be neither claimed nor completed until it resumes"})
     priority = ma.fields.Integer()
     due_at = ma.fields.DateTime(allow_none=True)
     overdue = ma.fields.Boolean()

@@ -638,4 +638,4 @@ def _write_out(data: bytes, out: str | None, what: str) -> None:
 
 
 # The command families register themselves on `main` when imported.
-from pathways.cli import decide, incidents, messages, migrate, people, privacy  # noqa: E402,F401
+from pathways.cli import decide, incidents, lifecycle, messages, migrate, people, privacy  # noqa: E402,F401

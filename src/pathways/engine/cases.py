@@ -33,7 +33,7 @@ from pathways.engine.built import Definition
 from pathways.engine.conflicts import command
 from pathways.engine.deciding import LEGACY_LANGUAGE
 from pathways.engine.definitions import SourceFile, build_spec
-from pathways.engine.errors import CaseNotActive, InvalidData, NotFound, TaskNotOpen
+from pathways.engine.errors import CaseNotActive, CaseSuspended, InvalidData, NotFound, TaskNotOpen
 from pathways.engine.firing import TIMER_BATCH, TIMER_LEASE_SECONDS, TIMER_RETRY_MAX_SECONDS, TIMER_RETRY_SECONDS
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.runtime import CaseRuntime
@@ -251,6 +251,8 @@ class Engine:
     # -- loading ---------------------------------------------------------------------------
     @staticmethod
     def _active(case: CaseRow) -> CaseRow:
+        if case.status == "suspended":  # `engine.lifecycle`
+            raise CaseSuspended(f"case {case.id} is suspended: its tasks and timers wait until it is resumed")
         if case.status != "active":
             raise CaseNotActive(f"case {case.id} is {case.status}")
         return case

@@ -63,6 +63,12 @@ class CaseNotActive(Conflict):
     code = "case_not_active"
 
 
+class CaseSuspended(CaseNotActive):
+    """The case is suspended (`pathways.engine.lifecycle`): its tasks and timers wait for a resume."""
+
+    code = "case_suspended"
+
+
 class LimitExceeded(ScriptError):
     """A script or a command's run went past a hard limit (time, memory, steps, state size,
     multi-instance cardinality). The message names the element and the kind of limit only, never

@@ -51,8 +51,8 @@ def add_agency(store: Store, roles: RoleVocabulary, actor: Actor, case_id: int, 
     with command(store) as uow:
         conn = uow.session.connection()
         case = load_case(conn, case_id)
-        if case.status != "active":
-            raise CaseNotActive(f"case {case_id} is {case.status}: agencies join active cases only")
+        if case.status not in ("active", "suspended"):  # a suspended case's tasks wait for its new agency too
+            raise CaseNotActive(f"case {case_id} is {case.status}: agencies join active or suspended cases only")
         agency = _agency(conn, agency_code)
         if conn.scalar(select(CaseAgency.agency_id).where(CaseAgency.case_id == case_id,
                                                           CaseAgency.agency_id == agency.id)) is not None:

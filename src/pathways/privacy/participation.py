@@ -197,5 +197,5 @@ def sharing_choices(store: Store, user: User, case_id: int) -> dict[str, Any]:
                                                   .order_by(LegalBasis.title))]
         consents = [c for c in person_consents(s, case.beneficiary_id) if c["active"]
                     and c["case_id"] in (None, case_id)] if case.beneficiary_id else []
-        return {"can_add": worker and case.status == "active", "agencies": others, "statutes": statutes,
+        return {"can_add": worker and case.status in ("active", "suspended"), "agencies": others, "statutes": statutes,
                 "consents": consents, "removable": removable}

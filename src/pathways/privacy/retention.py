@@ -26,9 +26,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from pathways.base import clock
-from pathways.base.xml import parse_xml
 from pathways.engine.cases import Engine
 from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound
+from pathways.engine.lifecycle import process_properties
 from pathways.engine.lint import RETENTION
 from pathways.privacy.anonymise import anonymise_case
 from pathways.privacy.beneficiaries import within_reach
@@ -55,8 +55,6 @@ ERASERS = frozenset({"auditor"})
 ENDED = ("CaseCompleted", "CaseCancelled", "CaseClosed")
 MAX_REASON = 500
 _DURATION = RETENTION  # the rule deploy's lint applies, so a deployed pathway's retention always reads
-_BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-_CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 
 
 class ErasureRefused(Conflict):
@@ -94,15 +92,7 @@ def add_duration(day: date, duration: str) -> date:
 
 def retention_of(content: str, key: str) -> Retention:
     """The retention a BPMN file declares on process `key` (the defaults where it declares none)."""
-    root = parse_xml(content.encode("utf-8"))
-    props: dict[str, str] = {}
-    for process in root.iter(f"{_BPMN}process"):
-        if process.get("id") != key:
-            continue
-        for prop in process.findall(f"./{_BPMN}extensionElements/{_CAMUNDA}properties/{_CAMUNDA}property"):
-            name = prop.get("name") or prop.get("id")
-            if name:
-                props[name] = (prop.get("value") or "").strip()
+    props = process_properties(content, key)
     duration = props.get("retention") or DEFAULT_RETENTION
     add_duration(date(2000, 12, 31), duration)  # refuses a malformed one
     return Retention(duration.upper(), props.get("retention_obligation") or DEFAULT_OBLIGATION,

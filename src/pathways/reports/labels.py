@@ -54,6 +54,7 @@ OUTCOMES = {
     "contract_signed": _l("Social contract signed"),
     "housing_step_up": _l("Moved up the housing ladder"),
     "exited": _l("Left the programme"),
+    "moved_away": _l("Moved away"),  # a case closed early (`engine.lifecycle`, `close_outcomes`)
 }
 #: the outcomes every partnership report shows, also when nobody reached them
 CORE_OUTCOMES = ("trained", "socially_useful_work", "internship", "employed")
@@ -77,6 +78,7 @@ STATUSES = {
     "failed": _l("failed"),
     "cancelled": _l("cancelled"),
     "closed": _l("closed"),
+    "suspended": _l("suspended"),
 }
 YES, NO = _l("yes"), _l("no")
 NO_STAGE = _l("(no stage yet)")

@@ -529,3 +529,21 @@ class TaskUserOffer(Base):
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     priority: Mapped[int] = mapped_column(Integer, default=50)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CaseSuspension(Base):
+    """A time a case was suspended (`pathways.engine.lifecycle`): its tasks wait, its timers wait.
+
+    The open row (`resumed_at` None) is the case's current suspension; its length moves the due
+    times at resume (`PATHWAYS_RESUME_TIMERS=shift`). The note why is sealed in the case's
+    `CaseSuspended` event, not here.
+    """
+
+    __tablename__ = "case_suspensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    suspended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    suspended_by: Mapped[str] = mapped_column(String(64))
+    resumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resumed_by: Mapped[str | None] = mapped_column(String(64))

@@ -21,6 +21,7 @@ from pathways.engine import calls, data_objects
 from pathways.engine.built import Definition
 from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import InvalidData, NotAllowed
+from pathways.engine.lifecycle import suspended_since
 from pathways.engine.runtime import CaseRuntime
 from pathways.engine.views import case_summary
 from pathways.store.db import Store
@@ -41,7 +42,7 @@ from pathways.store.models import (
     Timer,
     User,
 )
-from pathways.tasks import audit, incidents
+from pathways.tasks import audit, incidents, stuck
 from pathways.tasks.access import (
     case_visible_to,
     hidden_from,
@@ -53,7 +54,7 @@ from pathways.tasks.access import (
 from pathways.tasks.bounds import MAX_CODE, MAX_KEY, MAX_PSEUDONYM, check_json, check_text, check_texts
 from pathways.tasks.forms import SYSTEM_START_FIELDS, read_fields, start_form
 
-STATUSES = ("active", "completed", "failed", "cancelled", "closed")
+STATUSES = ("active", "suspended", "completed", "failed", "cancelled", "closed")
 SORTS: dict[str, Any] = {"id": Case.id, "created": Case.created_at, "updated": Case.updated_at, "stage": Case.stage,
          "pathway": Case.pathway_key, "beneficiary": Case.beneficiary}
 MAX_PER_PAGE = 100
@@ -246,6 +247,9 @@ def case_detail(store: Store, engine: Engine, user: User, case_id: int,
         detail["calls"] = called(s, case, runtime, detail["open_tasks"])
         objects = jsonable(data_objects.values(runtime.workflow)) if runtime is not None else {}
         detail["data_objects"] = redact(objects, hidden)  # (hidden like the case data: by field name)
+        detail["stuck"] = stuck.of_case(s, engine.roles, case.id)  # tasks no agency of the case can take
+        suspension = suspended_since(s, case.id) if case.status == "suspended" else None
+        detail["suspended"] = {"since": suspension[0], "by": suspension[1]} if suspension else None
         if audit_action:
             audit.record_read(uow, user, audit_action, case_id=case_id)
     return detail

@@ -207,7 +207,7 @@ def list_tasks(s: Session, user: User, vocabulary: RoleVocabulary, query: InboxQ
         select(HumanTask.id, HumanTask.name, HumanTask.element_id, HumanTask.case_id, Case.beneficiary,
                Case.pathway_key, PathwayVersion.name.label("pathway_name"), HumanTask.stage, HumanTask.roles,
                HumanTask.priority, HumanTask.due_at, overdue.label("overdue"), HumanTask.created_at,
-               claimer.c.username.label("claimed_by"), HumanTask.claimed_at)
+               claimer.c.username.label("claimed_by"), HumanTask.claimed_at, Case.status.label("case_status"))
         .select_from(page).join(HumanTask, HumanTask.id == page.c.id)
         .join(Case, Case.id == HumanTask.case_id)
         .join(PathwayVersion, PathwayVersion.id == Case.pathway_version_id)
@@ -227,6 +227,7 @@ def _row(row: Any) -> dict[str, Any]:
         "due_at": clock.aware(row["due_at"]), "overdue": bool(row["overdue"]),
         "created_at": clock.aware(row["created_at"]), "claimed_by": row["claimed_by"],
         "claimed_at": clock.aware(row["claimed_at"]),
+        "case_status": row["case_status"],  # `suspended`: the task waits (`engine.lifecycle`)
     }
 
 

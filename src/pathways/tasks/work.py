@@ -27,7 +27,7 @@ from pathways.base import clock
 from pathways.base.values import jsonable, text_problem
 from pathways.engine.built import Definition
 from pathways.engine.cases import Actor, Engine
-from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound, TaskNotOpen
+from pathways.engine.errors import CaseSuspended, Conflict, InvalidData, NotAllowed, NotFound, TaskNotOpen
 from pathways.engine.runtime import CaseRuntime
 from pathways.store.models import Agency, Case, CaseAgency, CaseEvent, CaseState, HumanTask, TaskComment, User
 from pathways.tasks import access, audit, candidates, forms, inbox, offers
@@ -63,6 +63,12 @@ def _offered(s: Session, engine: Engine, user: User, task: HumanTask) -> bool:
 def _require_open(task: HumanTask) -> None:
     if task.status != "open":
         raise TaskNotOpen(f"task {task.id} ({task.name}) is already {task.status}", status=task.status)
+
+
+def _require_running(case: Case) -> None:
+    """A suspended case's tasks wait: neither claimed, assigned nor completed (`engine.lifecycle`)."""
+    if case.status == "suspended":
+        raise CaseSuspended(f"case {case.id} is suspended: its tasks wait until it is resumed")
 
 
 def _username(s: Session, user_id: int | None) -> str | None:
@@ -112,12 +118,13 @@ def claim(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
     """Take an open, unclaimed task offered to the user. Claiming one's own claim is a no-op."""
     with engine.store.unit_of_work() as uow:
         s = uow.session
-        task, _ = _load(s, user, task_id)
+        task, case = _load(s, user, task_id)
         if task.claimed_by == user.id and task.status == "open":
             return _brief(task, user.username)
         if not _offered(s, engine, user, task):
             raise NotAllowed("this task is not offered to you: you do not hold its role")
         _require_open(task)
+        _require_running(case)
         if task.claimed_by is not None or not _set_claim(s, engine, task_id, None, user.id):
             if _claimer(s, task_id) == user.id:  # the user's own request, a moment earlier
                 return _brief(task, user.username)
@@ -152,11 +159,12 @@ def assign(engine: Engine, user: User, task_id: str, username: str) -> dict[str,
     check_text("username", username, MAX_CODE)
     with engine.store.unit_of_work() as uow:
         s = uow.session
-        task, _ = _load(s, user, task_id)
+        task, case = _load(s, user, task_id)
         supervisor = SUPERVISOR in user.roles
         if not (supervisor or task.claimed_by == user.id or _offered(s, engine, user, task)):
             raise NotAllowed("only a holder of this task's role, or a supervisor, can assign it")
         _require_open(task)
+        _require_running(case)
         if username not in offers.offered_usernames(s, task_id, engine.roles):
             raise InvalidData(f"{username!r} cannot be assigned this task",
                               fields={"username": "is not offered this task (role, agency or account)"})
@@ -187,6 +195,7 @@ def complete(engine: Engine, user: User, task_id: str, data: Any) -> dict[str, A
         if task.claimed_by != user.id and not _offered(s, engine, user, task):
             raise NotAllowed("this task is not offered to you: you do not hold its role")
         _require_open(task)
+        _require_running(case)
         if task.claimed_by not in (None, user.id):
             raise Conflict("someone else has claimed this task")
         form = _form(engine.definition(s, case.pathway_version_id), task)
@@ -252,7 +261,7 @@ def get_task(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
             "case": _case_fields(s, case, access.redact(case_data, hidden) or {}),
             "form": {"fields": _form(definition, task).describe(values, hidden)},
             "comments": comment_rows(s, task_id),
-            "can": _abilities(user, task, offered),
+            "can": _abilities(user, task, offered, waits=case.status == "suspended"),
         }
         audit.record_read(uow, user, "task.read", case_id=case.id, task_id=task_id)
     return result
@@ -283,14 +292,16 @@ def _case_fields(s: Session, case: Case, data: dict[str, Any]) -> dict[str, Any]
             "stage": case.stage, "agencies": list(agencies), "data": data}
 
 
-def _abilities(user: User, task: HumanTask, offered: bool) -> dict[str, bool]:
+def _abilities(user: User, task: HumanTask, offered: bool, waits: bool = False) -> dict[str, bool]:
+    """What the user may do with the task now (`waits`: its case is suspended, only unclaiming is left)."""
     is_open, mine, free = task.status == "open", task.claimed_by == user.id, task.claimed_by is None
+    workable = is_open and not waits
     supervisor = SUPERVISOR in user.roles
     return {
-        "claim": is_open and offered and free,
+        "claim": workable and offered and free,
         "unclaim": is_open and not free and (mine or supervisor),
-        "assign": is_open and (offered or mine or supervisor),
-        "complete": is_open and (mine or (offered and free)),
+        "assign": workable and (offered or mine or supervisor),
+        "complete": workable and (mine or (offered and free)),
     }
 
 

@@ -66,6 +66,7 @@ from pathways.web import (  # noqa: E402,F401
     designer,
     inbox,
     incidents,
+    lifecycle,
     migrations,
     people,
     privacy,

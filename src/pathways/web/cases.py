@@ -29,6 +29,7 @@ from pathways.privacy.rectify import correctable_fields
 from pathways.reports.filters import CaseFilter
 from pathways.tasks import cases
 from pathways.tasks.access import MAX_ID, is_case_worker
+from pathways.web import lifecycle as web_lifecycle
 from pathways.web import sharing as web_sharing
 from pathways.web.diagrams import draw
 from pathways.web.i18n import current_locale, role_names
@@ -40,7 +41,7 @@ PER_PAGE = 25
 SORTABLE = {"beneficiary": _l("Beneficiary"), "pathway": _l("Pathway"), "stage": _l("Stage"),
             "updated": _l("Last change")}
 STATUS_NAMES = {"active": _l("Active"), "completed": _l("Completed"), "failed": _l("Failed"),
-                "cancelled": _l("Cancelled"), "closed": _l("Closed")}
+                "cancelled": _l("Cancelled"), "closed": _l("Closed"), "suspended": _l("Suspended")}
 #: what the start form's fields are called when a service names them in an error
 START_ERRORS = {"agencies": _l("Your own agency must take part in the case."),
                 "pathway": _l("Choose a deployed pathway."),
@@ -261,6 +262,8 @@ def _events(view: dict[str, Any]) -> list[dict[str, Any]]:
             values = _correction(event, view)
         elif event["kind"] == "DecisionMade":
             values = _decision(event["after"] or {})
+        elif event["kind"] in web_lifecycle.EVENTS:  # cancelled, closed, suspended, resumed: in words
+            values = web_lifecycle.event_values(event["after"])
         elif event["kind"] in ("MessageReceived", "MessageSent", "SignalReceived", "SignalSent"):
             values = _message(event["after"] or {})
         elif event["kind"] in ("CaseCancelled", "CaseClosed", "TimerFailed"):
@@ -327,4 +330,5 @@ def case(case_id: int) -> str:
         "case.html", case=view, svg=svg, no_diagram=no_diagram, groups=_task_groups(view),
         measures=_measures(view), events=_events(view), data=_data(view), agency_names=agency_names,
         correctable=correctable_fields(pathways.store, pathways.engine, g.user, case_id) if is_case_worker(g.user)
-        else [], sharing=web_sharing.agency_panel(case_id), **HELPERS)
+        else [], sharing=web_sharing.agency_panel(case_id), lifecycle=web_lifecycle.panel(case_id),
+        **HELPERS, **web_lifecycle.HELPERS)

@@ -27,7 +27,8 @@ from pathways.engine.errors import InvalidData, NotFound
 from pathways.reports import CaseFilter, Figure, Scope
 from pathways.reports.export import CONTENT_TYPES, filename, render
 from pathways.reports.labels import translate
-from pathways.tasks import audit
+from pathways.tasks import audit, stuck
+from pathways.web import lifecycle as web_lifecycle
 from pathways.web.charts import Bar, Step, bar_chart, funnel_chart
 from pathways.web.diagrams import draw
 from pathways.web.i18n import current_locale
@@ -210,7 +211,13 @@ def _funnels(figure: Figure) -> dict[str, Markup]:
 @bp.get("/supervisor", endpoint="supervisor")
 @login_required
 def dashboard() -> str:
-    return _page("supervisor.html", DASHBOARD)
+    return _page("supervisor.html", DASHBOARD, None, stuck_cases=_stuck_cases, **web_lifecycle.HELPERS)
+
+
+def _stuck_cases() -> list[dict[str, Any]]:
+    """The stuck cases (`tasks.stuck`), read when the page draws them (after the role check)."""
+    pathways = services(current_app)
+    return stuck.list_stuck(pathways.store, g.user, pathways.engine.roles)
 
 
 @bp.get("/supervisor/pathways/<key>", endpoint="supervisor_pathway")
