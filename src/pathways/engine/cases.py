@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from pathways.base import clock
 from pathways.base.sealing import Sealed
 from pathways.base.values import jsonable
-from pathways.engine import firing, incidents, mirror, postbox, preassign
+from pathways.engine import firing, incidents, message_incidents, mirror, postbox, preassign  # noqa: F401 - its retrier
 from pathways.engine.actors import SYSTEM, Actor
 from pathways.engine.budget import EngineLimits
 from pathways.engine.conflicts import command

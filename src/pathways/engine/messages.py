@@ -15,13 +15,16 @@ case advances in its own transaction (`delivery.receive`).
   queued, not nested (one drain per thread).
 - A delivery whose receiver fails at run time (a script error) leaves the message pending with
   `attempts` + 1 and the error code (`last_error`), logged; `sweep` retries pending messages and
-  drops expired ones (the scheduler and `pathways message deliver`).
+  drops expired ones (the scheduler and `pathways message deliver`). Failures at one case become
+  an incident there after `Engine.incident_attempts` (`engine.message_incidents`): the message
+  then skips that case until an administrator retries it (`redeliver`) or cancels the case.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,13 +35,13 @@ from sqlalchemy import CursorResult, delete, insert, or_, select, update
 
 from pathways.base import clock
 from pathways.base.values import jsonable
-from pathways.engine import delivery
+from pathways.engine import delivery, incidents, message_incidents
 from pathways.engine.actors import Actor
 from pathways.engine.delivery import Key
-from pathways.engine.errors import Conflict, NotFound, PathwaysError
+from pathways.engine.errors import CaseNotActive, Conflict, NotFound, PathwaysError
 from pathways.engine.message_events import CASE_KEY, Wait
 from pathways.engine.postbox import Sent, pending_row
-from pathways.store.models import CaseAgency, PendingMessage
+from pathways.store.models import Case, CaseAgency, PendingMessage
 
 if TYPE_CHECKING:
     from pathways.engine.cases import Engine
@@ -70,6 +73,7 @@ class Delivery:
     reached: list[int] = field(default_factory=list)
     started: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)  # receivers whose run failed (the message stays pending)
+    errors: dict[int, tuple[incidents.Failure, str]] = field(default_factory=dict)  # failed case: (failure, log ref)
     kept: int | None = None
     expires_at: datetime | None = None
 
@@ -112,6 +116,7 @@ def correlate(engine: Engine, actor: Actor, message: Message, mode: str = "singl
         with engine.store.unit_of_work() as uow:
             done.kept = int(uow.session.execute(insert(PendingMessage).values(**values)
                                                 .returning(PendingMessage.id)).scalar_one())
+            _failures(engine, uow.session.connection(), done.kept, message.name, done)
             uow.commit()
         done.expires_at = values["expires_at"]
     return done
@@ -122,8 +127,21 @@ def attempt(done: Delivery, case_id: int, deliver: Any) -> None:
         if deliver(case_id):
             done.reached.append(case_id)
     except PathwaysError as exc:  # the receiver's run failed: nothing of it was written
-        _log.warning("message delivery to case %s failed: %s", case_id, exc.code)
+        reference = str(exc.details.get("reference") or "")[:16]  # a script failure is logged under its own
+        if not reference:
+            reference = secrets.token_hex(4)
+            _log.warning("message delivery to case %s failed: %s (reference %s)", case_id, exc.code, reference,
+                         exc_info=exc)
+        else:
+            _log.warning("message delivery to case %s failed: %s (reference %s)", case_id, exc.code, reference)
         done.failed.append(case_id)
+        done.errors[case_id] = (incidents.describe(exc, ""), reference)
+
+
+def _failures(engine: Engine, conn: Any, pending_id: int, name: str, done: Delivery) -> None:
+    """Count each receiver's failure on it (`message_incidents.failed`: the threshold-th opens an incident)."""
+    for case_id, (failure, reference) in sorted(done.errors.items()):
+        message_incidents.failed(conn, case_id, pending_id, name, failure, reference, engine.incident_attempts)
 
 
 def after_commit(engine: Engine, sent: Sent) -> None:
@@ -191,6 +209,9 @@ def _deliver_claimed(engine: Engine, pending_id: int, only: int | None) -> Deliv
             uow.session.connection(), kind, name, key, row.audience, index=row.key_index)
         starts = [] if only is not None or (found and kind == "message") else delivery.starters(
             engine, uow.session, kind, name)
+        if kind == "message":  # an open incident holds this message at the cases it failed at
+            skip = message_incidents.held(uow.session.connection(), pending_id, found)
+            found = [case_id for case_id in found if case_id not in skip]
     actor = Actor(f"case {source}" if source is not None else sender)
     done = Delivery()
     for case_id in found:
@@ -199,12 +220,13 @@ def _deliver_claimed(engine: Engine, pending_id: int, only: int | None) -> Deliv
     if kind == "signal" or not done.reached:
         for key_ in starts:
             done.started.append(delivery.start(engine, actor, key_, kind, name, payload, agencies, sealed, source))
-    _settle(engine, pending_id, kind, done)
+    _settle(engine, pending_id, kind, done, name)
     return done
 
 
-def _settle(engine: Engine, pending_id: int, kind: str, done: Delivery) -> None:
-    """Mark the row delivered (a signal always: signals are not kept), or count a failed attempt; release it."""
+def _settle(engine: Engine, pending_id: int, kind: str, done: Delivery, name: str = "") -> None:
+    """Mark the row delivered (a signal always: signals are not kept), or count a failed attempt
+    (and each receiver's failure, `_failures`); release it."""
     values: dict[str, Any] = {"claimed_until": None}
     if kind == "signal" or done.reached or done.started:
         values.update(delivered_at=clock.now(), delivered_to=done.reached + done.started)
@@ -212,6 +234,49 @@ def _settle(engine: Engine, pending_id: int, kind: str, done: Delivery) -> None:
         values.update(attempts=PendingMessage.attempts + 1, last_error="script_error")
     with engine.store.unit_of_work() as uow:
         uow.session.execute(update(PendingMessage).where(PendingMessage.id == pending_id).values(**values))
+        if "attempts" in values:
+            _failures(engine, uow.session.connection(), pending_id, name, done)
+        uow.commit()
+
+
+def redeliver(engine: Engine, pending_id: int, case_id: int, within: Any = None) -> None:
+    """Deliver a kept message to one case again (an incident's retry, `engine.message_incidents`).
+
+    Success marks the row delivered to the case, and runs `within`, in the receiving command's own
+    transaction; a failure counts an attempt on the row and propagates; a case that no longer waits
+    for it: `within` alone (nothing is held any more), or `CaseNotActive` if the case ended."""
+    if not _claim(engine, pending_id):
+        raise Conflict(f"kept message {pending_id} is being delivered right now; try again in a moment")
+    with engine.store.unit_of_work(write=False) as uow:
+        row = uow.session.get(PendingMessage, pending_id)
+        assert row is not None  # claimed above: it is there and not delivered
+        kind, name, source, sealed = row.kind, row.name, row.source_case_id, list(row.sealed_fields)
+        payload, sender = json.loads(row.payload), row.sender
+
+    def delivered(s: Any, case: int) -> None:
+        s.execute(update(PendingMessage).where(PendingMessage.id == pending_id).values(
+            delivered_at=clock.now(), delivered_to=[case_id], claimed_until=None))
+        if within is not None:
+            within(s, case)
+
+    actor = Actor(f"case {source}" if source is not None else sender)
+    try:
+        reached = delivery.receive(engine, actor, case_id, kind, name, payload, sealed, source, within=delivered)
+    except PathwaysError:
+        _settle(engine, pending_id, kind, Delivery(failed=[case_id]))
+        raise
+    except BaseException:
+        _settle(engine, pending_id, kind, Delivery())
+        raise
+    if reached:
+        return
+    _settle(engine, pending_id, kind, Delivery())
+    with engine.store.unit_of_work() as uow:
+        status = uow.session.scalar(select(Case.status).where(Case.id == case_id))
+        if status != "active":
+            raise CaseNotActive(f"case {case_id} is no longer active")
+        if within is not None:
+            within(uow.session, case_id)
         uow.commit()
 
 
