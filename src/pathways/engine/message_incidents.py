@@ -8,29 +8,32 @@ exception's text). The `Engine.incident_attempts`-th failure of one message at o
 (`PATHWAYS_INCIDENT_ATTEMPTS`, as for timers) opens an incident with source "message" there
 (`failed`); while it is open the deliveries of that message skip that case (`held`), other cases
 still get it. The retrier registered here redelivers, at that case only, the kept messages that
-failed there (`messages.redeliver`): success marks the row delivered to the case and resolves
+failed there (`redeliver`): success marks the row delivered to the case and resolves
 the incident in the receiving command's own transaction; a message that expired meanwhile
 cannot be redelivered (`MessageExpired`, 409): the administrator cancels the case instead.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.orm import Session
 
 from pathways.base import clock
-from pathways.engine import incidents
-from pathways.engine.actors import SYSTEM
+from pathways.engine import delivery, incidents
+from pathways.engine.actors import SYSTEM, Actor
 from pathways.engine.conflicts import command
-from pathways.engine.errors import Conflict
+from pathways.engine.errors import CaseNotActive, Conflict, PathwaysError
 from pathways.engine.incidents import Failure
-from pathways.store.models import CaseEvent, Incident, MessageWait, PendingMessage
+from pathways.engine.writes import Within
+from pathways.store.models import Case, CaseEvent, Incident, MessageWait, PendingMessage
 
 if TYPE_CHECKING:
-    from pathways.engine.cases import Engine, Within
+    from pathways.engine.cases import Engine
 
 SOURCE = "message"
 FAILED = "MessageFailed"
@@ -95,8 +98,6 @@ def _failures(conn: Connection, case_id: int) -> list[int]:
 
 def _retry(engine: Engine, case_id: int, within: Within) -> None:
     """Redeliver, at the case, the kept messages that failed there (oldest first); the last one resolves."""
-    from pathways.engine import messages  # messages uses this module: imported when the retry runs
-
     with engine.store.unit_of_work(write=False) as uow:
         conn = uow.session.connection()
         wanted = list(dict.fromkeys(_failures(conn, case_id)))
@@ -116,8 +117,51 @@ def _retry(engine: Engine, case_id: int, within: Within) -> None:
             uow.commit()
         return
     for pending_id in live[:-1]:
-        messages.redeliver(engine, pending_id, case_id)
-    messages.redeliver(engine, live[-1], case_id, within)
+        redeliver(engine, pending_id, case_id)
+    redeliver(engine, live[-1], case_id, within)
+
+
+def redeliver(engine: Engine, pending_id: int, case_id: int, within: Within | None = None) -> None:
+    """Deliver a kept message to one case again (an incident's retry, `_retry`).
+
+    Success marks the row delivered to the case, and runs `within`, in the receiving command's own
+    transaction; a failure counts an attempt on the row and propagates; a case that no longer waits
+    for it: `within` alone (nothing is held any more), or `CaseNotActive` if the case ended."""
+    from pathways.engine import messages  # messages uses this module: imported when a retry runs
+
+    if not messages._claim(engine, pending_id):  # noqa: SLF001 - the claim messages' deliveries take
+        raise Conflict(f"kept message {pending_id} is being delivered right now; try again in a moment")
+    with engine.store.unit_of_work(write=False) as uow:
+        row = uow.session.get(PendingMessage, pending_id)
+        assert row is not None  # claimed above: it is there and not delivered
+        kind, name, source, sealed = row.kind, row.name, row.source_case_id, list(row.sealed_fields)
+        payload, sender = json.loads(row.payload), row.sender
+
+    def delivered(s: Session, case: int) -> None:
+        s.execute(update(PendingMessage).where(PendingMessage.id == pending_id).values(
+            delivered_at=clock.now(), delivered_to=[case_id], claimed_until=None))
+        if within is not None:
+            within(s, case)
+
+    actor = Actor(f"case {source}" if source is not None else sender)
+    try:
+        reached = delivery.receive(engine, actor, case_id, kind, name, payload, sealed, source, within=delivered)
+    except PathwaysError:
+        messages._settle(engine, pending_id, kind, messages.Delivery(failed=[case_id]))  # noqa: SLF001
+        raise
+    except BaseException:
+        messages._settle(engine, pending_id, kind, messages.Delivery())  # noqa: SLF001
+        raise
+    if reached:
+        return
+    messages._settle(engine, pending_id, kind, messages.Delivery())  # noqa: SLF001
+    with engine.store.unit_of_work() as uow:
+        status = uow.session.scalar(select(Case.status).where(Case.id == case_id))
+        if status != "active":
+            raise CaseNotActive(f"case {case_id} is no longer active")
+        if within is not None:
+            within(uow.session, case_id)
+        uow.commit()
 
 
 incidents.register(SOURCE, _retry)

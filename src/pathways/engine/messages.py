@@ -17,7 +17,7 @@ case advances in its own transaction (`delivery.receive`).
   `attempts` + 1 and the error code (`last_error`), logged; `sweep` retries pending messages and
   drops expired ones (the scheduler and `pathways message deliver`). Failures at one case become
   an incident there after `Engine.incident_attempts` (`engine.message_incidents`): the message
-  then skips that case until an administrator retries it (`redeliver`) or cancels the case.
+  then skips that case until an administrator retries it (`message_incidents.redeliver`) or cancels the case.
 """
 
 from __future__ import annotations
@@ -31,17 +31,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CursorResult, delete, insert, or_, select, update
+from sqlalchemy import Connection, CursorResult, delete, insert, or_, select, update
 
 from pathways.base import clock
 from pathways.base.values import jsonable
 from pathways.engine import delivery, incidents, message_incidents
 from pathways.engine.actors import Actor
 from pathways.engine.delivery import Key
-from pathways.engine.errors import CaseNotActive, Conflict, NotFound, PathwaysError
+from pathways.engine.errors import Conflict, NotFound, PathwaysError
 from pathways.engine.message_events import CASE_KEY, Wait
 from pathways.engine.postbox import Sent, pending_row
-from pathways.store.models import Case, CaseAgency, PendingMessage
+from pathways.store.models import CaseAgency, PendingMessage
 
 if TYPE_CHECKING:
     from pathways.engine.cases import Engine
@@ -138,7 +138,7 @@ def attempt(done: Delivery, case_id: int, deliver: Any) -> None:
         done.errors[case_id] = (incidents.describe(exc, ""), reference)
 
 
-def _failures(engine: Engine, conn: Any, pending_id: int, name: str, done: Delivery) -> None:
+def _failures(engine: Engine, conn: Connection, pending_id: int, name: str, done: Delivery) -> None:
     """Count each receiver's failure on it (`message_incidents.failed`: the threshold-th opens an incident)."""
     for case_id, (failure, reference) in sorted(done.errors.items()):
         message_incidents.failed(conn, case_id, pending_id, name, failure, reference, engine.incident_attempts)
@@ -236,47 +236,6 @@ def _settle(engine: Engine, pending_id: int, kind: str, done: Delivery, name: st
         uow.session.execute(update(PendingMessage).where(PendingMessage.id == pending_id).values(**values))
         if "attempts" in values:
             _failures(engine, uow.session.connection(), pending_id, name, done)
-        uow.commit()
-
-
-def redeliver(engine: Engine, pending_id: int, case_id: int, within: Any = None) -> None:
-    """Deliver a kept message to one case again (an incident's retry, `engine.message_incidents`).
-
-    Success marks the row delivered to the case, and runs `within`, in the receiving command's own
-    transaction; a failure counts an attempt on the row and propagates; a case that no longer waits
-    for it: `within` alone (nothing is held any more), or `CaseNotActive` if the case ended."""
-    if not _claim(engine, pending_id):
-        raise Conflict(f"kept message {pending_id} is being delivered right now; try again in a moment")
-    with engine.store.unit_of_work(write=False) as uow:
-        row = uow.session.get(PendingMessage, pending_id)
-        assert row is not None  # claimed above: it is there and not delivered
-        kind, name, source, sealed = row.kind, row.name, row.source_case_id, list(row.sealed_fields)
-        payload, sender = json.loads(row.payload), row.sender
-
-    def delivered(s: Any, case: int) -> None:
-        s.execute(update(PendingMessage).where(PendingMessage.id == pending_id).values(
-            delivered_at=clock.now(), delivered_to=[case_id], claimed_until=None))
-        if within is not None:
-            within(s, case)
-
-    actor = Actor(f"case {source}" if source is not None else sender)
-    try:
-        reached = delivery.receive(engine, actor, case_id, kind, name, payload, sealed, source, within=delivered)
-    except PathwaysError:
-        _settle(engine, pending_id, kind, Delivery(failed=[case_id]))
-        raise
-    except BaseException:
-        _settle(engine, pending_id, kind, Delivery())
-        raise
-    if reached:
-        return
-    _settle(engine, pending_id, kind, Delivery())
-    with engine.store.unit_of_work() as uow:
-        status = uow.session.scalar(select(Case.status).where(Case.id == case_id))
-        if status != "active":
-            raise CaseNotActive(f"case {case_id} is no longer active")
-        if within is not None:
-            within(uow.session, case_id)
         uow.commit()
 
 
