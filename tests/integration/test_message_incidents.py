@@ -148,3 +148,17 @@ def test_the_threshold_follows_the_engines_setting(store, demo):
     send(engine)
     [incident] = rows(store, Incident)
     assert incident.case_id == case_id and incident.attempts == 1
+
+
+def test_a_message_another_case_throws_counts_at_its_receiver_too(store, demo, roles):
+    engine = demo
+    deploy(store, collect([FIXTURES / "m17_failing_receiver.bpmn", FIXTURES / "m17_throw_plain.bpmn"]), roles)
+    engine.incident_attempts = 2
+    receiver = engine.start_case(WORKER, "m17_failing_receiver", {}, OPS)
+    engine.start_case(WORKER, "m17_throw_plain", {"secret_note": SECRET}, OPS)  # delivered after its commit
+    assert rows(store, Incident) == [] and len(rows(store, CaseEvent, case_id=receiver,
+                                                    kind=message_incidents.FAILED)) == 1
+    messages.sweep(engine)
+    [incident] = rows(store, Incident)
+    assert (incident.case_id, incident.source, incident.element_id) == (receiver, "message", "broken")
+    assert rows(store, PendingMessage)[0].delivered_at is None
