@@ -31,7 +31,8 @@ from pathways.tasks import incidents
 from pathways.tasks.access import MAX_ID
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents",
-                description="Background work that kept failing (a timer's): list, retry, cancel the case (admin).")
+                description="Background work that kept failing (a timer's, a message delivery's): "
+                            "list, retry, cancel the case (admin).")
 
 
 @blp.route("", methods=["GET"])

@@ -15,7 +15,8 @@ from pathways.cli import _cli_actor, _echo_json, _iso, _services, friendly, main
 _ID = click.IntRange(1, 2**31 - 1)
 
 
-@main.group(help="Incidents: a case's background work (a timer firing) that kept failing and waits for you.")
+@main.group(help="Incidents: a case's background work (a timer firing, a message delivery) "
+                 "that kept failing and waits for you.")
 def incident() -> None:
     pass
 

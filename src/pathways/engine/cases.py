@@ -26,7 +26,15 @@ from sqlalchemy.orm import Session
 from pathways.base import clock
 from pathways.base.sealing import Sealed
 from pathways.base.values import jsonable
-from pathways.engine import candidate_users, firing, incidents, mirror, postbox, preassign
+from pathways.engine import (  # noqa: F401 - message_incidents: its retrier
+    candidate_users,
+    firing,
+    incidents,
+    message_incidents,
+    mirror,
+    postbox,
+    preassign,
+)
 from pathways.engine.actors import SYSTEM, Actor
 from pathways.engine.budget import EngineLimits
 from pathways.engine.built import Definition

@@ -32,7 +32,7 @@ from pathways.engine.actors import Actor
 from pathways.engine.errors import CaseNotActive, Conflict, MessageNotExpected
 from pathways.engine.message_events import CASE_KEY, key_indexes
 from pathways.engine.postbox import write_waits
-from pathways.engine.writes import load_case, load_rows
+from pathways.engine.writes import Within, load_case, load_rows
 from pathways.store.models import Case, CaseAgency, MessageWait, PathwayVersion
 
 if TYPE_CHECKING:
@@ -120,13 +120,14 @@ def start(engine: Engine, actor: Actor, key: str, kind: str, name: str, payload:
 
 
 def receive(engine: Engine, actor: Actor, case_id: int, kind: str, name: str, payload: dict[str, Any],
-            sealed: Iterable[str] = (), source: int | None = None) -> bool:
+            sealed: Iterable[str] = (), source: int | None = None, within: Within | None = None) -> bool:
     """Deliver to one case in its own transaction; False if it no longer waits (a race, a closed case).
 
-    A failure of the receiver's run (`ScriptError`, ...) propagates: nothing of it was written."""
+    A failure of the receiver's run (`ScriptError`, ...) propagates: nothing of it was written.
+    `within` runs in the delivering transaction (an incident's retry resolves it there)."""
     for attempt in range(RACE_TRIES):
         try:
-            return _receive_once(engine, actor, case_id, kind, name, payload, sealed, source)
+            return _receive_once(engine, actor, case_id, kind, name, payload, sealed, source, within)
         except Conflict as exc:
             if isinstance(exc, CaseNotActive) or attempt == RACE_TRIES - 1:
                 raise
@@ -134,7 +135,7 @@ def receive(engine: Engine, actor: Actor, case_id: int, kind: str, name: str, pa
 
 
 def _receive_once(engine: Engine, actor: Actor, case_id: int, kind: str, name: str, payload: dict[str, Any],
-                  sealed: Iterable[str], source: int | None) -> bool:
+                  sealed: Iterable[str], source: int | None, within: Within | None = None) -> bool:
     with engine._command() as uow:  # noqa: SLF001 - a command of the engine, kept in its own module
         conn = uow.session.connection()
         case = load_case(conn, case_id)
@@ -154,5 +155,5 @@ def _receive_once(engine: Engine, actor: Actor, case_id: int, kind: str, name: s
             return False
         rows.event(actor, "MessageReceived" if kind == "message" else "SignalReceived", element_id=name,
                    after={kind: name, "from_case": source, "data": marked(payload, sealed)})
-        engine._save(uow, rows, runtime, actor)  # noqa: SLF001
+        engine._save(uow, rows, runtime, actor, within)  # noqa: SLF001
         return True

@@ -15,24 +15,27 @@ case advances in its own transaction (`delivery.receive`).
   queued, not nested (one drain per thread).
 - A delivery whose receiver fails at run time (a script error) leaves the message pending with
   `attempts` + 1 and the error code (`last_error`), logged; `sweep` retries pending messages and
-  drops expired ones (the scheduler and `pathways message deliver`).
+  drops expired ones (the scheduler and `pathways message deliver`). Failures at one case become
+  an incident there after `Engine.incident_attempts` (`engine.message_incidents`): the message
+  then skips that case until an administrator retries it (`message_incidents.redeliver`) or cancels the case.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CursorResult, delete, insert, or_, select, update
+from sqlalchemy import Connection, CursorResult, delete, insert, or_, select, update
 
 from pathways.base import clock
 from pathways.base.values import jsonable
-from pathways.engine import delivery
+from pathways.engine import delivery, incidents, message_incidents
 from pathways.engine.actors import Actor
 from pathways.engine.delivery import Key
 from pathways.engine.errors import Conflict, NotFound, PathwaysError
@@ -70,6 +73,7 @@ class Delivery:
     reached: list[int] = field(default_factory=list)
     started: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)  # receivers whose run failed (the message stays pending)
+    errors: dict[int, tuple[incidents.Failure, str]] = field(default_factory=dict)  # failed case: (failure, log ref)
     kept: int | None = None
     expires_at: datetime | None = None
 
@@ -112,6 +116,7 @@ def correlate(engine: Engine, actor: Actor, message: Message, mode: str = "singl
         with engine.store.unit_of_work() as uow:
             done.kept = int(uow.session.execute(insert(PendingMessage).values(**values)
                                                 .returning(PendingMessage.id)).scalar_one())
+            _failures(engine, uow.session.connection(), done.kept, message.name, done)
             uow.commit()
         done.expires_at = values["expires_at"]
     return done
@@ -122,8 +127,21 @@ def attempt(done: Delivery, case_id: int, deliver: Any) -> None:
         if deliver(case_id):
             done.reached.append(case_id)
     except PathwaysError as exc:  # the receiver's run failed: nothing of it was written
-        _log.warning("message delivery to case %s failed: %s", case_id, exc.code)
+        reference = str(exc.details.get("reference") or "")[:16]  # a script failure is logged under its own
+        if not reference:
+            reference = secrets.token_hex(4)
+            _log.warning("message delivery to case %s failed: %s (reference %s)", case_id, exc.code, reference,
+                         exc_info=exc)
+        else:
+            _log.warning("message delivery to case %s failed: %s (reference %s)", case_id, exc.code, reference)
         done.failed.append(case_id)
+        done.errors[case_id] = (incidents.describe(exc, ""), reference)
+
+
+def _failures(engine: Engine, conn: Connection, pending_id: int, name: str, done: Delivery) -> None:
+    """Count each receiver's failure on it (`message_incidents.failed`: the threshold-th opens an incident)."""
+    for case_id, (failure, reference) in sorted(done.errors.items()):
+        message_incidents.failed(conn, case_id, pending_id, name, failure, reference, engine.incident_attempts)
 
 
 def after_commit(engine: Engine, sent: Sent) -> None:
@@ -191,6 +209,9 @@ def _deliver_claimed(engine: Engine, pending_id: int, only: int | None) -> Deliv
             uow.session.connection(), kind, name, key, row.audience, index=row.key_index)
         starts = [] if only is not None or (found and kind == "message") else delivery.starters(
             engine, uow.session, kind, name)
+        if kind == "message":  # an open incident holds this message at the cases it failed at
+            skip = message_incidents.held(uow.session.connection(), pending_id, found)
+            found = [case_id for case_id in found if case_id not in skip]
     actor = Actor(f"case {source}" if source is not None else sender)
     done = Delivery()
     for case_id in found:
@@ -199,12 +220,13 @@ def _deliver_claimed(engine: Engine, pending_id: int, only: int | None) -> Deliv
     if kind == "signal" or not done.reached:
         for key_ in starts:
             done.started.append(delivery.start(engine, actor, key_, kind, name, payload, agencies, sealed, source))
-    _settle(engine, pending_id, kind, done)
+    _settle(engine, pending_id, kind, done, name)
     return done
 
 
-def _settle(engine: Engine, pending_id: int, kind: str, done: Delivery) -> None:
-    """Mark the row delivered (a signal always: signals are not kept), or count a failed attempt; release it."""
+def _settle(engine: Engine, pending_id: int, kind: str, done: Delivery, name: str = "") -> None:
+    """Mark the row delivered (a signal always: signals are not kept), or count a failed attempt
+    (and each receiver's failure, `_failures`); release it."""
     values: dict[str, Any] = {"claimed_until": None}
     if kind == "signal" or done.reached or done.started:
         values.update(delivered_at=clock.now(), delivered_to=done.reached + done.started)
@@ -212,6 +234,8 @@ def _settle(engine: Engine, pending_id: int, kind: str, done: Delivery) -> None:
         values.update(attempts=PendingMessage.attempts + 1, last_error="script_error")
     with engine.store.unit_of_work() as uow:
         uow.session.execute(update(PendingMessage).where(PendingMessage.id == pending_id).values(**values))
+        if "attempts" in values:
+            _failures(engine, uow.session.connection(), pending_id, name, done)
         uow.commit()
 
 
