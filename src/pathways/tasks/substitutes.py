@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import CompoundSelect, Integer, Select, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from pathways.base import clock
@@ -36,14 +36,21 @@ def _active_now(now: datetime) -> list[Any]:
     return [Substitution.starts_at <= now, Substitution.ends_at > now, Substitution.ended_at.is_(None)]
 
 
-def absent_ids(s: Session, user: User, now: datetime | None = None) -> list[int]:
+def _absent(user: User, now: datetime) -> Select[int]:
     """The users `user` stands in for at `now`: same agency (both still), period running, not ended."""
-    now = now or clock.now()
     absent = aliased(User)
-    return sorted(s.scalars(
-        select(Substitution.absent_id).join(absent, absent.id == Substitution.absent_id)
-        .where(Substitution.substitute_id == user.id, Substitution.agency_id == user.agency_id,
-               absent.agency_id == user.agency_id, *_active_now(now))).all())
+    return (select(Substitution.absent_id).join(absent, absent.id == Substitution.absent_id)
+            .where(Substitution.substitute_id == user.id, Substitution.agency_id == user.agency_id,
+                   absent.agency_id == user.agency_id, *_active_now(now)))
+
+
+def absent_ids(s: Session, user: User, now: datetime | None = None) -> list[int]:
+    return sorted(s.scalars(_absent(user, now or clock.now())).all())
+
+
+def claimers(user: User, now: datetime) -> CompoundSelect[int]:
+    """The user and those they stand in for, as a subquery (the inbox reads it in its own statement)."""
+    return union_all(select(literal(user.id, Integer)), _absent(user, now))
 
 
 def acting_for(s: Session, user: User, claimed_by: int | None) -> str | None:
