@@ -18,14 +18,17 @@ Rules (docs/operations-people.md, "Reassigning a user's tasks"):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from pathways.base import clock
 from pathways.engine.cases import Engine
 from pathways.engine.errors import InvalidData, NotAllowed, NotFound
-from pathways.store.models import Case, CaseAgency, HumanTask, User
+from pathways.store.db import UnitOfWork
+from pathways.store.models import Case, CaseAgency, CaseEvent, HumanTask, User
 from pathways.tasks import access, audit, staff, work
 from pathways.tasks.inbox import agency_kind
 
@@ -61,46 +64,63 @@ def reassign(engine: Engine, user: User, source: str, target: str | None, *, app
             raise NotAllowed("only a supervisor or admin of the user's agency reassigns their tasks")
         if not staff.manages(s, user, leaving):
             raise NotFound("no such user (from)")  # another agency's user: as if there were none
-        receiver = staff.user_named(s, target, "to") if target is not None else None
-        if receiver is not None:
-            if receiver.id == leaving.id:
-                raise InvalidData("the tasks are already this user's", fields={"to": "is the same user"})
-            if not receiver.active:
-                raise InvalidData("the user's account is disabled", fields={"to": "is disabled"})
-        items: list[dict[str, Any]] = []
-        hidden = 0
-        for task in open_claims(s, leaving.id):
-            if not _visible(s, user, task.case_id):
-                hidden += 1
-                continue
-            reason = refusal(s, engine, receiver, task) if receiver is not None else None
-            outcome = "refused" if reason else ("assigned" if receiver is not None else "queued")
-            if apply and reason is None:
-                new = receiver.id if receiver is not None else None
-                if work._set_claim(s, engine, task.id, leaving.id, new):
-                    _log(s, user, task, leaving, receiver)
-                else:
-                    outcome, reason = "refused", "changed"
-            items.append({"id": task.id, "name": task.name, "case_id": task.case_id, "outcome": outcome,
-                          "reason": reason})
-        summary = {"from": leaving.username, "to": receiver.username if receiver is not None else None,
-                   "applied": apply, "tasks": items, "hidden": hidden,
-                   "moved": sum(1 for i in items if i["outcome"] != "refused") if apply else 0,
-                   "refused": sum(1 for i in items if i["outcome"] == "refused")}
-        detail = {"from": summary["from"], "to": summary["to"], "moved": summary["moved"],
-                  "refused": summary["refused"], "hidden": hidden, "cases": sorted({i["case_id"] for i in items})}
-        if apply:
-            audit.record(s, user, "tasks.reassign", detail=detail)
-            uow.commit()
-        else:
-            audit.record_read(uow, user, "tasks.reassign.preview", detail=detail)
-        return summary
+        return _run(uow, engine, _By(user.username, user), leaving, target, apply)
 
 
-def _log(s: Session, user: User, task: HumanTask, leaving: User, receiver: User | None) -> None:
+def operator_reassign(engine: Engine, actor: str, source: str, target: str | None, *, apply: bool) -> dict[str, Any]:
+    """The same for the operator on the server (`pathways tasks reassign`): every task, audited as `actor`."""
+    with engine.store.unit_of_work() as uow:
+        return _run(uow, engine, _By(actor, None), staff.user_named(uow.session, source, "from"), target, apply)
+
+
+@dataclass(frozen=True)
+class _By:
+    name: str
+    user: User | None  # None: the operator (`cli:<os user>`), who sees every case
+
+
+def _run(uow: UnitOfWork, engine: Engine, by: _By, leaving: User, target: str | None, apply: bool) -> dict[str, Any]:
+    s = uow.session
+    receiver = staff.user_named(s, target, "to") if target is not None else None
     if receiver is not None:
-        work._log(s, user, task, "TaskAssigned", "task.reassign", claimed_by=receiver.username,
-                  previous=leaving.username, reassigned_from=leaving.username)
+        if receiver.id == leaving.id:
+            raise InvalidData("the tasks are already this user's", fields={"to": "is the same user"})
+        if not receiver.active:
+            raise InvalidData("the user's account is disabled", fields={"to": "is disabled"})
+    items: list[dict[str, Any]] = []
+    hidden = 0
+    for task in open_claims(s, leaving.id):
+        if by.user is not None and not _visible(s, by.user, task.case_id):
+            hidden += 1
+            continue
+        reason = refusal(s, engine, receiver, task) if receiver is not None else None
+        outcome = "refused" if reason else ("assigned" if receiver is not None else "queued")
+        if apply and reason is None:
+            if work._set_claim(s, engine, task.id, leaving.id, receiver.id if receiver is not None else None):
+                _log(s, by, task, leaving, receiver)
+            else:
+                outcome, reason = "refused", "changed"
+        items.append({"id": task.id, "name": task.name, "case_id": task.case_id, "outcome": outcome,
+                      "reason": reason})
+    refused = sum(1 for i in items if i["outcome"] == "refused")
+    summary = {"from": leaving.username, "to": receiver.username if receiver is not None else None,
+               "applied": apply, "tasks": items, "hidden": hidden, "moved": len(items) - refused if apply else 0,
+               "refused": refused}
+    detail = {"from": summary["from"], "to": summary["to"], "moved": summary["moved"], "refused": refused,
+              "hidden": hidden, "cases": sorted({i["case_id"] for i in items})}
+    if apply:
+        audit.record(s, by.user, "tasks.reassign", detail=detail, actor=by.name)
+        uow.commit()
     else:
-        work._log(s, user, task, "TaskUnclaimed", "task.reassign", previous=leaving.username,
-                  reassigned_from=leaving.username)
+        audit.record_read(uow, by.user, "tasks.reassign.preview", detail=detail, actor=by.name)
+    return summary
+
+
+def _log(s: Session, by: _By, task: HumanTask, leaving: User, receiver: User | None) -> None:
+    """The case event and audit entry of one moved task (as `work._log` writes them for a single assignment)."""
+    after: dict[str, Any] = {"claimed_by": receiver.username} if receiver is not None else {}
+    after.update(previous=leaving.username, reassigned_from=leaving.username)
+    s.add(CaseEvent(case_id=task.case_id, at=clock.now(), actor=by.name,
+                    kind="TaskAssigned" if receiver is not None else "TaskUnclaimed",
+                    element_id=task.element_id, task_id=task.id, after=after))
+    audit.record(s, by.user, "task.reassign", case_id=task.case_id, task_id=task.id, detail=after, actor=by.name)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, aliased
 
 from pathways.base import clock
 from pathways.engine.errors import Conflict, InvalidData, NotAllowed, NotFound
-from pathways.store.db import Store
+from pathways.store.db import Store, UnitOfWork
 from pathways.store.models import CaseEvent, Substitution, User
 from pathways.tasks import audit, staff
 
@@ -70,6 +70,26 @@ def _aware(value: datetime, field: str) -> datetime:
 def name_substitute(store: Store, user: User, absent: str, substitute: str, starts_at: datetime,
                     ends_at: datetime) -> dict[str, Any]:
     """`substitute` works `absent`'s claimed tasks during the period; by the absent user or their manager."""
+    with store.unit_of_work() as uow:
+        away = staff.user_named(uow.session, absent, "absent")
+        if away.id != user.id and not staff.manages(uow.session, user, away):
+            if user.roles & {staff.SUPERVISOR, staff.ADMIN}:
+                raise NotFound("no such user (absent)")  # another agency's user: as if there were none
+            raise NotAllowed("only the absent user, or a supervisor or admin of their agency, names a substitute")
+        return _create(uow, user, user.username, away, substitute, starts_at, ends_at)
+
+
+def operator_name_substitute(store: Store, actor: str, absent: str, substitute: str, starts_at: datetime,
+                             ends_at: datetime) -> dict[str, Any]:
+    """The same for the operator on the server (`pathways substitute add`), audited as `actor`."""
+    with store.unit_of_work() as uow:
+        away = staff.user_named(uow.session, absent, "absent")
+        return _create(uow, None, actor, away, substitute, starts_at, ends_at)
+
+
+def _create(uow: UnitOfWork, user: User | None, by: str, away: User, substitute: str, starts_at: datetime,
+            ends_at: datetime) -> dict[str, Any]:
+    s = uow.session
     starts_at, ends_at = _aware(starts_at, "starts_at"), _aware(ends_at, "ends_at")
     now = clock.now()
     problems = {}
@@ -79,31 +99,24 @@ def name_substitute(store: Store, user: User, absent: str, substitute: str, star
         problems["ends_at"] = "must be in the future"
     elif ends_at - starts_at > timedelta(days=MAX_DAYS):
         problems["ends_at"] = f"the period may be at most {MAX_DAYS} days"
-    with store.unit_of_work() as uow:
-        s = uow.session
-        away = staff.user_named(s, absent, "absent")
-        if away.id != user.id and not staff.manages(s, user, away):
-            if user.roles & {staff.SUPERVISOR, staff.ADMIN}:
-                raise NotFound("no such user (absent)")  # another agency's user: as if there were none
-            raise NotAllowed("only the absent user, or a supervisor or admin of their agency, names a substitute")
-        stand_in = staff.user_named(s, substitute, "substitute")
-        staff.require_colleague(away, stand_in, "substitute")
-        if problems:
-            raise InvalidData("the period is not valid", fields=problems)
-        overlapping = s.scalar(select(Substitution.id).where(
-            Substitution.absent_id == away.id, Substitution.ended_at.is_(None),
-            Substitution.starts_at < ends_at, Substitution.ends_at > starts_at))
-        if overlapping is not None:
-            raise Conflict(f"{absent} already has a substitute in that period (substitution {overlapping})")
-        row = Substitution(absent_id=away.id, substitute_id=stand_in.id, agency_id=away.agency_id,
-                           starts_at=starts_at, ends_at=ends_at, created_at=now, created_by=user.username)
-        s.add(row)
-        s.flush()
-        audit.record(s, user, "substitution.create", detail={
-            "substitution": row.id, "absent": away.username, "substitute": stand_in.username,
-            "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
-        uow.commit()
-        return _summary(row, away.username, stand_in.username)
+    stand_in = staff.user_named(s, substitute, "substitute")
+    staff.require_colleague(away, stand_in, "substitute")
+    if problems:
+        raise InvalidData("the period is not valid", fields=problems)
+    overlapping = s.scalar(select(Substitution.id).where(
+        Substitution.absent_id == away.id, Substitution.ended_at.is_(None),
+        Substitution.starts_at < ends_at, Substitution.ends_at > starts_at))
+    if overlapping is not None:
+        raise Conflict(f"{away.username} already has a substitute in that period (substitution {overlapping})")
+    row = Substitution(absent_id=away.id, substitute_id=stand_in.id, agency_id=away.agency_id,
+                       starts_at=starts_at, ends_at=ends_at, created_at=now, created_by=by)
+    s.add(row)
+    s.flush()
+    audit.record(s, user, "substitution.create", actor=by, detail={
+        "substitution": row.id, "absent": away.username, "substitute": stand_in.username,
+        "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
+    uow.commit()
+    return _summary(row, away.username, stand_in.username)
 
 
 @audit.refusals("substitution.end")
@@ -116,14 +129,38 @@ def end_substitution(store: Store, user: User, substitution_id: int) -> dict[str
         if row is None or away is None or not (user.id in (row.absent_id, row.substitute_id)
                                                or staff.manages(s, user, away)):
             raise NotFound(f"substitution {substitution_id} does not exist")
-        stand_in = s.get(User, row.substitute_id)
-        assert stand_in is not None
-        if row.ended_at is None and clock.aware(row.ends_at) > clock.now():
-            row.ended_at = clock.now()
-            audit.record(s, user, "substitution.end", detail={
-                "substitution": row.id, "absent": away.username, "substitute": stand_in.username})
-            uow.commit()
-        return _summary(row, away.username, stand_in.username)
+        return _end(uow, user, user.username, row, away)
+
+
+def operator_end_substitution(store: Store, actor: str, substitution_id: int) -> dict[str, Any]:
+    with store.unit_of_work() as uow:
+        row = uow.session.get(Substitution, substitution_id) if 0 < substitution_id < 2**31 else None
+        away = uow.session.get(User, row.absent_id) if row is not None else None
+        if row is None or away is None:
+            raise NotFound(f"substitution {substitution_id} does not exist")
+        return _end(uow, None, actor, row, away)
+
+
+def _end(uow: UnitOfWork, user: User | None, by: str, row: Substitution, away: User) -> dict[str, Any]:
+    stand_in = uow.session.get(User, row.substitute_id)
+    assert stand_in is not None
+    if row.ended_at is None and clock.aware(row.ends_at) > clock.now():
+        row.ended_at = clock.now()
+        audit.record(uow.session, user, "substitution.end", actor=by, detail={
+            "substitution": row.id, "absent": away.username, "substitute": stand_in.username})
+        uow.commit()
+    return _summary(row, away.username, stand_in.username)
+
+
+def operator_substitutions(store: Store) -> list[dict[str, Any]]:
+    """Every substitution, newest first (the operator's list; names and times only)."""
+    with store.unit_of_work(write=False) as uow:
+        absent, stand_in = aliased(User), aliased(User)
+        rows = uow.session.execute(
+            select(Substitution, absent.username, stand_in.username).join(absent, absent.id == Substitution.absent_id)
+            .join(stand_in, stand_in.id == Substitution.substitute_id)
+            .order_by(Substitution.starts_at.desc(), Substitution.id.desc()).limit(1000)).all()
+        return [_summary(row, away, name) for row, away, name in rows]
 
 
 def list_substitutions(store: Store, user: User) -> list[dict[str, Any]]:
