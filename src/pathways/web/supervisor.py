@@ -210,7 +210,9 @@ def _funnels(figure: Figure) -> dict[str, Markup]:
 @bp.get("/supervisor", endpoint="supervisor")
 @login_required
 def dashboard() -> str:
-    return _page("supervisor.html", DASHBOARD)
+    from pathways.web.staffing import pending_releases
+
+    return _page("supervisor.html", DASHBOARD, disabled_claims=pending_releases())
 
 
 @bp.get("/supervisor/pathways/<key>", endpoint="supervisor_pathway")
