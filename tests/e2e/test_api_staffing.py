@@ -94,7 +94,8 @@ def test_a_substitute_completes_on_behalf(any_app: Flask, bearer: Headers) -> No
     assert _call(http, anna.headers, "POST", "/substitutions", period).status_code == 409
     [row] = zofia.get("", view="mine").get_json()["items"]
     assert row["id"] == task and row["claimed_by"] == "anna.ops"
-    assert zofia.get(f"/{task}").get_json()["can"]["complete"] is True
+    detail = zofia.get(f"/{task}").get_json()
+    assert detail["can"]["complete"] is True and detail["on_behalf_of"] == "anna.ops"
     done = zofia.post(f"/{task}/complete", {"data": {"intake_date": "2026-11-02"}})
     assert done.status_code == 200, done.get_json()
     assert [s["substitute"] for s in _call(http, zofia.headers, "GET", "/substitutions").get_json()] == ["zofia.ops"]

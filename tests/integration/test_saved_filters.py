@@ -22,7 +22,8 @@ def _save(world: World, name: str, fields: dict, shared: bool = False, owner: st
 
 
 def _listed(world: World, name: str) -> dict[str, int | None]:
-    return {f["name"]: f["count"] for f in saved_filters.list_filters(world.store, world.users[name], world.engine.roles)}
+    found = saved_filters.list_filters(world.store, world.users[name], world.engine.roles)
+    return {f["name"]: f["count"] for f in found}
 
 
 def test_a_shared_filter_counts_each_colleagues_own_inbox(world: World) -> None:

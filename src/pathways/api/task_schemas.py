@@ -150,6 +150,8 @@ class TaskDetailSchema(ma.Schema):
     created_at = ma.fields.DateTime()
     claimed_by = ma.fields.String(allow_none=True)
     claimed_at = ma.fields.DateTime(allow_none=True)
+    on_behalf_of = ma.fields.String(allow_none=True, metadata={
+        "description": "the absent claimer you stand in for now (substitution), whose task you may work"})
     completed_at = ma.fields.DateTime(allow_none=True)
     completed_by = ma.fields.String(allow_none=True)
     case = ma.fields.Nested(TaskCaseSchema)
