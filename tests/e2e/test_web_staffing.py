@@ -118,3 +118,24 @@ def test_the_dashboard_lists_disabled_accounts_claims(web, api_app):  # noqa: F8
     sign_in(web, "teresa.sup")
     page = web.get("/supervisor").get_data(as_text=True)
     assert 'id="disabled-title"' in page and "(anna.ops): 1" in page
+
+
+def test_the_timeline_names_both_after_work_on_behalf(web, api_app):  # noqa: F811
+    from datetime import timedelta
+
+    from pathways.tasks import substitutes
+
+    [task] = _claimed_by_anna(api_app, 1)
+    pathways = services(api_app)
+    with pathways.store.unit_of_work(write=False) as uow:
+        from pathways.store.models import User
+        anna, zofia = (uow.session.scalars(select(User).where(User.username == n)).one()
+                       for n in ("anna.ops", "zofia.ops"))
+        _ = anna.roles, zofia.roles, zofia.agency
+        case_id = uow.session.get(HumanTask, task).case_id  # type: ignore[union-attr]
+    substitutes.name_substitute(pathways.store, anna, "anna.ops", "zofia.ops", clock.now(),
+                                clock.now() + timedelta(days=1))
+    work.complete(pathways.engine, zofia, task, {"intake_date": "2026-11-02"})
+    sign_in(web, "zofia.ops")
+    page = web.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Wykonano w zastępstwie anna.ops" in page
