@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from pathways.engine.budget import EngineLimits
@@ -45,6 +46,18 @@ def _count(name: str, default: str) -> int:
         value = 0
     if value < 1:
         raise ValueError(f"PATHWAYS_{name} must be a whole number of at least 1, not {raw!r}")
+    return value
+
+
+def _hours(name: str, default: str) -> float:
+    """A number of hours, at least 0; a wrong value names its variable."""
+    raw = _env(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 24 * 3660:
+        raise ValueError(f"PATHWAYS_{name} must be a number of hours (0 or more), not {raw!r}")
     return value
 
 
@@ -105,6 +118,15 @@ class Config:
     #: what a resumed case's timers do (`pathways.engine.lifecycle`): `shift` by the suspension's
     #: length, or `fire` (the overdue ones fire at once)
     resume_timers: str = field(default_factory=lambda: _resume_timers())
+    #: give a disabled user's claimed tasks back to their roles' queues (`pathways.tasks.released`) ...
+    release_disabled_claims: bool = field(default_factory=lambda: _flag("RELEASE_DISABLED_CLAIMS", False))
+    #: ... this many hours after the account was disabled (0: at once, by `pathways user disable`)
+    release_disabled_after_hours: float = field(default_factory=lambda: _hours("RELEASE_DISABLED_AFTER_HOURS", "0"))
+
+    @property
+    def release_grace(self) -> timedelta | None:
+        """How long a disabled user's claims wait before release; None: they are never released by themselves."""
+        return timedelta(hours=self.release_disabled_after_hours) if self.release_disabled_claims else None
 
     @property
     def engine_limits(self) -> EngineLimits:

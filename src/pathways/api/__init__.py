@@ -64,6 +64,7 @@ def init_app(app: Flask) -> Api:
         privacy,
         reports,
         sharing,
+        staffing,
         tasks,
     )
 
@@ -85,7 +86,8 @@ def init_app(app: Flask) -> Api:
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp, url_prefix=PREFIX)
     for blp in (auth.blp, definitions.blp, decisions.blp, cases.blp, tasks.blp, reports.blp, audit.blp, people.blp,
-                privacy.blp, sharing.blp, incidents.blp, messages.blp, migrations.blp, lifecycle.blp):
+                privacy.blp, sharing.blp, incidents.blp, messages.blp, migrations.blp, lifecycle.blp,
+                staffing.blp):
         api.register_blueprint(blp)
     _validation_is_400(api)
     _document_long_addresses(api)

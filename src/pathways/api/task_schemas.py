@@ -20,6 +20,10 @@ class _InboxFilters(StrictSchema):
     priority_min = ma.fields.Integer(validate=ma.validate.Range(min=0, max=1_000_000))
     q = ma.fields.String(validate=ma.validate.Length(max=200),
                          metadata={"description": "text in the task name or the beneficiary pseudonym"})
+    role = ma.fields.String(validate=ma.validate.Length(max=64), metadata={"description": "offered for this role key"})
+    agency = ma.fields.String(validate=ma.validate.Length(max=64),
+                              metadata={"description": "the case has this agency (its code) among its agencies"})
+    due_by = ma.fields.Date(metadata={"description": "due on or before this day (Europe/Warsaw)"})
 
 
 class InboxQuerySchema(_InboxFilters):
@@ -148,6 +152,8 @@ class TaskDetailSchema(ma.Schema):
     created_at = ma.fields.DateTime()
     claimed_by = ma.fields.String(allow_none=True)
     claimed_at = ma.fields.DateTime(allow_none=True)
+    on_behalf_of = ma.fields.String(allow_none=True, metadata={
+        "description": "the absent claimer you stand in for now (substitution), whose task you may work"})
     completed_at = ma.fields.DateTime(allow_none=True)
     completed_by = ma.fields.String(allow_none=True)
     case = ma.fields.Nested(TaskCaseSchema)

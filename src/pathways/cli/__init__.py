@@ -434,6 +434,7 @@ def user_disable(username: str) -> None:
 
     set_active(_services().store, username, False, by=_cli_actor())
     click.echo(f"disabled {username}; their sessions and tokens have ended")
+    staffing.release_on_disable(username)
 
 
 @user.command("enable", help="Enable a disabled user again.")
@@ -638,4 +639,4 @@ def _write_out(data: bytes, out: str | None, what: str) -> None:
 
 
 # The command families register themselves on `main` when imported.
-from pathways.cli import decide, incidents, lifecycle, messages, migrate, people, privacy  # noqa: E402,F401
+from pathways.cli import decide, incidents, lifecycle, messages, migrate, people, privacy, staffing  # noqa: E402,F401

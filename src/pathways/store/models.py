@@ -547,3 +547,44 @@ class CaseSuspension(Base):
     suspended_by: Mapped[str] = mapped_column(String(64))
     resumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resumed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class SavedFilter(Base):
+    """An inbox filter a user saved under a name (`pathways.tasks.saved_filters`), maybe shared with their agency.
+
+    `query` holds the filter's fields only (view, pathway, stage, role, due, agency, q), never a
+    page; a shared filter is run for each colleague with *their* inbox and visibility.
+    """
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("owner_id", "name"), Index("ix_saved_filters_agency_shared", "agency_id",
+                                                                  "shared"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: the owner's agency when saved: a shared filter is offered to this agency's users only
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[dict[str, Any]] = mapped_column()
+    shared: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Substitution(Base):
+    """`substitute` works `absent`'s claimed tasks from `starts_at` until `ends_at` (`pathways.tasks.substitutes`).
+
+    Both are users of one agency; `ended_at` is set when the absence is called off early.
+    """
+
+    __tablename__ = "substitutions"
+    __table_args__ = (Index("ix_substitutions_substitute_period", "substitute_id", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    absent_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    substitute_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[str] = mapped_column(String(64))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

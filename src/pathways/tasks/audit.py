@@ -66,7 +66,8 @@ def record(s: Session, user: User | None, action: str, *, case_id: int | None = 
 def filters(query: object) -> dict[str, Any]:
     """The filters of a list query (a dataclass) for an audit entry: those given, with the free-text
     search `q` (a pseudonym, a name typed in a search box) replaced by its length, never its text."""
-    given = {k: v for k, v in asdict(query).items() if v is not None}  # type: ignore[call-overload]
+    given = {k: v.isoformat() if isinstance(v, date) else v  # a day filter (`due_by`) as JSON
+             for k, v in asdict(query).items() if v is not None}  # type: ignore[call-overload]
     if "q" in given:
         given["q"] = {"length": len(str(given["q"]))}
     return given

@@ -14,7 +14,7 @@ Views: `all` (mine + my roles' unclaimed, the default), `mine` (claimed by me), 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_, select, true, union
@@ -25,8 +25,18 @@ from pathways.base import clock
 from pathways.engine.errors import InvalidData
 from pathways.engine.roles import RoleVocabulary
 from pathways.store.db import Store
-from pathways.store.models import Agency, Case, CaseAgency, HumanTask, PathwayVersion, TaskOffer, TaskUserOffer, User
-from pathways.tasks import audit, candidates
+from pathways.store.models import (
+    Agency,
+    Case,
+    CaseAgency,
+    HumanTask,
+    PathwayVersion,
+    TaskCandidate,
+    TaskOffer,
+    TaskUserOffer,
+    User,
+)
+from pathways.tasks import audit, candidates, substitutes
 from pathways.tasks.access import held_roles
 from pathways.tasks.bounds import check_texts
 
@@ -49,9 +59,13 @@ class InboxQuery:
     order: str | None = None  # asc | desc; default: desc for priority, asc otherwise
     page: int = 1
     per_page: int = 25
+    role: str | None = None  # offered for this role (a role key)
+    agency: str | None = None  # the case has this agency (its code) among its agencies
+    due_by: date | None = None  # due on or before this calendar day (in `TIMEZONE`)
 
     def check(self) -> None:
-        check_texts({"pathway": self.pathway, "stage": self.stage, "q": self.q})
+        check_texts({"pathway": self.pathway, "stage": self.stage, "q": self.q, "role": self.role,
+                     "agency": self.agency})
         problems = {}
         if self.view not in VIEWS:
             problems["view"] = f"must be one of: {', '.join(VIEWS)}"
@@ -109,9 +123,12 @@ class _Views:
     now: datetime
 
     def _mine(self, view: str) -> _KeyRows:
+        # the user's claims and those of the users they stand in for now (`tasks/substitutes.py`), in the
+        # same statement: `IN (user, absent...)` reads `ix_human_tasks_claimed` once per claimer
+        claimer = HumanTask.claimed_by.in_(substitutes.claimers(self.user, self.now))
         return select(HumanTask.id.label("id"), HumanTask.due_at, HumanTask.created_at, HumanTask.priority,
                       true().label("mine")).where(
-            HumanTask.claimed_by == self.user.id, HumanTask.status == "open", *self.window(view, HumanTask.due_at),
+            claimer, HumanTask.status == "open", *self.window(view, HumanTask.due_at),
             exists().where(CaseAgency.case_id == HumanTask.case_id, CaseAgency.agency_id == self.user.agency_id))
 
     def _offered(self, view: str) -> _KeyRows:
@@ -144,6 +161,10 @@ class _Views:
 
 
 
+def _views(s: Session, user: User, vocabulary: RoleVocabulary, now: datetime) -> _Views:
+    return _Views(user, held_roles(user, vocabulary, agency_kind(s, user)), now)
+
+
 def _filters(query: InboxQuery) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if query.pathway:
@@ -154,6 +175,14 @@ def _filters(query: InboxQuery) -> list[ColumnElement[bool]]:
         found.append(HumanTask.case_id == query.case_id)
     if query.priority_min is not None:
         found.append(HumanTask.priority >= query.priority_min)
+    if query.role:
+        found.append(exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.role == query.role))
+    if query.agency:
+        found.append(exists().where(CaseAgency.case_id == HumanTask.case_id, CaseAgency.agency_id == Agency.id,
+                                    Agency.code == query.agency))
+    if query.due_by is not None:
+        end = datetime.combine(query.due_by + timedelta(days=1), time(0), TIMEZONE).astimezone(UTC)
+        found.append(HumanTask.due_at < end)
     if query.q and query.q.strip():
         pattern = "%" + _escape_like(query.q.strip()) + "%"
         found.append(or_(HumanTask.name.ilike(pattern, escape="\\"), Case.beneficiary.ilike(pattern, escape="\\")))
@@ -197,7 +226,7 @@ def list_tasks(s: Session, user: User, vocabulary: RoleVocabulary, query: InboxQ
     """One page of the user's inbox and the total (two queries)."""
     query.check()
     now = clock.now()
-    keys = _Views(user, held_roles(user, vocabulary, agency_kind(s, user)), now).keys(query.view)
+    keys = _views(s, user, vocabulary, now).keys(query.view)
     chosen = _chosen(keys, query)
     page = (chosen.order_by(*_order(query, keys.c)).limit(query.per_page)
             .offset((query.page - 1) * query.per_page).subquery("page"))
@@ -236,7 +265,7 @@ def count_tasks(s: Session, user: User, vocabulary: RoleVocabulary, query: Inbox
                 ) -> dict[str, int]:
     """How many tasks each view holds (one query); the filters of `query` apply, its view not."""
     query = query or InboxQuery()
-    views = _Views(user, held_roles(user, vocabulary, agency_kind(s, user)), clock.now())
+    views = _views(s, user, vocabulary, clock.now())
     keys = views.keys("all")
     within = {"all": true(), "mine": keys.c.mine, "unclaimed": not_(keys.c.mine),
               "overdue": and_(*views.window("overdue", keys.c.due_at)),

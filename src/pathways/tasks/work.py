@@ -30,7 +30,7 @@ from pathways.engine.cases import Actor, Engine
 from pathways.engine.errors import CaseSuspended, Conflict, InvalidData, NotAllowed, NotFound, TaskNotOpen
 from pathways.engine.runtime import CaseRuntime
 from pathways.store.models import Agency, Case, CaseAgency, CaseEvent, CaseState, HumanTask, TaskComment, User
-from pathways.tasks import access, audit, candidates, forms, inbox, offers
+from pathways.tasks import access, audit, candidates, forms, inbox, offers, substitutes
 from pathways.tasks.bounds import MAX_CODE, check_json, check_text
 
 TASK_ID = 36  # characters of a task id (SpiffWorkflow's UUIDs)
@@ -69,6 +69,15 @@ def _require_running(case: Case) -> None:
     """A suspended case's tasks wait: neither claimed, assigned nor completed (`engine.lifecycle`)."""
     if case.status == "suspended":
         raise CaseSuspended(f"case {case.id} is suspended: its tasks wait until it is resumed")
+
+
+def _standing(user: User, standing_in: bool, task: HumanTask) -> tuple[int, ...]:
+    return (task.claimed_by,) if standing_in and task.claimed_by is not None else ()
+
+
+def _behalf(absent: str | None) -> dict[str, str]:
+    """The audit and event detail of work done standing in for `absent` (none otherwise)."""
+    return {"on_behalf_of": absent} if absent is not None else {}
 
 
 def _username(s: Session, user_id: int | None) -> str | None:
@@ -143,12 +152,13 @@ def unclaim(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
         _require_open(task)
         if task.claimed_by is None:
             return _brief(task, None)
-        if task.claimed_by != user.id and SUPERVISOR not in user.roles:
+        absent = substitutes.acting_for(s, user, task.claimed_by)
+        if task.claimed_by != user.id and SUPERVISOR not in user.roles and absent is None:
             raise NotAllowed("only the user who claimed this task, or a supervisor, can unclaim it")
         previous = _username(s, task.claimed_by)
         if not _set_claim(s, engine, task_id, task.claimed_by, None):
             raise Conflict("the task changed hands meanwhile; reload it")
-        _log(s, user, task, "TaskUnclaimed", "task.unclaim", previous=previous)
+        _log(s, user, task, "TaskUnclaimed", "task.unclaim", previous=previous, **_behalf(absent))
         uow.commit()
         return _brief(task, None)
 
@@ -160,8 +170,9 @@ def assign(engine: Engine, user: User, task_id: str, username: str) -> dict[str,
     with engine.store.unit_of_work() as uow:
         s = uow.session
         task, case = _load(s, user, task_id)
+        absent = substitutes.acting_for(s, user, task.claimed_by)
         supervisor = SUPERVISOR in user.roles
-        if not (supervisor or task.claimed_by == user.id or _offered(s, engine, user, task)):
+        if not (supervisor or task.claimed_by == user.id or absent or _offered(s, engine, user, task)):
             raise NotAllowed("only a holder of this task's role, or a supervisor, can assign it")
         _require_open(task)
         _require_running(case)
@@ -171,12 +182,12 @@ def assign(engine: Engine, user: User, task_id: str, username: str) -> dict[str,
         target = s.scalars(select(User).where(User.username == username)).one()
         if task.claimed_by == target.id:
             return _brief(task, username)
-        if task.claimed_by not in (None, user.id) and not supervisor:
+        if task.claimed_by not in (None, user.id) and not supervisor and absent is None:
             raise Conflict("someone else has claimed this task; only they or a supervisor can hand it on")
         if not _set_claim(s, engine, task_id, task.claimed_by, target.id):
             raise Conflict("the task changed hands meanwhile; reload it")
         _log(s, user, task, "TaskAssigned", "task.assign", claimed_by=username,
-             previous=_username(s, task.claimed_by))
+             previous=_username(s, task.claimed_by), **_behalf(absent))
         uow.commit()
         return _brief(task, username)
 
@@ -192,27 +203,33 @@ def complete(engine: Engine, user: User, task_id: str, data: Any) -> dict[str, A
     with engine.store.unit_of_work(write=False) as uow:
         s = uow.session
         task, case = _load(s, user, task_id)
-        if task.claimed_by != user.id and not _offered(s, engine, user, task):
+        absent = substitutes.acting_for(s, user, task.claimed_by)  # the user stands in for the claimer
+        if task.claimed_by != user.id and absent is None and not _offered(s, engine, user, task):
             raise NotAllowed("this task is not offered to you: you do not hold its role")
         _require_open(task)
         _require_running(case)
-        if task.claimed_by not in (None, user.id):
+        if task.claimed_by not in (None, user.id) and absent is None:
             raise Conflict("someone else has claimed this task")
         form = _form(engine.definition(s, case.pathway_version_id), task)
     check_json("data", data)
     clean = form.validate(data)
 
-    audit_entry = audit.recorder(user, "task.complete", task_id=task_id, detail={"fields": sorted(clean)})
+    audit_entry = audit.recorder(user, "task.complete", task_id=task_id,
+                                 detail={"fields": sorted(clean), **_behalf(absent)})
+    claimer = task.claimed_by if absent is not None else user.id  # on behalf: the claim stays the absent's
 
     def keep_claim_and_audit(s: Session, case_id: int) -> None:
-        free_or_mine = or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == user.id)
+        free_or_mine = HumanTask.claimed_by == claimer if absent is not None \
+            else or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == user.id)
         result = s.execute(
             update(HumanTask).where(HumanTask.id == task_id, free_or_mine)
-            .values(claimed_by=user.id, claimed_at=task.claimed_at or clock.now())
+            .values(claimed_by=claimer, claimed_at=task.claimed_at or clock.now())
             .execution_options(synchronize_session=False))
         if getattr(result, "rowcount", 0) != 1:
             raise Conflict("someone else claimed this task while you completed it; nothing was saved")
         audit_entry(s, case_id)
+        if absent is not None:
+            substitutes.log_on_behalf(s, user, absent, task, "TaskCompleted")
         after = s.get(Case, case_id)  # the engine's own row (no query): status and stage as committed
         assert after is not None
         outcome.update(case_status=after.status, stage=after.stage)
@@ -256,12 +273,14 @@ def get_task(engine: Engine, user: User, task_id: str) -> dict[str, Any]:
         hidden = access.hidden_from(definition, user)
         values, case_data = _values(s, definition, task)
         offered = _offered(s, engine, user, task)
+        absent = substitutes.acting_for(s, user, task.claimed_by) if task.status == "open" else None
         result = {
             **_task_fields(s, task),
             "case": _case_fields(s, case, access.redact(case_data, hidden) or {}),
             "form": {"fields": _form(definition, task).describe(values, hidden)},
             "comments": comment_rows(s, task_id),
-            "can": _abilities(user, task, offered, waits=case.status == "suspended"),
+            "can": _abilities(user, task, offered, absent is not None, waits=case.status == "suspended"),
+            "on_behalf_of": absent,
         }
         audit.record_read(uow, user, "task.read", case_id=case.id, task_id=task_id)
     return result
@@ -292,9 +311,12 @@ def _case_fields(s: Session, case: Case, data: dict[str, Any]) -> dict[str, Any]
             "stage": case.stage, "agencies": list(agencies), "data": data}
 
 
-def _abilities(user: User, task: HumanTask, offered: bool, waits: bool = False) -> dict[str, bool]:
-    """What the user may do with the task now (`waits`: its case is suspended, only unclaiming is left)."""
-    is_open, mine, free = task.status == "open", task.claimed_by == user.id, task.claimed_by is None
+def _abilities(user: User, task: HumanTask, offered: bool, standing_in: bool = False,
+               waits: bool = False) -> dict[str, bool]:
+    """What the user may do with the task now; `standing_in`: they substitute for the claimer now
+    (tasks/substitutes.py); `waits`: its case is suspended, only unclaiming is left."""
+    is_open, free = task.status == "open", task.claimed_by is None
+    mine = task.claimed_by in (user.id, *_standing(user, standing_in, task))
     workable = is_open and not waits
     supervisor = SUPERVISOR in user.roles
     return {

@@ -48,6 +48,7 @@ MENU = [
     ("web.audit", _l("Audit log"), ("auditor", "admin")),
     ("web.incidents", _l("Incidents"), ("admin", "supervision.supervisor")),
     ("web.privacy_export", _l("A person's data"), ("auditor",)),
+    ("web.team", _l("Substitutes and handover"), ()),
 ]
 
 
@@ -71,6 +72,7 @@ from pathways.web import (  # noqa: E402,F401
     people,
     privacy,
     sharing,
+    staffing,
     supervisor,
     task,
 )

@@ -8,7 +8,7 @@ template filters, usable by every page).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +21,7 @@ from pathways.base import clock
 from pathways.core import services
 from pathways.engine.errors import InvalidData, NotFound
 from pathways.tasks import definitions, inbox
+from pathways.web import staffing
 from pathways.web.i18n import current_locale
 from pathways.web.session import bp, login_required
 
@@ -80,11 +81,20 @@ def _query() -> inbox.InboxQuery:
         pathway=args.get("pathway") or None,
         stage=args.get("stage") or None,
         q=(args.get("q") or "").strip() or None,
+        role=args.get("role") or None, agency=args.get("agency") or None, due_by=_day(args.get("due_by")),
         sort=sort if sort in inbox.SORTS else "due",
         order=order if order in ("asc", "desc") else None,
         page=_int(args.get("page"), 1),
         per_page=min(max(_int(args.get("per_page"), PER_PAGE), 1), inbox.MAX_PER_PAGE),
     )
+
+
+def _day(text: str | None) -> date | None:
+    """A saved filter's due day (`web/staffing.py` links with it); a malformed one is ignored."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def _int(text: str | None, default: int) -> int:
@@ -128,7 +138,9 @@ def inbox_page() -> tuple[str, int] | str:
     counts = inbox.counts(pathways.store, g.user, pathways.roles, query)
     known = definitions.list_definitions(pathways.store)
     chosen = [d for d in known if d["key"] == query.pathway] if query.pathway else known
-    filters = {k: v for k, v in (("pathway", query.pathway), ("stage", query.stage), ("q", query.q)) if v}
+    filters = {k: v for k, v in (("pathway", query.pathway), ("stage", query.stage), ("q", query.q),
+                                 ("role", query.role), ("agency", query.agency),
+                                 ("due_by", query.due_by.isoformat() if query.due_by else None)) if v}
     state = {"view": query.view, **filters, "sort": query.sort, "order": query.order or ""}
     return render_template(
         "inbox.html", page=page, query=query, counts=counts, tabs=TABS, sorts=SORTS, pathways=known,
@@ -137,6 +149,7 @@ def inbox_page() -> tuple[str, int] | str:
         aria_sort=lambda key: _aria_sort(query, key), priority_label=priority_label,
         today=clock.now().astimezone(inbox.TIMEZONE).date(), timezone=inbox.TIMEZONE,
         completed=session.pop("completed_task", None), has_cases="web.cases" in current_app.view_functions,
+        saved=staffing.saved_for_inbox(), saved_id=_int(request.args.get("saved"), 0),
     )
 
 

@@ -211,7 +211,10 @@ def _funnels(figure: Figure) -> dict[str, Markup]:
 @bp.get("/supervisor", endpoint="supervisor")
 @login_required
 def dashboard() -> str:
-    return _page("supervisor.html", DASHBOARD, None, stuck_cases=_stuck_cases, **web_lifecycle.HELPERS)
+    from pathways.web.staffing import pending_releases
+
+    return _page("supervisor.html", DASHBOARD, None, stuck_cases=_stuck_cases, disabled_claims=pending_releases,
+                 **web_lifecycle.HELPERS)
 
 
 def _stuck_cases() -> list[dict[str, Any]]:
