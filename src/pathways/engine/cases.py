@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from pathways.base import clock
 from pathways.base.sealing import Sealed
 from pathways.base.values import jsonable
-from pathways.engine import firing, incidents, mirror, preassign
+from pathways.engine import firing, incidents, mirror, preassign, wake
 from pathways.engine.actors import SYSTEM, Actor
 from pathways.engine.budget import EngineLimits
 from pathways.engine.conflicts import command
@@ -266,6 +266,8 @@ class Engine:
         earliest_new_timer = self._sync(rows, runtime, actor, release_due)
         mirror.offer(rows, self.roles)
         preassign.apply(uow.session.connection(), rows, runtime, clock.now())
+        if earliest_new_timer is not None:  # other processes' schedulers wake at the commit (`engine.wake`)
+            wake.announce(uow.session.connection(), earliest_new_timer)
         finish(uow, rows, runtime.dump(), within)
         self._runtimes.put(rows.case, runtime)
         if earliest_new_timer is not None and self.on_timers_changed is not None:
