@@ -62,6 +62,7 @@ def init_app(app: Flask) -> Api:
         reports,
         sharing,
         tasks,
+        timers,
     )
 
     app.config.update(
@@ -82,7 +83,7 @@ def init_app(app: Flask) -> Api:
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp, url_prefix=PREFIX)
     for blp in (auth.blp, definitions.blp, decisions.blp, cases.blp, tasks.blp, reports.blp, audit.blp, people.blp,
-                privacy.blp, sharing.blp, incidents.blp):
+                privacy.blp, sharing.blp, incidents.blp, timers.blp):
         api.register_blueprint(blp)
     _validation_is_400(api)
     _document_long_addresses(api)

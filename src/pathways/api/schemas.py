@@ -8,6 +8,7 @@ import marshmallow as ma
 
 from pathways.api.errors import ProblemSchema
 from pathways.api.incident_schemas import IncidentSchema
+from pathways.api.timer_schemas import TimerSchema
 
 
 class StrictSchema(ma.Schema):
@@ -258,6 +259,8 @@ class CaseDetailSchema(CaseSummarySchema):
         "description": "status failed: the uncaught error or escalation that ended the case; else null"})
     incidents = ma.fields.List(ma.fields.Nested(IncidentSchema), metadata={
         "description": "the case's open incidents: background work that failed and waits for an admin"})
+    timers = ma.fields.List(ma.fields.Nested(TimerSchema), metadata={
+        "description": "the case's waiting timers, earliest due first"})
 
 
 class MessageSchema(StrictSchema):

@@ -47,6 +47,7 @@ MENU = [
     ("web.supervisor", _l("Supervisor"), ("supervision.supervisor", "admin")),
     ("web.audit", _l("Audit log"), ("auditor", "admin")),
     ("web.incidents", _l("Incidents"), ("admin", "supervision.supervisor")),
+    ("web.timers", _l("Timers"), ("admin",)),
     ("web.privacy_export", _l("A person's data"), ("auditor",)),
 ]
 
@@ -71,4 +72,5 @@ from pathways.web import (  # noqa: E402,F401
     sharing,
     supervisor,
     task,
+    timers,
 )
