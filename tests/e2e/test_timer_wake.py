@@ -17,7 +17,6 @@ import sys
 import time
 from datetime import UTC
 
-import pytest
 from sqlalchemy import select
 
 from pathways.core import services

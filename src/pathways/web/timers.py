@@ -52,7 +52,7 @@ def timers_page() -> str:
 
 def _back() -> Response:
     keep = {key: value for key in ("pathway", "element", "overdue") if (value := request.form.get(f"_{key}"))}
-    return redirect(url_for("web.timers", **keep))
+    return redirect(url_for("web.timers", **keep))  # type: ignore[arg-type]
 
 
 @bp.post(f"/timers/{_TIMER}/fire", endpoint="fire_timer")
@@ -87,8 +87,8 @@ def reschedule_timer(timer_id: str) -> Response:
         done = timers.reschedule_timer(pathways.store, pathways.engine, g.user, timer_id, at,
                                        (request.form.get("reason") or "")[:2000])
     except InvalidData as error:
-        fields = error.details.get("fields") or {}
-        if "reason" in fields:
+        fields = error.details.get("fields")
+        if isinstance(fields, dict) and "reason" in fields:
             flash(_("Give the reason for moving the timer."), "error")
         else:
             flash(_("Choose a date and time in the future."), "error")
