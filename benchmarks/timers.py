@@ -180,7 +180,7 @@ def report(store: Store, expected: int, span: float) -> None:
     print(f"timers due: {due_cases:,}; fired: {len(per_case):,}; fired more than once: "
           f"{sum(1 for n in per_case.values() if n > 1)}")
     print(f"first due -> last fired: {(last_fired - first_due).total_seconds():.1f} s "
-          f"(the due times span {span:g} s)")
+          f"(the due times span {span:.1f} s)")
     if lags:
         p95 = lags[int(0.95 * (len(lags) - 1))]
         print(f"lag from due time: p50 {statistics.median(lags):.2f} s, p95 {p95:.2f} s, max {lags[-1]:.2f} s")
