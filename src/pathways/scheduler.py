@@ -2,10 +2,12 @@
 
 The scheduler keeps one date job armed for the earliest due timer. Commands in this process
 that create an earlier timer re-arm it at once (`Engine.on_timers_changed`). Timers created by
-*other* processes (another server or worker, `pathways case start`) are unknown here until this
-process next wakes; `max_sleep` bounds that wait, so such a timer fires at most `max_sleep` late.
-It is the only periodic element: with no timer due sooner the scheduler still wakes every
-`max_sleep` seconds (default 60, `PATHWAYS_TIMER_MAX_SLEEP` through `Config.timer_max_sleep`).
+*other* processes (another server or worker, `pathways case start`) reach it through a watcher
+(`pathways.engine.wake`: LISTEN/NOTIFY on PostgreSQL, `PRAGMA data_version` polled on SQLite),
+which re-arms it for the new due time within a fraction of a second. `max_sleep` is the safety
+net: with no timer due sooner the scheduler still wakes every `max_sleep` seconds (default 60,
+`PATHWAYS_TIMER_MAX_SLEEP` through `Config.timer_max_sleep`), so a notification lost with a
+dropped connection delays a timer by at most that.
 
 When timers fall due close together (thousands in a minute), waking for each one costs more
 than firing it: every wake claims, looks for the next due time and re-arms, and every worker
@@ -25,6 +27,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from pathways.base import clock
+from pathways.engine import wake
 from pathways.engine.cases import Engine
 
 log = logging.getLogger(__name__)
@@ -36,8 +39,9 @@ MESSAGE_SWEEP_SECONDS = 300
 
 class TimerScheduler:
     def __init__(self, engine: Engine, blocking: bool = False, max_sleep: float = 60.0,
-                 min_gap: float = 0.1, scheduler: BaseScheduler | None = None) -> None:
-        """`scheduler` replaces APScheduler's own (tests pass one they trigger by hand)."""
+                 min_gap: float = 0.1, scheduler: BaseScheduler | None = None, watch: bool = True) -> None:
+        """`scheduler` replaces APScheduler's own (tests pass one they trigger by hand); `watch`:
+        listen for timers other processes write (`pathways.engine.wake`)."""
         if not max_sleep > 0:
             raise ValueError(f"the timer scheduler's longest sleep must be above 0 s, not {max_sleep} "
                              "(PATHWAYS_TIMER_MAX_SLEEP)")
@@ -50,10 +54,14 @@ class TimerScheduler:
         self._armed_for: datetime | None = None
         self._lock = threading.Lock()
         engine.on_timers_changed = self.notify
+        store = getattr(engine, "store", None)
+        self.watcher = wake.watcher_for(store, self.changed_elsewhere) if watch and store is not None else None
 
     def start(self) -> None:
         self._arm(clock.now())
         self._arm_sweep()
+        if self.watcher is not None:
+            self.watcher.start()
         self.scheduler.start()
 
     def _arm_sweep(self) -> None:
@@ -74,6 +82,8 @@ class TimerScheduler:
         self._arm_sweep()
 
     def shutdown(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
@@ -82,6 +92,13 @@ class TimerScheduler:
         with self._lock:
             if self._armed_for is None or due_at < self._armed_for:
                 self._arm(due_at)
+
+    def changed_elsewhere(self, due_at: datetime | None) -> None:
+        """Another process wrote a timer due at `due_at` (None: unknown, re-read the earliest)."""
+        if due_at is None:
+            due_at = self.engine.next_due()
+        if due_at is not None:
+            self.notify(due_at)
 
     def _arm(self, when: datetime) -> None:
         self._armed_for = when

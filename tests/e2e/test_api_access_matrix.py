@@ -55,6 +55,10 @@ MATRIX = [
     ("POST", "/api/v1/incidents/999/retry", {}, {**_all(403), "admin": 404}),
     ("POST", "/api/v1/incidents/retry", {"json": {"element": "x", "key": "intake_referral"}},
      {**_all(403), "admin": 200}),
+    ("GET", "/api/v1/timers", {}, {**_all(403), "admin": 200}),
+    ("POST", "/api/v1/timers/00000000-0000-4000-8000-000000000000/fire", {}, {**_all(403), "admin": 404}),
+    ("POST", "/api/v1/timers/00000000-0000-4000-8000-000000000000/reschedule",
+     {"json": {"at": "2030-01-01T09:00:00+00:00", "reason": "x"}}, {**_all(403), "admin": 404}),
 ]
 
 

@@ -176,3 +176,20 @@ def test_kept_messages_are_swept_every_few_minutes(frozen, monkeypatch):
     func()
     assert swept == [when] and manual.jobs[module.MESSAGES_JOB_ID][1] == when + timedelta(
         seconds=module.MESSAGE_SWEEP_SECONDS)
+
+
+def test_a_timer_written_elsewhere_re_arms_the_scheduler_earlier(frozen):
+    engine = FakeEngine()
+    manual = ManualScheduler(frozen)
+    timers = TimerScheduler(engine, max_sleep=60, scheduler=manual)  # type: ignore[arg-type]
+    timers.start()
+    manual.run_due()  # the start-up wake: nothing due, next wake in 60 s
+    assert manual.armed_for == START + timedelta(seconds=60)
+    soon = START + timedelta(seconds=5)
+    engine.upcoming = [soon]
+    timers.changed_elsewhere(None)  # SQLite's watcher: "something changed", the due time is re-read
+    assert manual.armed_for == soon
+    timers.changed_elsewhere(START + timedelta(seconds=2))  # PostgreSQL's: the notification's due time
+    assert manual.armed_for == START + timedelta(seconds=2)
+    timers.changed_elsewhere(START + timedelta(seconds=30))  # later than armed: no change
+    assert manual.armed_for == START + timedelta(seconds=2)

@@ -66,6 +66,7 @@ def init_app(app: Flask) -> Api:
         sharing,
         staffing,
         tasks,
+        timers,
     )
 
     app.config.update(
@@ -87,7 +88,7 @@ def init_app(app: Flask) -> Api:
     app.register_blueprint(docs.bp, url_prefix=PREFIX)
     for blp in (auth.blp, definitions.blp, decisions.blp, cases.blp, tasks.blp, reports.blp, audit.blp, people.blp,
                 privacy.blp, sharing.blp, incidents.blp, messages.blp, migrations.blp, lifecycle.blp,
-                staffing.blp):
+                staffing.blp, timers.blp):
         api.register_blueprint(blp)
     _validation_is_400(api)
     _document_long_addresses(api)

@@ -9,6 +9,7 @@ import marshmallow as ma
 from pathways.api.errors import ProblemSchema
 from pathways.api.incident_schemas import IncidentSchema
 from pathways.api.lifecycle_schemas import StuckTaskSchema, SuspensionSchema
+from pathways.api.timer_schemas import TimerSchema
 
 
 class StrictSchema(ma.Schema):
@@ -279,6 +280,8 @@ class CaseDetailSchema(CaseSummarySchema):
         "description": "open tasks no agency taking part can take (none of their kind), with the reason"})
     suspended = ma.fields.Nested(SuspensionSchema, allow_none=True, metadata={
         "description": "status suspended: since when and by whom; else null"})
+    timers = ma.fields.List(ma.fields.Nested(TimerSchema), metadata={
+        "description": "the case's waiting timers, earliest due first"})
 
 
 class MessageSchema(StrictSchema):

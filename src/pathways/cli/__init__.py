@@ -583,7 +583,7 @@ def case_start(key: str, data: str, agencies: tuple[str, ...], beneficiary: str,
     click.echo(f"started case {case_id}")
 
 
-@case.command("show", help="Show a case: stage, stage history, tasks and events.")
+@case.command("show", help="Show a case: status, stage, stage history, open tasks, waiting timers and events.")
 @click.argument("case_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @friendly
@@ -600,6 +600,8 @@ def case_show(case_id: int, as_json: bool) -> None:
         click.echo(f"  stage {visit['stage']}: {_iso(visit['entered_at'])} -> {_iso(visit['left_at']) or 'now'}")
     for task in summary["tasks"]:
         click.echo(f"  task {task['id']} [{task['status']}] {task['name']} -> {', '.join(task['roles'])}")
+    for waiting in summary["timers"]:
+        click.echo(f"  timer {waiting['id']} at {waiting['element']}: due {_iso(waiting['due_at'])}")
     for event in summary["events"]:
         click.echo(f"  {_iso(event['at'])} {event['actor']}: {event['kind']} {event['element'] or ''}")
 
@@ -639,4 +641,4 @@ def _write_out(data: bytes, out: str | None, what: str) -> None:
 
 
 # The command families register themselves on `main` when imported.
-from pathways.cli import decide, incidents, lifecycle, messages, migrate, people, privacy, staffing  # noqa: E402,F401
+from pathways.cli import decide, incidents, lifecycle, messages, migrate, people, privacy, staffing, timers  # noqa: E402,F401

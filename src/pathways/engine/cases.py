@@ -34,6 +34,7 @@ from pathways.engine import (  # noqa: F401 - message_incidents: its retrier
     mirror,
     postbox,
     preassign,
+    wake,
 )
 from pathways.engine.actors import SYSTEM, Actor
 from pathways.engine.budget import EngineLimits
@@ -285,6 +286,8 @@ class Engine:
         preassign.apply(uow.session.connection(), rows, runtime, clock.now())
         candidate_users.apply(uow.session.connection(), rows, runtime, clock.now())
         sent = postbox.record(uow.session.connection(), rows, runtime, actor, self.message_keep)
+        if earliest_new_timer is not None:  # other processes' schedulers wake at the commit (`engine.wake`)
+            wake.announce(uow.session.connection(), earliest_new_timer)
         finish(uow, rows, runtime.dump(), within)
         self._runtimes.put(rows.case, runtime)
         from pathways.engine import messages  # delivers what the case sent, each receiver in its own command

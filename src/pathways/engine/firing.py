@@ -2,9 +2,15 @@
 
 The rules:
 
-- **Claims are leases.** `claim_due` marks up to `TIMER_BATCH` of the earliest due, unclaimed
-  timer rows with `claimed_until = now + TIMER_LEASE_SECONDS` in one short transaction, committed
-  before any case runs. A worker that stops mid-batch holds nothing for longer than the lease.
+- **Claims are leases, renewed while used.** `claim_due` marks up to `TIMER_BATCH` of the
+  earliest due, unclaimed timer rows with `claimed_until = now + TIMER_LEASE_SECONDS` (15 s) in
+  one short transaction, committed before any case runs. While the worker goes through the batch
+  it renews the claims of the cases it has not reached yet once half the lease has passed
+  (`renew`), so a long batch keeps its rows and a worker that stops (killed, its machine gone)
+  holds nothing for longer than 15 s. Every scheduler wakes when a claim lapses (`next_due`
+  counts the end of each lease), so another worker takes the rows at once. One case's run must
+  stay well inside the lease (the engine's limits bound a command to seconds); if it did not,
+  a second worker would run the case too and lose with `Conflict`: wasted work, never a double fire.
   Rows a command writes carry no claim, and a firing command unclaims the due rows it leaves.
 - **SKIP LOCKED.** On PostgreSQL the claim's `SELECT ... FOR UPDATE SKIP LOCKED` lets concurrent
   workers take disjoint batches instead of queueing on each other's rows. SQLite has one writer
@@ -42,7 +48,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, case, func, insert, or_, select, update
 
 from pathways.base import clock
 from pathways.engine import incidents
@@ -57,7 +63,7 @@ log = logging.getLogger("pathways.engine")
 #: Due timers claimed per query.
 TIMER_BATCH = 50
 #: How long a worker's claim on a due timer lasts; a stopped worker's claims lapse after it.
-TIMER_LEASE_SECONDS = 60
+TIMER_LEASE_SECONDS = 15
 #: The postponement after a case's first failure to advance on its timers; it doubles per failure.
 TIMER_RETRY_SECONDS = 60
 #: The longest postponement, however often the case failed.
@@ -79,18 +85,45 @@ def fire_due(store: Store, advance: Advance, limit: int, attempts: int = inciden
         claimed, token = claim_due(store, min(TIMER_BATCH, limit - tried))
         if not claimed:
             break
-        advanced += sum(fire_case(store, advance, case_id, token, attempts) for case_id in claimed)
+        for case_id in claimed:
+            if clock.now() >= token - timedelta(seconds=TIMER_LEASE_SECONDS / 2):
+                token = _renewed(store, token)
+            advanced += fire_case(store, advance, case_id, token, attempts)
         tried += len(claimed)
     return advanced
 
 
 def next_due(store: Store) -> datetime | None:
-    """The earliest due time of a timer nobody holds (claimed timers are being fired)."""
+    """When a scheduler should next wake: the earliest due time of a timer nobody holds, or the
+    end of a claim on a timer, whichever is sooner (a worker that stopped leaves its claims to lapse)."""
     now = clock.now()
+    free = or_(Timer.claimed_until.is_(None), Timer.claimed_until <= now)
     with store.unit_of_work(write=False) as uow:
-        due = uow.session.scalar(select(func.min(Timer.due_at)).where(
-            or_(Timer.claimed_until.is_(None), Timer.claimed_until <= now), incidents.not_held(Timer.case_id)))
-        return clock.aware(due) if due is not None else None
+        due, lapse = uow.session.execute(select(
+            func.min(case((free, Timer.due_at))), func.min(case((~free, Timer.claimed_until))))
+            .where(incidents.not_held(Timer.case_id))).one()
+        found = [clock.aware(value) for value in (due, lapse) if value is not None]
+        return min(found) if found else None
+
+
+def renew(store: Store, token: datetime) -> datetime:
+    """Extend this worker's claims (those still marked `token`) by a lease from now; the new token."""
+    renewed = clock.now() + timedelta(seconds=TIMER_LEASE_SECONDS)
+    if renewed <= token:
+        return token
+    with command(store) as uow:
+        uow.session.connection().execute(update(Timer).where(Timer.claimed_until == token).values(
+            claimed_until=renewed))
+        uow.commit()
+    return renewed
+
+
+def _renewed(store: Store, token: datetime) -> datetime:
+    try:
+        return renew(store, token)
+    except Exception:  # the claims lapse; a worker taking them loses or wins on the case's version
+        log.exception("renewing timer claims failed")
+        return token
 
 
 def claim_due(store: Store, batch: int) -> tuple[list[int], datetime]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pathways.engine.errors import NotFound
-from pathways.store.models import Agency, Case, CaseEvent, HumanTask, StageVisit
+from pathways.store.models import Agency, Case, CaseEvent, HumanTask, StageVisit, Timer
 
 
 def case_summary(s: Session, case_id: int) -> dict[str, Any]:
@@ -30,5 +30,7 @@ def case_summary(s: Session, case_id: int) -> dict[str, Any]:
         "stages": [{"stage": v.stage, "entered_at": v.entered_at, "left_at": v.left_at} for v in visits],
         "tasks": [{"id": t.id, "element": t.element_id, "name": t.name, "status": t.status, "roles": t.roles,
                    "due_at": t.due_at, "priority": t.priority} for t in tasks],
+        "timers": [{"id": t.id, "element": t.element_id, "due_at": t.due_at} for t in s.scalars(
+            select(Timer).where(Timer.case_id == case_id).order_by(Timer.due_at, Timer.id))],
         "events": [{"at": e.at, "actor": e.actor, "kind": e.kind, "element": e.element_id} for e in events],
     }

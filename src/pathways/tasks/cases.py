@@ -39,10 +39,9 @@ from pathways.store.models import (
     PathwayVersion,
     StageVisit,
     TaskOffer,
-    Timer,
     User,
 )
-from pathways.tasks import audit, incidents, stuck
+from pathways.tasks import audit, incidents, stuck, timers
 from pathways.tasks.access import (
     case_visible_to,
     hidden_from,
@@ -250,6 +249,7 @@ def case_detail(store: Store, engine: Engine, user: User, case_id: int,
         detail["stuck"] = stuck.of_case(s, engine.roles, case.id)  # tasks no agency of the case can take
         suspension = suspended_since(s, case.id) if case.status == "suspended" else None
         detail["suspended"] = {"since": suspension[0], "by": suspension[1]} if suspension else None
+        detail["timers"] = timers.of_case(s, case.id)  # waiting ones, with their due times (`tasks.timers`)
         if audit_action:
             audit.record_read(uow, user, audit_action, case_id=case_id)
     return detail
@@ -288,7 +288,7 @@ def case_choices(store: Store, user: User) -> dict[str, Any]:
 def case_view(store: Store, engine: Engine, user: User, case_id: int) -> dict[str, Any]:
     """`case_detail` plus what a page draws beside it (the API's answer stays as it is).
 
-    Adds `timers` (the waiting timers: element, due_at), `elements` (element id -> name and form
+    Adds `elements` (element id -> name and form
     fields with their labels and option labels, so values read as the form asked for them),
     `completed` (element id -> how often it was completed or fired), `redacted_events` (ids of
     timeline events some of whose values were hidden from the user), each open task's
@@ -300,8 +300,6 @@ def case_view(store: Store, engine: Engine, user: User, case_id: int) -> dict[st
         case = visible_case(s, user, case_id)
         definition = engine.definition(s, case.pathway_version_id)
         hidden = hidden_from(definition, user)
-        timers = [{"element": t.element_id, "due_at": clock.aware(t.due_at)}
-                  for t in s.scalars(select(Timer).where(Timer.case_id == case.id).order_by(Timer.due_at))]
         blob = s.get(DefinitionBlob, case.pathway_version.files[0]) if case.pathway_version.files else None
         diagram = blob.content.encode("utf-8") if blob is not None else b""
         redacted = [e.id for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
@@ -317,11 +315,11 @@ def case_view(store: Store, engine: Engine, user: User, case_id: int) -> dict[st
             elements[element] = {"name": getattr(spec, "bpmn_name", None) or element, "fields": fields}
     completed: dict[str, int] = {}
     for event in detail["timeline"]:
-        if event["kind"] in ("TaskCompleted", "TimerFired") and event["element"]:
+        if event["kind"] in ("TaskCompleted", "TimerFired", "TimerFiredByHand") and event["element"]:
             completed[event["element"]] = completed.get(event["element"], 0) + 1
     for task in detail["open_tasks"]:
         task["agency_kinds"] = sorted({k for r in task["roles"] if (k := engine.roles.agency_kind(r))})
-    return {**detail, "timers": timers, "elements": elements, "completed": completed,
+    return {**detail, "elements": elements, "completed": completed,
             "redacted_events": redacted, "diagram": diagram}
 
 

@@ -47,6 +47,7 @@ MENU = [
     ("web.supervisor", _l("Supervisor"), ("supervision.supervisor", "admin")),
     ("web.audit", _l("Audit log"), ("auditor", "admin")),
     ("web.incidents", _l("Incidents"), ("admin", "supervision.supervisor")),
+    ("web.timers", _l("Timers"), ("admin",)),
     ("web.privacy_export", _l("A person's data"), ("auditor",)),
     ("web.team", _l("Substitutes and handover"), ()),
 ]
@@ -75,4 +76,5 @@ from pathways.web import (  # noqa: E402,F401
     staffing,
     supervisor,
     task,
+    timers,
 )

@@ -243,6 +243,17 @@ def _measures(view: dict[str, Any]) -> dict[str, list[tuple[str, float]]]:
     return {"hours": hours, "benefit": sorted(sums["benefit"].items()), "outcome": sorted(sums["outcome"].items())}
 
 
+def _timer_moved(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """A timer fired by hand or moved: the due time it had, the new one and the reason (if shown to the user)."""
+    before, after = event["before"] or {}, event["after"] or {}
+    values = [(_("Was due"), when(before["due_at"]))] if before.get("due_at") else []
+    if after.get("due_at"):
+        values.append((_("Now due"), when(after["due_at"])))
+    if "reason" in after:
+        values.append((_("Reason"), show_value(after["reason"])))
+    return values
+
+
 def _events(view: dict[str, Any]) -> list[dict[str, Any]]:
     """The timeline, newest first, without the engine's echo of a task it had just completed."""
     completed = {e["task_id"] for e in view["timeline"] if e["kind"] == "TaskCompleted"}
@@ -264,6 +275,8 @@ def _events(view: dict[str, Any]) -> list[dict[str, Any]]:
             values = _decision(event["after"] or {})
         elif event["kind"] in web_lifecycle.EVENTS:  # cancelled, closed, suspended, resumed: in words
             values = web_lifecycle.event_values(event["after"])
+        elif event["kind"] in ("TimerRescheduled", "TimerFiredByHand"):
+            values = _timer_moved(event)
         elif event["kind"] in ("MessageReceived", "MessageSent", "SignalReceived", "SignalSent"):
             values = _message(event["after"] or {})
         elif event["kind"] in ("CaseCancelled", "CaseClosed", "TimerFailed"):
