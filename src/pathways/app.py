@@ -38,7 +38,8 @@ def create_app(config: Config | None = None) -> Flask:
     if config.run_scheduler:
         from pathways.scheduler import TimerScheduler
 
-        scheduler = TimerScheduler(pathways.engine, max_sleep=config.timer_max_sleep)
+        scheduler = TimerScheduler(pathways.engine, max_sleep=config.timer_max_sleep,
+                                   housekeeping=pathways.housekeeping())
         scheduler.start()
         atexit.register(scheduler.shutdown)
         app.extensions["pathways_scheduler"] = scheduler

@@ -5,6 +5,7 @@ The Flask app, the CLI and the worker each build one `Pathways` from a `Config`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,16 @@ class Pathways:
                              incident_attempts=self.config.incident_attempts)
         self.engine.message_keep = timedelta(days=self.config.message_keep_days)
         self.deployers = DeployPolicy.load(self.config.workflows_dir / "deployers.toml")
+
+    def housekeeping(self) -> list[Callable[[], object]]:
+        """Work the scheduler of `serve`/`worker` runs every few minutes beside the message sweep:
+        giving disabled users' claims back once their grace period passed (PATHWAYS_RELEASE_DISABLED_CLAIMS)."""
+        grace = self.config.release_grace
+        if grace is None:
+            return []
+        from pathways.tasks import released
+
+        return [lambda: released.release_due(self.engine, grace)]
 
     def upgrade_db(self) -> None:
         schema.upgrade(self.store.engine)

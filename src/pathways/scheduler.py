@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -39,13 +40,16 @@ MESSAGE_SWEEP_SECONDS = 300
 
 class TimerScheduler:
     def __init__(self, engine: Engine, blocking: bool = False, max_sleep: float = 60.0,
-                 min_gap: float = 0.1, scheduler: BaseScheduler | None = None, watch: bool = True) -> None:
+                 min_gap: float = 0.1, scheduler: BaseScheduler | None = None, watch: bool = True,
+                 housekeeping: Sequence[Callable[[], object]] = ()) -> None:
         """`scheduler` replaces APScheduler's own (tests pass one they trigger by hand); `watch`:
-        listen for timers other processes write (`pathways.engine.wake`)."""
+        listen for timers other processes write (`pathways.engine.wake`); `housekeeping`: more work
+        run with each message sweep (e.g. releasing disabled users' claims, `Pathways.housekeeping`)."""
         if not max_sleep > 0:
             raise ValueError(f"the timer scheduler's longest sleep must be above 0 s, not {max_sleep} "
                              "(PATHWAYS_TIMER_MAX_SLEEP)")
         self.engine = engine
+        self.housekeeping = list(housekeeping)
         self.max_sleep = max_sleep
         self.min_gap = min_gap
         if scheduler is None:
@@ -79,6 +83,11 @@ class TimerScheduler:
                 log.info("messages: %d expired dropped, %d kept delivered", dropped, delivered)
         except Exception:  # keep the scheduler alive; the next sweep retries
             log.exception("delivering kept messages failed")
+        for job in self.housekeeping:
+            try:
+                job()
+            except Exception:  # the same: the next sweep runs it again
+                log.exception("housekeeping job failed")
         self._arm_sweep()
 
     def shutdown(self) -> None:

@@ -14,7 +14,7 @@ from pathways.engine.errors import InvalidDefinition, NotAllowed
 from pathways.engine.roles import RoleVocabulary
 from pathways.store.db import Store
 from pathways.store.models import CaseEvent, HumanTask, TaskOffer, TaskUserOffer, User
-from pathways.tasks import accounts, inbox, offers, work
+from pathways.tasks import accounts, inbox, offers, reassign, work
 from tests.helpers import FIXTURES
 
 CANDIDATES = FIXTURES / "k17_candidate_users.bpmn"
@@ -142,3 +142,16 @@ def test_when_every_named_user_leaves_the_task_goes_back_to_its_roles(store: Sto
     participation.remove_agency(store, roles, Actor("adam"), case_id, "ops2", "moved")
     assert _rows(store, TaskUserOffer, task.id) == [] and _inbox(store, roles, people["adam"]) == [task.id]
     work.claim(engine, people["adam"], task.id)  # the role rule again: no task is stranded
+
+
+def test_a_named_users_task_is_handed_on_only_to_another_named_user(store: Store, engine: Engine,
+                                                                    roles: RoleVocabulary) -> None:
+    """Reassigning a leaver's tasks keeps the candidateUsers rule: adam holds the role but is not named."""
+    people = _people(store, roles)
+    deploy(store, collect([CANDIDATES]), roles)
+    case_id = engine.start_case(Actor("adam"), "k17_candidate_users", {}, ["ops"], "BEN-1")
+    task = _task(store, case_id)
+    work.claim(engine, people["anna"], task.id)
+    plan = reassign.operator_reassign(engine, "cli:test", "anna", "adam", apply=True)
+    assert [(t["id"], t["reason"]) for t in plan["tasks"]] == [(task.id, "not_named")]
+    assert _task(store, case_id).claimed_by == people["anna"].id  # left with anna

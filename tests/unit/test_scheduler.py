@@ -193,3 +193,25 @@ def test_a_timer_written_elsewhere_re_arms_the_scheduler_earlier(frozen):
     assert manual.armed_for == START + timedelta(seconds=2)
     timers.changed_elsewhere(START + timedelta(seconds=30))  # later than armed: no change
     assert manual.armed_for == START + timedelta(seconds=2)
+
+
+def test_housekeeping_runs_with_each_sweep_and_a_failing_job_stops_nothing(frozen, monkeypatch):
+    from pathways import scheduler as module
+    from pathways.engine import messages
+
+    monkeypatch.setattr(messages, "sweep", lambda engine: (0, 0))
+    ran: list[str] = []
+
+    def failing() -> None:
+        ran.append("failing")
+        raise RuntimeError("boom")
+
+    manual = ManualScheduler(frozen)
+    timers = TimerScheduler(FakeEngine(), max_sleep=60, scheduler=manual,  # type: ignore[arg-type]
+                            watch=False, housekeeping=[failing, lambda: ran.append("release")])
+    timers.start()
+    func, when = manual.jobs[module.MESSAGES_JOB_ID]
+    frozen.current = when
+    func()
+    assert ran == ["failing", "release"]  # the second job ran although the first failed
+    assert manual.jobs[module.MESSAGES_JOB_ID][1] == when + timedelta(seconds=module.MESSAGE_SWEEP_SECONDS)

@@ -341,7 +341,8 @@ def worker() -> None:
     services = Pathways(config)
     click.echo("pathways worker: firing timers at their due time (Ctrl+C to stop)")
     with contextlib.suppress(KeyboardInterrupt):
-        TimerScheduler(services.engine, blocking=True, max_sleep=config.timer_max_sleep).start()
+        TimerScheduler(services.engine, blocking=True, max_sleep=config.timer_max_sleep,
+                       housekeeping=services.housekeeping()).start()
 
 
 @main.command(help="Set up the database, deploy workflows/, load demo data, and serve (plain http, demo users "

@@ -29,7 +29,7 @@ from pathways.engine.cases import Engine
 from pathways.engine.errors import InvalidData, NotAllowed, NotFound
 from pathways.store.db import UnitOfWork
 from pathways.store.models import Case, CaseAgency, CaseEvent, HumanTask, User
-from pathways.tasks import access, audit, staff, work
+from pathways.tasks import access, audit, candidates, staff, work
 from pathways.tasks.inbox import agency_kind
 
 MAX_TASKS = 5000  # one run moves at most this many (a user holding more: run it again)
@@ -47,6 +47,9 @@ def refusal(s: Session, engine: Engine, target: User, task: HumanTask) -> str | 
         return "agency_not_in_case"
     if not set(task.roles) & access.held_roles(target, engine.roles, agency_kind(s, target)):
         return "no_role"
+    named = candidates.offered_user_ids(s, task.id)
+    if named and target.id not in named:  # `camunda:candidateUsers`: only the named users may hold it
+        return "not_named"
     return None
 
 
