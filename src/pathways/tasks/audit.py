@@ -32,6 +32,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from pathways.base import clock
+from pathways.engine.actors import Actor
 from pathways.engine.cases import Within
 from pathways.engine.errors import InvalidData, NotAllowed, NotFound
 from pathways.store.db import Store, UnitOfWork
@@ -61,6 +62,18 @@ def record(s: Session, user: User | None, action: str, *, case_id: int | None = 
     s.add(AuditEntry(at=clock.now(), user_id=user.id if user else None,
                      username=user.username if user else (actor or "anonymous")[:64],
                      action=action, case_id=case_id, task_id=task_id, detail=detail, beneficiary_id=beneficiary_id))
+
+
+def acting(user: User | None, operator: str | None) -> Actor:
+    """Who a command acts as: the user, or the operator on the server (`cli:<os user>`) when there is none."""
+    return Actor(user.username, user.id) if user is not None else Actor((operator or "cli")[:64])
+
+
+def within(user: User | None, operator: str | None, action: str, detail: dict[str, Any]) -> Within:
+    """An audit entry `action` written in the command's own transaction, for the case it changes."""
+    def add(s: Session, case_id: int) -> None:
+        record(s, user, action, case_id=case_id, detail=detail, actor=operator)
+    return add
 
 
 def filters(query: object) -> dict[str, Any]:

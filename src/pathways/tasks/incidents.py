@@ -25,8 +25,7 @@ from sqlalchemy.orm import Session
 
 from pathways.base import clock
 from pathways.engine import incidents
-from pathways.engine.actors import Actor
-from pathways.engine.cases import Engine, Within
+from pathways.engine.cases import Engine
 from pathways.engine.errors import Conflict, InvalidData, NotFound
 from pathways.store.db import Store
 from pathways.store.models import Case, Incident, User
@@ -130,14 +129,6 @@ def _find(store: Store, user: User | None, incident_id: int) -> Incident:
         return found
 
 
-def _actor(user: User | None, actor: str | None) -> Actor:
-    return Actor(user.username, user.id) if user is not None else Actor((actor or "cli")[:64])
-
-
-def _audit(user: User | None, actor: str | None, action: str, detail: dict[str, Any]) -> Within:
-    def add(s: Session, case_id: int) -> None:
-        audit.record(s, user, action, case_id=case_id, detail=detail, actor=actor)
-    return add
 
 
 @audit.refusals("incident.retry")
@@ -147,7 +138,7 @@ def retry_incident(store: Store, engine: Engine, user: User | None, incident_id:
     if user is not None:
         audit.require_role(store, user, MANAGERS, "incident.retry")
     found = _find(store, user, incident_id)
-    status = incidents.retry(engine, found.id, _actor(user, actor), lambda outcome: _audit(
+    status = incidents.retry(engine, found.id, audit.acting(user, actor), lambda outcome: audit.within(
         user, actor, "incident.retry", {"incident": found.id, "outcome": outcome}))
     return {**_reread(store, found.id), "outcome": status}
 
@@ -185,8 +176,8 @@ def cancel_case(store: Store, engine: Engine, user: User | None, incident_id: in
     found = _find(store, user, incident_id)
     if found.status != incidents.OPEN:
         raise Conflict(f"incident {incident_id} is already {found.status}", status=found.status)
-    engine.cancel_case(_actor(user, actor), found.case_id, reason,
-                       within=_audit(user, actor, "incident.cancel_case", {"incident": found.id}))
+    engine.cancel_case(audit.acting(user, actor), found.case_id, reason,
+                       within=audit.within(user, actor, "incident.cancel_case", {"incident": found.id}))
     return _reread(store, found.id)
 
 

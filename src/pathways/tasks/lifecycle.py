@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 
 from pathways.base import clock
 from pathways.engine import lifecycle
-from pathways.engine.actors import Actor
-from pathways.engine.cases import Engine, Within
+from pathways.engine.cases import Engine
 from pathways.engine.errors import InvalidData, NotAllowed, NotFound
 from pathways.engine.runtime import CaseRuntime
 from pathways.store.db import Store
@@ -57,14 +56,6 @@ def _note(note: object, required: bool = False) -> str:
     return note.strip()
 
 
-def _actor(user: User | None, actor: str | None) -> Actor:
-    return Actor(user.username, user.id) if user is not None else Actor((actor or "cli")[:64])
-
-
-def _audit(user: User | None, actor: str | None, action: str, detail: dict[str, Any]) -> Within:
-    def add(s: Session, case_id: int) -> None:
-        audit.record(s, user, action, case_id=case_id, detail=detail, actor=actor)
-    return add
 
 
 @audit.refusals("case.cancel")
@@ -73,8 +64,8 @@ def cancel_case(store: Store, engine: Engine, user: User | None, case_id: int, r
     """Cancel a running case for `reason` (`lifecycle.CANCEL_REASONS`); a note is required for `other`."""
     _check(store, user, case_id)
     text = _note(note, required=reason == "other")
-    lifecycle.cancel(engine, _actor(user, actor), case_id, reason, text,
-                     within=_audit(user, actor, "case.cancel", {"reason": reason}))
+    lifecycle.cancel(engine, audit.acting(user, actor), case_id, reason, text,
+                     within=audit.within(user, actor, "case.cancel", {"reason": reason}))
     return lifecycle_of(store, engine, user, case_id)
 
 
@@ -87,8 +78,8 @@ def close_case(store: Store, engine: Engine, user: User | None, case_id: int, ou
         raise InvalidData("choose the outcome the case is closed with", fields={"outcome": "required"})
     check_text("outcome", outcome, 100)
     text = _note(note)
-    lifecycle.close_early(engine, _actor(user, actor), case_id, outcome, text,
-                          within=_audit(user, actor, "case.close", {"outcome": outcome}))
+    lifecycle.close_early(engine, audit.acting(user, actor), case_id, outcome, text,
+                          within=audit.within(user, actor, "case.close", {"outcome": outcome}))
     return lifecycle_of(store, engine, user, case_id)
 
 
@@ -97,8 +88,8 @@ def suspend_case(store: Store, engine: Engine, user: User | None, case_id: int, 
                  actor: str | None = None) -> dict[str, Any]:
     """Suspend an active case: its tasks and timers wait until it is resumed."""
     _check(store, user, case_id)
-    lifecycle.suspend(engine, _actor(user, actor), case_id, _note(note),
-                      within=_audit(user, actor, "case.suspend", {}))
+    lifecycle.suspend(engine, audit.acting(user, actor), case_id, _note(note),
+                      within=audit.within(user, actor, "case.suspend", {}))
     return lifecycle_of(store, engine, user, case_id)
 
 
@@ -108,8 +99,8 @@ def resume_case(store: Store, engine: Engine, user: User | None, case_id: int, m
     """Resume a suspended case; `mode` (`shift` or `fire`, the server's `PATHWAYS_RESUME_TIMERS`
     unless the caller chose) says what becomes of its timers."""
     _check(store, user, case_id)
-    done = lifecycle.resume(engine, _actor(user, actor), case_id, mode,
-                            within=_audit(user, actor, "case.resume", {"timers": mode}))
+    done = lifecycle.resume(engine, audit.acting(user, actor), case_id, mode,
+                            within=audit.within(user, actor, "case.resume", {"timers": mode}))
     return {**lifecycle_of(store, engine, user, case_id), "resumed": {
         "timers_mode": done.mode, "suspended_seconds": done.suspended_seconds, "timers": done.timers}}
 

@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from pathways.base import clock
-from pathways.engine.actors import Actor
 from pathways.engine.cases import Engine
 from pathways.engine.delivery import Key
 from pathways.engine.errors import InvalidData, NotAllowed
@@ -128,7 +127,8 @@ def send_message(store: Store, engine: Engine, user: User | None, name: str, *, 
     if mode not in MODES:
         raise InvalidData("mode is single or all", fields={"mode": "single or all"})
     audience, starts = _who(store, user, agencies)
-    done = correlate(engine, _actor(user, operator), Message(message_name, payload, found_key, audience, starts), mode)
+    message = Message(message_name, payload, found_key, audience, starts)
+    done = correlate(engine, audit.acting(user, operator), message, mode)
     return _answer(store, user, operator, "message.send", message_name, done, mode=mode)
 
 
@@ -138,12 +138,9 @@ def send_signal(store: Store, engine: Engine, user: User | None, name: str, *, d
     """Broadcast a signal (`engine.signals.broadcast`) to the waiting cases `user` may reach."""
     signal_name, payload = check_name(name), check_data(data)
     audience, starts = _who(store, user, agencies)
-    done = broadcast(engine, _actor(user, operator), signal_name, payload, audience, starts)
+    done = broadcast(engine, audit.acting(user, operator), signal_name, payload, audience, starts)
     return _answer(store, user, operator, "signal.send", signal_name, done)
 
-
-def _actor(user: User | None, operator: str | None) -> Actor:
-    return Actor(user.username, user.id) if user is not None else Actor((operator or "cli")[:64])
 
 
 def _answer(store: Store, user: User | None, operator: str | None, action: str, name: str, done: Delivery,

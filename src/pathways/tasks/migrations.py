@@ -25,7 +25,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pathways.engine import migration
-from pathways.engine.actors import Actor
 from pathways.engine.cases import Engine, Within
 from pathways.engine.errors import NotAllowed
 from pathways.store.models import User
@@ -48,9 +47,6 @@ def _allow(engine: Engine, user: User | None, key: str, attempted: str, policy: 
         audit.refused(engine.store, user, attempted, error, detail={"pathway": key, "agency": agency})
         raise error
 
-
-def _actor(user: User | None, actor: str | None) -> Actor:
-    return Actor(user.username, user.id) if user is not None else Actor((actor or "cli")[:64])
 
 
 @audit.refusals("migration.plan")
@@ -84,7 +80,7 @@ def apply(engine: Engine, user: User | None, request: migration.Request, *, poli
     _allow(engine, user, request.key, "case.migrate", policy)
     if user is not None:
         limit = min(limit or HTTP_LIMIT, HTTP_LIMIT)
-    summary = migration.apply(engine, _actor(user, actor), request, progress=progress,
+    summary = migration.apply(engine, audit.acting(user, actor), request, progress=progress,
                               within=_audit(user, actor, request), limit=limit, batch=batch)
     summary["remaining"] = len(migration.pending(engine, request, limit=HTTP_LIMIT))
     return summary

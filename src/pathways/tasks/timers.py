@@ -28,8 +28,7 @@ from sqlalchemy.orm import Session
 
 from pathways.base import clock
 from pathways.engine import timer_control
-from pathways.engine.actors import Actor
-from pathways.engine.cases import Engine, Within
+from pathways.engine.cases import Engine
 from pathways.engine.errors import InvalidData, NotFound
 from pathways.store.db import Store
 from pathways.store.models import Case, Timer, User
@@ -118,14 +117,6 @@ def _find(store: Store, user: User | None, timer_id: str) -> dict[str, Any]:
         return as_dict(found[0], found[1])
 
 
-def _actor(user: User | None, actor: str | None) -> Actor:
-    return Actor(user.username, user.id) if user is not None else Actor((actor or "cli")[:64])
-
-
-def _audit(user: User | None, actor: str | None, action: str, detail: dict[str, Any]) -> Within:
-    def add(s: Session, case_id: int) -> None:
-        audit.record(s, user, action, case_id=case_id, detail=detail, actor=actor)
-    return add
 
 
 @audit.refusals("timer.fire")
@@ -136,8 +127,8 @@ def fire_timer(store: Store, engine: Engine, user: User | None, timer_id: str, *
         audit.require_role(store, user, MANAGERS, "timer.fire")
     found = _find(store, user, timer_id)
     detail = {"timer": found["id"], "element": found["element"], "due_at": found["due_at"].isoformat()}
-    case_id = timer_control.fire_now(engine, _actor(user, actor), found["id"],
-                                     within=_audit(user, actor, "timer.fire", detail))
+    case_id = timer_control.fire_now(engine, audit.acting(user, actor), found["id"],
+                                     within=audit.within(user, actor, "timer.fire", detail))
     return _case_after(store, found, case_id)
 
 
@@ -152,8 +143,8 @@ def reschedule_timer(store: Store, engine: Engine, user: User | None, timer_id: 
     found = _find(store, user, timer_id)
     detail = {"timer": found["id"], "element": found["element"], "was": found["due_at"].isoformat(),
               "due_at": new_due.isoformat()}
-    timer_control.reschedule(engine, _actor(user, actor), found["id"], new_due, reason,
-                             within=_audit(user, actor, "timer.reschedule", detail))
+    timer_control.reschedule(engine, audit.acting(user, actor), found["id"], new_due, reason,
+                             within=audit.within(user, actor, "timer.reschedule", detail))
     return _find(store, None, found["id"])
 
 
