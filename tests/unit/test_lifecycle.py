@@ -9,7 +9,7 @@ import pytest
 
 from pathways.base import clock
 from pathways.config import Config
-from pathways.engine import lifecycle
+from pathways.engine import lifecycle, timer_control
 from pathways.engine.roles import RoleVocabulary
 from pathways.engine.runtime import CaseRuntime
 from pathways.tasks import stuck
@@ -41,14 +41,14 @@ def test_a_stuck_tasks_reason_names_the_kind_it_needs():
     assert "no agency can take it" in stuck.reason("Plan", [])
 
 
-def test_shift_timers_moves_each_waiting_timers_due_time():
+def test_shifting_timers_moves_each_waiting_timers_due_time():
     frozen = clock.FrozenClock(datetime(2026, 11, 2, 8, 0, tzinfo=UTC)).install()
     try:
         runtime = CaseRuntime.start(load_definition(KEY, FILE), {})
         [intake] = runtime.open_tasks(None)
         runtime.complete(intake.id, {"notes": "ok"})
         [before] = runtime.waiting_timers()
-        assert lifecycle.shift_timers(runtime, timedelta(days=3)) == 1
+        assert len(timer_control.shift_runtime(runtime, timedelta(days=3))) == 1
         [after] = runtime.waiting_timers()
         assert after.due_at - before.due_at == timedelta(days=3)
         frozen.advance(days=9)

@@ -30,17 +30,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from pathways.base import clock
 from pathways.base.sealing import Sealed
 from pathways.base.xml import parse_xml
-from pathways.engine import incidents, timers
+from pathways.engine import incidents, timer_control
 from pathways.engine.actors import Actor
 from pathways.engine.errors import CaseNotActive, InvalidData
-from pathways.engine.runtime import CaseRuntime
 from pathways.engine.writes import CaseRow, Within, finish, load_case, load_rows
 from pathways.store.models import Agency, CaseSuspension, DefinitionBlob, PathwayVersion, User
 
@@ -173,7 +171,7 @@ def resume(engine: Engine, actor: Actor, case_id: int, mode: str = RESUME_SHIFT,
         length = max(clock.now() - clock.aware(since), timedelta(0)) if since is not None else timedelta(0)
         rows, runtime = load_rows(conn, case), engine._restore(uow.session, case)  # noqa: SLF001
         if mode == RESUME_SHIFT:
-            shift_timers(runtime, length)
+            timer_control.shift_runtime(runtime, length)  # (the rows follow the snapshot at the save)
         _end_suspension(conn, case_id, actor)
         case.status = "active"
         waiting = [{"element": t.element_id, "due_at": t.due_at} for t in runtime.waiting_timers()]
@@ -181,25 +179,6 @@ def resume(engine: Engine, actor: Actor, case_id: int, mode: str = RESUME_SHIFT,
                                                 "timers": len(waiting)})
         engine._save(uow, rows, runtime, actor, within)  # noqa: SLF001
         return Resumed(mode, int(length.total_seconds()), waiting)
-
-
-def shift_timers(runtime: CaseRuntime, by: timedelta) -> int:
-    """Move the due time of each waiting timer of the workflow by `by`; returns how many moved."""
-    moved = 0
-    for task in runtime.workflow.get_tasks(state=TaskState.WAITING):
-        if timers.due_time(task) is None:
-            continue
-        value = task._get_internal_data("event_value")  # noqa: SLF001 - the timer's own state (engine.timers)
-        if isinstance(value, dict):
-            task._set_internal_data(event_value={**value, "next": _later(value["next"], by)})  # noqa: SLF001
-        else:
-            task._set_internal_data(event_value=_later(value, by))  # noqa: SLF001
-        moved += 1
-    return moved
-
-
-def _later(iso: str, by: timedelta) -> str:
-    return (clock.aware(datetime.fromisoformat(iso)) + by).isoformat()
 
 
 def _end_suspension(conn: Connection, case_id: int, actor: Actor) -> None:
