@@ -64,3 +64,15 @@ def register_person(store: Store, agency_code: str) -> str:
 def statute(*codes: str, law: str = "social_assistance_act") -> dict[str, dict[str, str]]:
     """`bases` for a case start: each agency code on the statutory basis `law`."""
     return {code: {"basis": "statute", "statute": law} for code in codes}
+
+
+def cli_rows(tmp_path: Path, query: object) -> list[object]:
+    """The rows of `query` in the database the CLI tests' commands use (`tmp_path / 'cli.db'`)."""
+    from pathways.core import Pathways
+
+    pathways = Pathways(TestConfig(database_url=f"sqlite:///{tmp_path / 'cli.db'}"))
+    try:
+        with pathways.store.unit_of_work(write=False) as uow:
+            return list(uow.session.execute(query))  # type: ignore[call-overload]
+    finally:
+        pathways.close()

@@ -12,7 +12,7 @@ from pathways.engine.cases import Actor
 from pathways.store.models import AuditEntry, Case, CaseEvent
 from pathways.tasks.accounts import add_agency
 from tests.e2e.test_cli import one_line_error, run  # noqa: F401  (fixture)
-from tests.helpers import TestConfig
+from tests.helpers import TestConfig, cli_rows
 from tests.life_fixtures import FILE, KEY, NOTE, task
 
 
@@ -29,14 +29,6 @@ def _case(tmp_path):  # type: ignore[no-untyped-def]
     finally:
         pathways.close()
 
-
-def _read(tmp_path, query):  # type: ignore[no-untyped-def]
-    pathways = Pathways(TestConfig(database_url=f"sqlite:///{tmp_path / 'cli.db'}"))
-    try:
-        with pathways.store.unit_of_work(write=False) as uow:
-            return list(uow.session.execute(query))
-    finally:
-        pathways.close()
 
 
 def test_the_operator_runs_a_case_through_its_lifecycle(run, tmp_path):  # type: ignore[no-untyped-def]  # noqa: F811
@@ -67,11 +59,11 @@ def test_the_operator_runs_a_case_through_its_lifecycle(run, tmp_path):  # type:
     assert "is cancelled: only an active or suspended case can be cancelled" in again
     assert "does not exist" in one_line_error(run("case", "cancel", "999999", "--reason", "duplicate"))
 
-    [(status,)] = _read(tmp_path, select(Case.status).where(Case.id == case_id))
+    [(status,)] = cli_rows(tmp_path, select(Case.status).where(Case.id == case_id))
     assert status == "cancelled"
-    kinds = [k for (k,) in _read(tmp_path, select(CaseEvent.kind).where(CaseEvent.case_id == case_id))]
+    kinds = [k for (k,) in cli_rows(tmp_path, select(CaseEvent.kind).where(CaseEvent.case_id == case_id))]
     assert {"CaseSuspended", "CaseResumed", "CaseCancelled"} <= set(kinds)
-    entries = _read(tmp_path, select(AuditEntry.action, AuditEntry.username, AuditEntry.detail)
+    entries = cli_rows(tmp_path, select(AuditEntry.action, AuditEntry.username, AuditEntry.detail)
                     .where(AuditEntry.action.like("case.%")))
     actions = [(a, u.startswith("cli:")) for a, u, _ in entries]
     assert ("case.suspend", True) in actions and ("case.resume", True) in actions and ("case.cancel", True) in actions

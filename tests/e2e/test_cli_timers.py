@@ -14,7 +14,7 @@ from pathways.engine.cases import Actor
 from pathways.store.models import AuditEntry, CaseEvent, HumanTask, Timer
 from pathways.tasks.accounts import add_agency
 from tests.e2e.test_cli import one_line_error, run  # noqa: F401  (fixture)
-from tests.helpers import FIXTURES, TestConfig
+from tests.helpers import FIXTURES, TestConfig, cli_rows
 from tests.timer_fixtures import ELEMENT, KEY, REASON
 
 
@@ -31,14 +31,6 @@ def _cases(tmp_path, waits):  # type: ignore[no-untyped-def]
     finally:
         pathways.close()
 
-
-def _read(tmp_path, query):  # type: ignore[no-untyped-def]
-    pathways = Pathways(TestConfig(database_url=f"sqlite:///{tmp_path / 'cli.db'}"))
-    try:
-        with pathways.store.unit_of_work(write=False) as uow:
-            return list(uow.session.execute(query))
-    finally:
-        pathways.close()
 
 
 def test_show_list_reschedule_and_fire(run, tmp_path):  # type: ignore[no-untyped-def]  # noqa: F811
@@ -67,10 +59,10 @@ def test_show_list_reschedule_and_fire(run, tmp_path):  # type: ignore[no-untype
     fired = run("timer", "fire", timer_id)
     assert fired.returncode == 0, fired.stderr
     assert fired.stdout.strip() == f"fired {ELEMENT} of case {case_id}: the case is active"
-    assert _read(tmp_path, select(HumanTask.element_id).where(HumanTask.case_id == case_id)) == [("review",)]
-    kinds = [k for (k,) in _read(tmp_path, select(CaseEvent.kind).where(CaseEvent.case_id == case_id))]
+    assert cli_rows(tmp_path, select(HumanTask.element_id).where(HumanTask.case_id == case_id)) == [("review",)]
+    kinds = [k for (k,) in cli_rows(tmp_path, select(CaseEvent.kind).where(CaseEvent.case_id == case_id))]
     assert kinds[-3:] == ["TimerRescheduled", "TimerFiredByHand", "TaskOpened"]
-    audited = _read(tmp_path, select(AuditEntry.action, AuditEntry.username, AuditEntry.detail).where(
+    audited = cli_rows(tmp_path, select(AuditEntry.action, AuditEntry.username, AuditEntry.detail).where(
         AuditEntry.action.in_(["timer.fire", "timer.reschedule"])).order_by(AuditEntry.id))
     assert [a for a, _, _ in audited] == ["timer.reschedule", "timer.fire"]
     assert all(user.startswith("cli") for _, user, _ in audited) and REASON not in repr(audited)
@@ -78,7 +70,7 @@ def test_show_list_reschedule_and_fire(run, tmp_path):  # type: ignore[no-untype
 
 def test_refusals_are_one_line_and_change_nothing(run, tmp_path):  # type: ignore[no-untyped-def]  # noqa: F811
     (case_id,), (timer_id,) = _cases(tmp_path, ["P3D"])
-    before = _read(tmp_path, select(Timer.due_at))
+    before = cli_rows(tmp_path, select(Timer.due_at))
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     assert "must be in the future" in one_line_error(run("timer", "reschedule", timer_id, "--at", past,
@@ -89,7 +81,7 @@ def test_refusals_are_one_line_and_change_nothing(run, tmp_path):  # type: ignor
     assert "does not exist" in one_line_error(run("timer", "fire", "nope"))
     assert "not waiting" in one_line_error(run("timer", "fire", "00000000-0000-4000-8000-000000000000"))
     assert run("timer", "reschedule", timer_id, "--reason", "x").returncode == 2  # --at is required
-    assert _read(tmp_path, select(Timer.due_at)) == before
+    assert cli_rows(tmp_path, select(Timer.due_at)) == before
 
     pathways = Pathways(TestConfig(database_url=f"sqlite:///{tmp_path / 'cli.db'}"))
     try:
