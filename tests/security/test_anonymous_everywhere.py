@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.api_fixtures import api_app, _template_db  # noqa: F401 - fixtures
+from tests.e2e.api_fixtures import _template_db, api_app  # noqa: F401 - fixtures
 
 #: public by design: logging in, health for the load balancer, the API's own documentation
 PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/health")}
