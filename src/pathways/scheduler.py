@@ -28,7 +28,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from pathways.base import clock
-from pathways.engine import wake
+from pathways.engine import messages, wake
 from pathways.engine.cases import Engine
 
 log = logging.getLogger(__name__)
@@ -75,8 +75,6 @@ class TimerScheduler:
 
     def _sweep_messages(self) -> None:
         """Retry kept messages and drop expired ones, then arm the next sweep."""
-        from pathways.engine import messages
-
         try:
             dropped, delivered = messages.sweep(self.engine)
             if dropped or delivered:

@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session
 from pathways.base import clock
 from pathways.base.sealing import Sealed
 from pathways.base.values import jsonable
-from pathways.engine import (  # noqa: F401 - message_incidents: its retrier
+from pathways.engine import (  # messages: also registers the retrier of message incidents
     candidate_users,
     firing,
     incidents,
-    message_incidents,
+    messages,
     mirror,
     postbox,
     preassign,
@@ -290,9 +290,7 @@ class Engine:
             wake.announce(uow.session.connection(), earliest_new_timer)
         finish(uow, rows, runtime.dump(), within)
         self._runtimes.put(rows.case, runtime)
-        from pathways.engine import messages  # delivers what the case sent, each receiver in its own command
-
-        messages.after_commit(self, sent)
+        messages.after_commit(self, sent)  # what the case sent, each receiver in its own command
         if earliest_new_timer is not None and self.on_timers_changed is not None:
             self.on_timers_changed(earliest_new_timer)
 
